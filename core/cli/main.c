@@ -1,0 +1,46 @@
+/* main.c: bin/mtb, the command-line front end of the mtb library. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"gen", mtb_cmd_gen, "generate a synthetic multi-task dataset (HDF5)"},
+    {"train", mtb_cmd_train, "train a multi-task model with a balancing method; writes a run file"},
+    {"methods", mtb_cmd_methods, "list the task-balancing methods and their hyperparameters"},
+    {"golden", mtb_cmd_golden, "check the methods against LibMTL reference vectors"},
+    {"bench", mtb_cmd_bench, "microbenchmarks: a training step, a weighting call"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mtb <command> [options]   (mtb <command> --help for details)\n\n"
+                 "mtb: multi-task balancing, a reference library and benchmark suite.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "mtb: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

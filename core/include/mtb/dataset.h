@@ -1,0 +1,44 @@
+/* dataset.h: an in-memory multi-task dataset and its HDF5 form.
+ * The schema is documented in datasets/README.md; loading validates everything
+ * (presence, rank, shape, type, finiteness, consistency of the task table) and
+ * fails with a message that names the file, the dataset and what was expected. */
+#ifndef MTB_DATASET_H
+#define MTB_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtb/status.h"
+#include "mtb/task.h"
+
+typedef struct mtb_split {
+    size_t n;    /* samples */
+    float *x;    /* (n, d_in) row-major */
+    float *y;    /* (n, y_width) row-major: task t's targets in columns
+                    [tasks[t].target_offset, + tasks[t].target_width) */
+} mtb_split;
+
+#define MTB_DATASET_NAME_LEN 64
+#define MTB_DATASET_DESC_LEN 512
+
+typedef struct mtb_dataset {
+    char name[MTB_DATASET_NAME_LEN];        /* "mtr" */
+    char generator[MTB_DATASET_DESC_LEN];   /* "key=value,..." parameters of the generator */
+    uint64_t seed;                          /* generator seed */
+    int d_in;
+    int T;
+    int y_width;
+    mtb_task_spec *tasks;                   /* (T) */
+    mtb_split train, test;
+} mtb_dataset;
+
+/* Allocates the task table and both splits (zeroed). */
+mtb_status mtb_dataset_alloc(mtb_dataset *ds, int T, int d_in, int y_width, size_t n_train,
+                             size_t n_test, mtb_error *err);
+void mtb_dataset_free(mtb_dataset *ds);  /* frees the members; safe on a zeroed struct */
+
+/* Writes to "<path>.tmp" and renames, so an interrupted run never leaves a bad file. */
+mtb_status mtb_dataset_save(const char *path, const mtb_dataset *ds, mtb_error *err);
+mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err);
+
+#endif
