@@ -1,0 +1,58 @@
+/* util.c: small kernels shared by the balancing methods (see internal.h). */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+
+void mtb_bal_softmax(const double *x, int n, double temp, double *out)
+{
+    double mx = -INFINITY;
+    for (int i = 0; i < n; i++)
+        if (x[i] / temp > mx)
+            mx = x[i] / temp;
+    double s = 0.0;
+    for (int i = 0; i < n; i++) {
+        out[i] = exp(x[i] / temp - mx);
+        s += out[i];
+    }
+    /* s >= 1: the largest term is exp(0). */
+    for (int i = 0; i < n; i++)
+        out[i] /= s;
+}
+
+void mtb_bal_gram(const double *G, int T, size_t D, double *M)
+{
+    /* M (T x T) = G (T x D) * G^T */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, (int)D, 1.0, G, (int)D, G, (int)D,
+                0.0, M, T);
+}
+
+void mtb_bal_gtw(const double *G, int T, size_t D, const double *w, double *out)
+{
+    /* out (D) = G^T (D x T) * w (T) */
+    cblas_dgemv(CblasRowMajor, CblasTrans, T, (int)D, 1.0, G, (int)D, w, 1, 0.0, out, 1);
+}
+
+double mtb_bal_norm(const double *x, size_t n)
+{
+    return cblas_dnrm2((int)n, x, 1);
+}
+
+void mtb_bal_fill(double *x, int n, double v)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = v;
+}
+
+int mtb_bal_normalise_sum(double *x, int n, double target)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    if (!(s > 0.0) || !isfinite(s))
+        return -1;
+    double f = target / s;
+    for (int i = 0; i < n; i++)
+        x[i] *= f;
+    return 0;
+}
