@@ -49,10 +49,12 @@ int mtb_h5_exists(mtb_h5 *f, const char *obj);   /* 1 if the object (group/datas
 int mtb_h5_attr_exists(mtb_h5 *f, const char *obj, const char *name);
 
 /* Reads a numeric dataset converted to the requested type. rank must match exactly
- * (or pass rank < 0 to accept any rank, the rank is returned in *rank_out if non-NULL).
- * dims[] receives the shape. *data is malloc'd; the caller frees it. Fails with a clear
- * message on a missing object, wrong rank, non-numeric class, or (require_finite)
- * any NaN/Inf value. Integer datasets read as f64 are accepted. */
+ * (or pass rank < 0 to accept any rank; dims then needs MTB_H5_MAX_RANK entries and
+ * mtb_h5_shape tells the rank). dims[] receives the shape. *data is malloc'd; the
+ * caller frees it. Fails (MTB_EIO) with a clear message on a missing object, wrong
+ * rank or non-numeric class, and with MTB_ENUMERIC when require_finite is set and a
+ * value is NaN or infinite. Integer (and enum) datasets read as f32/f64 are accepted;
+ * mtb_h5_read_i64 accepts only integer and enum classes. Scalar datasets have rank 0. */
 mtb_status mtb_h5_read_f32(mtb_h5 *f, const char *obj, int rank, size_t *dims, float **data,
                            int require_finite, mtb_error *err);
 mtb_status mtb_h5_read_f64(mtb_h5 *f, const char *obj, int rank, size_t *dims, double **data,
@@ -80,5 +82,25 @@ mtb_status mtb_h5_attr_get_strs(mtb_h5 *f, const char *obj, const char *name, si
 
 /* Lists the names of the direct children of a group; free with mtb_h5_free_strs. */
 mtb_status mtb_h5_list(mtb_h5 *f, const char *group, size_t *n, char ***names, mtb_error *err);
+
+/* ---- introspection (for generic tools such as `mtb export`) -------------------- */
+int mtb_h5_is_group(mtb_h5 *f, const char *obj); /* 1 if obj exists and is a group */
+
+typedef enum mtb_h5_kind {
+    MTB_H5_FLOAT = 0,  /* IEEE floating point */
+    MTB_H5_INT,        /* integers and enums (h5py booleans) */
+    MTB_H5_STRING,     /* fixed or variable length strings */
+    MTB_H5_OTHER       /* compound, opaque, ...: mtb reads none of these */
+} mtb_h5_kind;
+
+/* Element kind of a dataset and a short type name ("float32", "int64", "uint8",
+ * "enum(int8)", "string"); name may be NULL. */
+mtb_status mtb_h5_dtype(mtb_h5 *f, const char *obj, mtb_h5_kind *kind, char *name, size_t len,
+                        mtb_error *err);
+
+/* Rank-1 (or scalar) numeric attribute, e.g. the golden fixtures' "loss_scales";
+ * *vals is malloc'd, the caller frees it. */
+mtb_status mtb_h5_attr_get_f64s(mtb_h5 *f, const char *obj, const char *name, size_t *n,
+                                double **vals, mtb_error *err);
 
 #endif
