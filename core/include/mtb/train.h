@@ -1,0 +1,82 @@
+/* train.h: one multi-task training step, built so that each balancing method gets what it
+ * needs without waste.
+ *
+ *   1. forward: trunk -> z (B, dz) -> all heads in one gemm -> T task losses l_t;
+ *   2. on request, the task gradients:
+ *        REP:   dl_t/dz for every t, as G (T, B*dz), row t flattened over the batch;
+ *        PARAM: dl_t/dtheta_shared for every t, as G (T, P) (P = all trunk parameters, or
+ *               only the last dense layer's), computed by propagating the T cotangents
+ *               through the trunk *together* (layer.h), in chunks of task_chunk tasks;
+ *   3. the balancer turns losses (and G) into head weights and trunk weights or an explicit
+ *      trunk gradient;
+ *   4. weighted backward: heads get sum_t head_w[t] dl_t/dpsi_t; the trunk gets
+ *      sum_t trunk_w[t] dl_t/dtheta (G^T w when G is at parameter level, otherwise one
+ *      backward pass of the weighted cotangent) or the explicit gradient;
+ *   5. global-norm clipping over everything trained, then the optimiser; the balancer's
+ *      learnable scalars are clipped with the rest and updated by an Adam of their own.
+ * Every buffer is allocated in mtb_trainer_new for the largest batch; a step allocates
+ * nothing. */
+#ifndef MTB_TRAIN_H
+#define MTB_TRAIN_H
+
+#include <stddef.h>
+
+#include "mtb/balancer.h"
+#include "mtb/model.h"
+#include "mtb/optim.h"
+#include "mtb/task.h"
+
+typedef struct mtb_trainer_config {
+    mtb_optim_config optim;
+    double clip_norm;       /* max global L2 norm of the gradient; 0 = no clipping */
+    int batch_max;          /* largest batch a step or evaluation receives */
+    int task_chunk;         /* tasks propagated together for PARAM gradients; 0 = all */
+    mtb_need need;          /* without a balancer (benchmarks): which task gradients to compute */
+    mtb_param_scope scope;  /* ... and at which scope */
+} mtb_trainer_config;
+
+typedef struct mtb_step_result {
+    const double *losses;    /* (T) raw task losses of this batch (valid until the next step) */
+    const double *head_w;    /* (T) */
+    const double *trunk_w;   /* (T); all 1 when the balancer gave an explicit gradient */
+    int trunk_grad_set;      /* the trunk got an explicit aggregated gradient */
+    double shared_grad_norm; /* norm of the trunk gradient, before clipping */
+    double total_grad_norm;  /* norm of everything clipped, before clipping */
+} mtb_step_result;
+
+typedef struct mtb_trainer mtb_trainer;
+
+/* model, tasks (T entries) and balancer are borrowed and must outlive the trainer.
+ * balancer may be NULL: equal weights, with cfg->need / cfg->scope deciding which task
+ * gradients are still computed (for benchmarks of the gradient paths). */
+mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_balancer *balancer,
+                           const mtb_trainer_config *cfg, mtb_trainer **out, mtb_error *err);
+void mtb_trainer_free(mtb_trainer *tr); /* NULL ok */
+
+/* One full step on the batch x (B, d_in), y (B, ldy). */
+mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, size_t ldy, int B,
+                            long step, long epoch, mtb_step_result *res, mtb_error *err);
+
+/* The pieces of a step, exposed for tests and for tools that inspect gradients. */
+/* Forward, the T losses and the task gradients at (need, scope); returns the losses
+ * (T) and G (T, *D) (NULL for LOSSES). Pointers stay valid until the next call. */
+mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                  int B, mtb_need need, mtb_param_scope scope,
+                                  const double **losses, const double **G, size_t *D,
+                                  mtb_error *err);
+/* After mtb_trainer_task_grads on the same batch: writes the model's gradient
+ * (model->grad) of sum_t head_w[t] l_t for the heads and sum_t trunk_w[t] l_t (or the
+ * explicit trunk_grad, D values at the level of the last task_grads call) for the trunk. */
+mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, const double *trunk_w,
+                                     const double *trunk_grad, mtb_error *err);
+
+/* Forward only over n samples (in batches of batch_max): per-task mean loss (sample-weighted
+ * over batches) and, for every task, the batch mean of the squared error summed over
+ * outputs (the normalised loss's building block; 0 for classification tasks). */
+mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                size_t n, double *losses, double *sum_sq_err, mtb_error *err);
+
+/* Floating-point operations of the matrix products of the last step (for FLOP bounds). */
+double mtb_trainer_last_flops(const mtb_trainer *tr);
+
+#endif

@@ -1,0 +1,136 @@
+/* layer.c: dense and activation layers, forward and stacked backward (see layer.h).
+ *
+ * Dense, y = x W^T + b with W (out, in):
+ *   forward    y (B, out)      = x (B, in) W^T                     one sgemm, then + b
+ *   backward   dx (B*S, in)    = dy (B*S, out) W (out, in)         one sgemm for all S
+ *              dW_s (out, in)  = dy_s^T (out, B) x (B, in)          dy_s = columns s*out.. of dy
+ *              db_s (out)      = dy_s^T 1_B                         sgemv
+ * Activations act elementwise; their derivative is read off the output y:
+ *   tanh' = 1 - y^2,  relu' = [y > 0]. */
+#include "mtb/layer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+static _Thread_local double flop_count;
+
+void mtb_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *Bm, int ldb, float beta, float *C, int ldc)
+{
+    flop_count += 2.0 * M * N * K;
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+}
+
+void mtb_sgemv(int trans, int M, int N, float alpha, const float *A, int lda, const float *x,
+               float beta, float *y)
+{
+    flop_count += 2.0 * M * N;
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, M, N, alpha, A, lda, x, 1, beta,
+                y, 1);
+}
+
+double mtb_flops_take(void)
+{
+    double f = flop_count;
+    flop_count = 0.0;
+    return f;
+}
+
+/* ---- dense ------------------------------------------------------------------- */
+
+static void dense_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
+{
+    const float *W = theta, *b = theta + (size_t)l->out * l->in;
+    for (int r = 0; r < B; r++)
+        memcpy(y + (size_t)r * l->out, b, sizeof(float) * (size_t)l->out);
+    mtb_sgemm(0, 1, B, l->out, l->in, 1.0f, x, l->in, W, l->in, 1.0f, y, l->out);
+}
+
+static void dense_backward(const mtb_layer *l, const float *theta, const float *x, const float *y,
+                           const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
+                           int S, const float *ones_B)
+{
+    (void)y;
+    const int in = l->in, out = l->out;
+    const float *W = theta;
+    if (dx)
+        mtb_sgemm(0, 0, B * S, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+    if (dtheta)
+        for (int s = 0; s < S; s++) {
+            float *dW = dtheta + (size_t)s * dtheta_stride, *db = dW + (size_t)out * in;
+            mtb_sgemm(1, 0, out, in, B, 1.0f, dy + (size_t)s * out, S * out, x, in, 0.0f, dW, in);
+            mtb_sgemv(1, B, out, 1.0f, dy + (size_t)s * out, S * out, ones_B, 0.0f, db);
+        }
+}
+
+/* ---- activations ------------------------------------------------------------------ */
+
+static void tanh_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
+{
+    (void)theta;
+    size_t n = (size_t)B * l->out;
+    for (size_t i = 0; i < n; i++)
+        y[i] = tanhf(x[i]);
+}
+
+static void relu_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
+{
+    (void)theta;
+    size_t n = (size_t)B * l->out;
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* dx[b, s, j] = dy[b, s, j] * f'(y[b, j]) for all S stacked cotangents. */
+static void act_backward(const mtb_layer *l, const float *y, const float *dy, float *dx, int B,
+                         int S, int is_tanh)
+{
+    const int w = l->out;
+    for (int b = 0; b < B; b++) {
+        const float *yb = y + (size_t)b * w;
+        for (int s = 0; s < S; s++) {
+            const float *g = dy + ((size_t)b * S + s) * w;
+            float *o = dx + ((size_t)b * S + s) * w;
+            if (is_tanh)
+                for (int j = 0; j < w; j++)
+                    o[j] = g[j] * (1.0f - yb[j] * yb[j]);
+            else
+                for (int j = 0; j < w; j++)
+                    o[j] = yb[j] > 0.0f ? g[j] : 0.0f;
+        }
+    }
+}
+
+static void tanh_backward(const mtb_layer *l, const float *theta, const float *x, const float *y,
+                          const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
+                          int S, const float *ones_B)
+{
+    (void)theta, (void)x, (void)dtheta, (void)dtheta_stride, (void)ones_B;
+    if (dx)
+        act_backward(l, y, dy, dx, B, S, 1);
+}
+
+static void relu_backward(const mtb_layer *l, const float *theta, const float *x, const float *y,
+                          const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
+                          int S, const float *ones_B)
+{
+    (void)theta, (void)x, (void)dtheta, (void)dtheta_stride, (void)ones_B;
+    if (dx)
+        act_backward(l, y, dy, dx, B, S, 0);
+}
+
+static const mtb_layer_ops dense_ops = {"dense", dense_forward, dense_backward};
+static const mtb_layer_ops tanh_ops = {"tanh", tanh_forward, tanh_backward};
+static const mtb_layer_ops relu_ops = {"relu", relu_forward, relu_backward};
+
+const mtb_layer_ops *mtb_layer_ops_for(mtb_layer_kind kind)
+{
+    switch (kind) {
+    case MTB_LAYER_DENSE: return &dense_ops;
+    case MTB_LAYER_TANH: return &tanh_ops;
+    case MTB_LAYER_RELU: return &relu_ops;
+    }
+    return NULL;
+}

@@ -1,0 +1,442 @@
+/* trainer.c: the multi-task training step (see train.h for the outline).
+ *
+ * Shapes, B = batch, T = tasks, dz = dim z, S = tasks in one PARAM chunk, P = columns of G:
+ *   act[i]    (B, width_i)        output of trunk layer i (act of the input is x itself)
+ *   yhat      (B, sum_out)        all heads; task t's block starts at column head_off[t]
+ *   dy_raw    (B, sum_out)        d l_t / d yhat_t, unweighted, every block
+ *   dz_stack  (B, T, dz)          d l_t / d z for every t: row b holds T cotangents
+ *   bp_a/bp_b (B, S, max_width)   ping-pong buffers of the stacked backward pass
+ *   Gf        (T, P) float        PARAM gradients as the layers write them; G (T, P) double */
+#include "mtb/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtb/loss.h"
+
+struct mtb_trainer {
+    mtb_model *m;
+    const mtb_task_spec *tasks;
+    mtb_balancer *bal;
+    mtb_trainer_config cfg;
+    mtb_need need;
+    mtb_param_scope scope;
+    int Bmax, S;
+    size_t P_all, P_last, D_max;
+
+    float **act;            /* (n_layers + 1); act[0] is set to the batch input */
+    float *yhat, *dy_raw, *dy_w, *dz_stack, *dz_agg, *bp_a, *bp_b, *ones, *Gf;
+    double *G, *Zd, *trunk_grad;
+    double *losses, *head_w, *trunk_w;
+
+    /* the last task_grads call */
+    int B;
+    mtb_need cur_need;
+    mtb_param_scope cur_scope;
+    size_t cur_D;
+    int have_dz;
+
+    mtb_optim opt;
+    double *learn_m, *learn_v;
+    long learn_t;
+    double last_flops;
+};
+
+static void *xcalloc(size_t n, size_t size, int *fail)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        *fail = 1;
+    return p;
+}
+
+void mtb_trainer_free(mtb_trainer *tr)
+{
+    if (!tr)
+        return;
+    if (tr->act)
+        for (int i = 1; i <= tr->m->n_layers; i++)
+            free(tr->act[i]);
+    free(tr->act);
+    free(tr->yhat), free(tr->dy_raw), free(tr->dy_w), free(tr->dz_stack), free(tr->dz_agg);
+    free(tr->bp_a), free(tr->bp_b), free(tr->ones), free(tr->Gf);
+    free(tr->G), free(tr->Zd), free(tr->trunk_grad);
+    free(tr->losses), free(tr->head_w), free(tr->trunk_w);
+    free(tr->learn_m), free(tr->learn_v);
+    mtb_optim_free(&tr->opt);
+    free(tr);
+}
+
+mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_balancer *balancer,
+                           const mtb_trainer_config *cfg, mtb_trainer **out, mtb_error *err)
+{
+    *out = NULL;
+    if (cfg->batch_max < 1)
+        return mtb_fail(err, MTB_EINVAL, "trainer: batch size must be >= 1, got %d", cfg->batch_max);
+    if (cfg->task_chunk < 0)
+        return mtb_fail(err, MTB_EINVAL, "trainer: task chunk must be >= 0, got %d", cfg->task_chunk);
+    if (!(cfg->clip_norm >= 0.0))
+        return mtb_fail(err, MTB_EINVAL, "trainer: clip norm must be >= 0, got %g", cfg->clip_norm);
+    const int T = model->T;
+    for (int t = 0; t < T; t++)
+        if (tasks[t].out_width != model->head_out[t])
+            return mtb_fail(err, MTB_EINVAL,
+                            "trainer: task %d has %d outputs but its head has %d", t,
+                            tasks[t].out_width, model->head_out[t]);
+
+    mtb_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return mtb_fail(err, MTB_ENOMEM, "trainer: out of memory");
+    tr->m = model;
+    tr->tasks = tasks;
+    tr->bal = balancer;
+    tr->cfg = *cfg;
+    tr->Bmax = cfg->batch_max;
+    tr->S = cfg->task_chunk > 0 && cfg->task_chunk < T ? cfg->task_chunk : T;
+    tr->need = cfg->need;
+    tr->scope = cfg->scope;
+    const mtb_balancer_setup *setup = balancer ? mtb_balancer_get_setup(balancer) : NULL;
+    if (setup) {
+        tr->need = setup->need;
+        tr->scope = setup->scope;
+    }
+    tr->P_all = model->n_trunk;
+    tr->P_last = model->last_dense_size;
+    const size_t B = (size_t)tr->Bmax, dz = (size_t)model->dz, so = (size_t)model->sum_out;
+    size_t Dp = tr->scope == MTB_SCOPE_ALL ? tr->P_all : tr->P_last;
+    tr->D_max = tr->need == MTB_NEED_REP_GRADS ? B * dz : tr->need == MTB_NEED_PARAM_GRADS ? Dp : 0;
+
+    int fail = 0;
+    tr->act = xcalloc((size_t)model->n_layers + 1, sizeof(float *), &fail);
+    if (!fail)
+        for (int i = 0; i < model->n_layers; i++)
+            tr->act[i + 1] = xcalloc(B * (size_t)model->layers[i].out, sizeof(float), &fail);
+    tr->yhat = xcalloc(B * so, sizeof(float), &fail);
+    tr->dy_raw = xcalloc(B * so, sizeof(float), &fail);
+    tr->dy_w = xcalloc(B * so, sizeof(float), &fail);
+    tr->dz_agg = xcalloc(B * dz, sizeof(float), &fail);
+    tr->ones = xcalloc(B, sizeof(float), &fail);
+    /* The stacked path is needed for PARAM gradients; tests may also ask task_grads for
+     * any level, so size the buffers for what the configured need allows. */
+    size_t S_bp = tr->need == MTB_NEED_PARAM_GRADS ? (size_t)tr->S : 1;
+    tr->bp_a = xcalloc(B * S_bp * (size_t)model->max_width, sizeof(float), &fail);
+    tr->bp_b = xcalloc(B * S_bp * (size_t)model->max_width, sizeof(float), &fail);
+    if (tr->need != MTB_NEED_LOSSES)
+        tr->dz_stack = xcalloc(B * (size_t)T * dz, sizeof(float), &fail);
+    if (tr->need == MTB_NEED_REP_GRADS) {
+        tr->G = xcalloc((size_t)T * B * dz, sizeof(double), &fail);
+        tr->Zd = xcalloc(B * dz, sizeof(double), &fail);
+    }
+    if (tr->need == MTB_NEED_PARAM_GRADS) {
+        tr->Gf = xcalloc((size_t)T * Dp, sizeof(float), &fail);
+        tr->G = xcalloc((size_t)T * Dp, sizeof(double), &fail);
+    }
+    if (tr->need != MTB_NEED_LOSSES)
+        tr->trunk_grad = xcalloc(tr->D_max, sizeof(double), &fail);
+    tr->losses = xcalloc((size_t)T, sizeof(double), &fail);
+    tr->head_w = xcalloc((size_t)T, sizeof(double), &fail);
+    tr->trunk_w = xcalloc((size_t)T, sizeof(double), &fail);
+    int n_learn = setup ? setup->n_learn : 0;
+    tr->learn_m = xcalloc((size_t)n_learn, sizeof(double), &fail);
+    tr->learn_v = xcalloc((size_t)n_learn, sizeof(double), &fail);
+    if (fail) {
+        mtb_trainer_free(tr);
+        return mtb_fail(err, MTB_ENOMEM, "trainer: cannot allocate buffers for batch %d and %d tasks",
+                        tr->Bmax, T);
+    }
+    for (size_t i = 0; i < B; i++)
+        tr->ones[i] = 1.0f;
+    mtb_status st = mtb_optim_init(&tr->opt, &cfg->optim, model->n_params, err);
+    if (st) {
+        mtb_trainer_free(tr);
+        return st;
+    }
+    *out = tr;
+    return MTB_OK;
+}
+
+static void forward(mtb_trainer *tr, const float *x, int B)
+{
+    const mtb_model *m = tr->m;
+    tr->act[0] = (float *)x; /* read only: layers never write their input */
+    for (int i = 0; i < m->n_layers; i++) {
+        const mtb_layer *l = &m->layers[i];
+        l->ops->forward(l, m->theta + l->offset, tr->act[i], tr->act[i + 1], B);
+    }
+    /* yhat (B, sum_out) = z (B, dz) W_heads^T (dz, sum_out) + b_heads */
+    const float *bh = mtb_model_head_b(m);
+    for (int r = 0; r < B; r++)
+        memcpy(tr->yhat + (size_t)r * m->sum_out, bh, sizeof(float) * (size_t)m->sum_out);
+    mtb_sgemm(0, 1, B, m->sum_out, m->dz, 1.0f, tr->act[m->n_layers], m->dz, mtb_model_head_W(m),
+              m->dz, 1.0f, tr->yhat, m->sum_out);
+}
+
+/* Stacked backward through trunk layers (last .. stop): the cotangent of the trunk's
+ * output, (B, S, dz), is at `in`; dense layers write their parameter gradients into S
+ * blocks (block s at dtheta + s * stride, at position layer offset - base). The input
+ * cotangent of layer `stop` is not needed, nor that of layer 0. Intermediate cotangents
+ * alternate between bp_a and bp_b. */
+static void backward_stack(mtb_trainer *tr, const float *in, int B, int S, int stop, float *dtheta,
+                           size_t stride, size_t base)
+{
+    const mtb_model *m = tr->m;
+    const float *cur = in;
+    for (int i = m->n_layers - 1; i >= stop; i--) {
+        const mtb_layer *l = &m->layers[i];
+        float *dx = i > stop ? (cur == tr->bp_a ? tr->bp_b : tr->bp_a) : NULL;
+        float *dth = (dtheta && l->n_params) ? dtheta + (l->offset - base) : NULL;
+        l->ops->backward(l, m->theta + l->offset, tr->act[i], tr->act[i + 1], cur, dx, dth, stride,
+                         B, S, tr->ones);
+        cur = dx;
+    }
+}
+
+mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                  int B, mtb_need need, mtb_param_scope scope,
+                                  const double **losses, const double **G, size_t *D,
+                                  mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz, so = m->sum_out;
+    if (B < 1 || B > tr->Bmax)
+        return mtb_fail(err, MTB_EINVAL, "trainer: batch of %d rows, expected 1..%d", B, tr->Bmax);
+    if (need != MTB_NEED_LOSSES && need != tr->need)
+        return mtb_fail(err, MTB_EINVAL,
+                        "trainer: task gradients at level %d requested, but the trainer was built "
+                        "for level %d", (int)need, (int)tr->need);
+    if (need == MTB_NEED_PARAM_GRADS && scope != tr->scope)
+        return mtb_fail(err, MTB_EINVAL, "trainer: gradient scope differs from the configured one");
+    tr->B = B;
+    tr->cur_need = need;
+    tr->cur_scope = scope;
+    tr->have_dz = 0;
+    forward(tr, x, B);
+
+    for (int t = 0; t < T; t++) {
+        const mtb_task_spec *ts = &tr->tasks[t];
+        const float *yh = tr->yhat + m->head_off[t];
+        const float *yt = y + ts->target_offset;
+        tr->losses[t] = mtb_loss_forward(ts, yh, (size_t)so, yt, ldy, B);
+        if (!isfinite(tr->losses[t]))
+            return mtb_fail(err, MTB_ENUMERIC, "trainer: loss of task %d is %g (diverged?)", t,
+                            tr->losses[t]);
+        mtb_loss_backward(ts, yh, (size_t)so, yt, ldy, B, 1.0f, tr->dy_raw + m->head_off[t], (size_t)so);
+    }
+    *losses = tr->losses;
+    *G = NULL;
+    *D = 0;
+    tr->cur_D = 0;
+    if (need == MTB_NEED_LOSSES)
+        return MTB_OK;
+
+    /* dz_stack[:, t, :] (B, dz) = dy_raw_t (B, out_t) W_t (out_t, dz) */
+    const float *Wh = mtb_model_head_W(m);
+    for (int t = 0; t < T; t++)
+        mtb_sgemm(0, 0, B, dz, m->head_out[t], 1.0f, tr->dy_raw + m->head_off[t], so,
+                  Wh + (size_t)m->head_off[t] * dz, dz, 0.0f, tr->dz_stack + (size_t)t * dz, T * dz);
+    tr->have_dz = 1;
+
+    if (need == MTB_NEED_REP_GRADS) {
+        const size_t Dr = (size_t)B * dz;
+        const float *z = tr->act[m->n_layers];
+        for (int t = 0; t < T; t++) {
+            double *row = tr->G + (size_t)t * Dr;
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < dz; j++)
+                    row[(size_t)b * dz + j] = tr->dz_stack[((size_t)b * T + t) * dz + j];
+        }
+        for (size_t i = 0; i < Dr; i++)
+            tr->Zd[i] = z[i];
+        tr->cur_D = Dr;
+        *G = tr->G;
+        *D = Dr;
+        return MTB_OK;
+    }
+
+    /* PARAM: propagate the T cotangents through the trunk, S tasks at a time. */
+    const int stop = scope == MTB_SCOPE_ALL ? 0 : m->last_dense_layer;
+    const size_t Dp = scope == MTB_SCOPE_ALL ? tr->P_all : tr->P_last;
+    const size_t base = scope == MTB_SCOPE_ALL ? 0 : m->last_dense_offset;
+    for (int t0 = 0; t0 < T; t0 += tr->S) {
+        int S = T - t0 < tr->S ? T - t0 : tr->S;
+        const float *in = tr->dz_stack + (size_t)t0 * dz;
+        if (S != T) { /* gather the chunk's cotangents into (B, S, dz) */
+            float *dst = tr->bp_b;
+            for (int b = 0; b < B; b++)
+                memcpy(dst + (size_t)b * S * dz, tr->dz_stack + ((size_t)b * T + t0) * dz,
+                       sizeof(float) * (size_t)S * dz);
+            in = dst;
+        }
+        backward_stack(tr, in, B, S, stop, tr->Gf + (size_t)t0 * Dp, Dp, base);
+    }
+    const size_t n = (size_t)T * Dp;
+    for (size_t i = 0; i < n; i++)
+        tr->G[i] = tr->Gf[i];
+    tr->cur_D = Dp;
+    *G = tr->G;
+    *D = Dp;
+    return MTB_OK;
+}
+
+mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, const double *trunk_w,
+                                     const double *trunk_grad, mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
+    const float *z = tr->act[m->n_layers];
+
+    /* heads: dW_heads (sum_out, dz) = dy_w^T (sum_out, B) z (B, dz); db = dy_w^T 1 */
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float w = (float)head_w[t];
+            const size_t o = (size_t)b * so + m->head_off[t];
+            for (int k = 0; k < m->head_out[t]; k++)
+                tr->dy_w[o + k] = w * tr->dy_raw[o + k];
+        }
+    float *gW = m->grad + m->n_trunk, *gb = gW + (size_t)so * dz;
+    mtb_sgemm(1, 0, so, dz, B, 1.0f, tr->dy_w, so, z, dz, 0.0f, gW, dz);
+    mtb_sgemv(1, B, so, 1.0f, tr->dy_w, so, tr->ones, 0.0f, gb);
+
+    /* trunk */
+    if (tr->cur_need == MTB_NEED_PARAM_GRADS && tr->cur_scope == MTB_SCOPE_ALL) {
+        if (trunk_grad) {
+            for (size_t i = 0; i < tr->P_all; i++)
+                m->grad[i] = (float)trunk_grad[i];
+        } else {
+            /* grad_trunk (P) = Gf^T (P, T) w (T) */
+            float wf[T];
+            for (int t = 0; t < T; t++)
+                wf[t] = (float)trunk_w[t];
+            mtb_sgemv(1, T, (int)tr->P_all, 1.0f, tr->Gf, (int)tr->P_all, wf, 0.0f, m->grad);
+        }
+        return MTB_OK;
+    }
+    if (trunk_grad && tr->cur_need != MTB_NEED_REP_GRADS)
+        return mtb_fail(err, MTB_EINVAL,
+                        "trainer: an explicit trunk gradient needs REP or PARAM (scope all) gradients");
+    const size_t Dz = (size_t)B * dz;
+    if (trunk_grad) {
+        for (size_t i = 0; i < Dz; i++)
+            tr->dz_agg[i] = (float)trunk_grad[i];
+    } else if (tr->have_dz) {
+        for (int b = 0; b < B; b++) {
+            float *o = tr->dz_agg + (size_t)b * dz;
+            for (int j = 0; j < dz; j++)
+                o[j] = 0.0f;
+            for (int t = 0; t < T; t++) {
+                const float w = (float)trunk_w[t];
+                const float *g = tr->dz_stack + ((size_t)b * T + t) * dz;
+                for (int j = 0; j < dz; j++)
+                    o[j] += w * g[j];
+            }
+        }
+    } else {
+        /* dz_agg (B, dz) = dy_trunk (B, sum_out) W_heads (sum_out, dz), blocks scaled by trunk_w */
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                const float w = (float)trunk_w[t];
+                const size_t o = (size_t)b * so + m->head_off[t];
+                for (int k = 0; k < m->head_out[t]; k++)
+                    tr->dy_w[o + k] = w * tr->dy_raw[o + k];
+            }
+        mtb_sgemm(0, 0, B, dz, so, 1.0f, tr->dy_w, so, mtb_model_head_W(m), dz, 0.0f, tr->dz_agg, dz);
+    }
+    backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0);
+    return MTB_OK;
+}
+
+mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, size_t ldy, int B,
+                            long step, long epoch, mtb_step_result *res, mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T;
+    mtb_flops_take();
+    const double *losses, *G;
+    size_t D;
+    mtb_status st = mtb_trainer_task_grads(tr, x, y, ldy, B, tr->need, tr->scope, &losses, &G, &D, err);
+    if (st)
+        return st;
+
+    int grad_set = 0;
+    const mtb_balancer_setup *setup = tr->bal ? mtb_balancer_get_setup(tr->bal) : NULL;
+    if (tr->bal) {
+        mtb_balance_in in = {step, epoch, T, losses, G, D,
+                             tr->need == MTB_NEED_REP_GRADS ? tr->Zd : NULL, mtb_balancer_rng(tr->bal)};
+        int explicit_ok = G && (tr->need == MTB_NEED_REP_GRADS || tr->scope == MTB_SCOPE_ALL);
+        mtb_balance_out out = {tr->head_w, tr->trunk_w, explicit_ok ? tr->trunk_grad : NULL, 0};
+        st = mtb_balancer_step(tr->bal, &in, &out, err);
+        if (st)
+            return st;
+        grad_set = out.trunk_grad_set && explicit_ok;
+        if (grad_set)
+            for (int t = 0; t < T; t++)
+                tr->trunk_w[t] = 1.0;
+    } else {
+        for (int t = 0; t < T; t++)
+            tr->head_w[t] = tr->trunk_w[t] = 1.0;
+    }
+    st = mtb_trainer_weighted_grad(tr, tr->head_w, tr->trunk_w, grad_set ? tr->trunk_grad : NULL, err);
+    if (st)
+        return st;
+
+    /* Clip everything trained, the balancer's learnable scalars included (SLAW code). */
+    double shared = mtb_norm_f32(m->grad, m->n_trunk);
+    double heads = mtb_norm_f32(m->grad + m->n_trunk, m->n_heads);
+    double learn = setup && setup->n_learn ? mtb_norm_f64(setup->learn_grad, (size_t)setup->n_learn) : 0.0;
+    double total = sqrt(shared * shared + heads * heads + learn * learn);
+    if (!isfinite(total))
+        return mtb_fail(err, MTB_ENUMERIC, "trainer: gradient norm is %g at step %ld (diverged?)",
+                        total, step);
+    double f = mtb_clip_factor(total, tr->cfg.clip_norm);
+    if (f < 1.0) {
+        float ff = (float)f;
+        for (size_t i = 0; i < m->n_params; i++)
+            m->grad[i] *= ff;
+        if (setup)
+            for (int i = 0; i < setup->n_learn; i++)
+                setup->learn_grad[i] *= f;
+    }
+    mtb_optim_step(&tr->opt, m->theta, m->grad);
+    if (setup && setup->n_learn) {
+        mtb_optim_config lc = tr->cfg.optim;
+        lc.weight_decay = 0.0;
+        if (setup->learn_lr > 0.0)
+            lc.lr = setup->learn_lr;
+        mtb_optim_step_f64(&lc, ++tr->learn_t, (size_t)setup->n_learn, setup->learn,
+                           setup->learn_grad, tr->learn_m, tr->learn_v);
+    }
+    tr->last_flops = mtb_flops_take();
+    if (res)
+        *res = (mtb_step_result){tr->losses, tr->head_w, tr->trunk_w, grad_set, shared, total};
+    return MTB_OK;
+}
+
+mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                size_t n, double *losses, double *sum_sq_err, mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T;
+    if (n == 0)
+        return mtb_fail(err, MTB_EINVAL, "evaluate: no samples");
+    for (int t = 0; t < T; t++)
+        losses[t] = sum_sq_err[t] = 0.0;
+    for (size_t r0 = 0; r0 < n; r0 += (size_t)tr->Bmax) {
+        int B = (int)(n - r0 < (size_t)tr->Bmax ? n - r0 : (size_t)tr->Bmax);
+        forward(tr, x + r0 * (size_t)m->d_in, B);
+        for (int t = 0; t < T; t++) {
+            const mtb_task_spec *ts = &tr->tasks[t];
+            const float *yh = tr->yhat + m->head_off[t], *yt = y + r0 * ldy + ts->target_offset;
+            losses[t] += (double)B * mtb_loss_forward(ts, yh, (size_t)m->sum_out, yt, ldy, B);
+            if (ts->loss == MTB_LOSS_MSE || ts->loss == MTB_LOSS_L1)
+                sum_sq_err[t] += (double)B * mtb_loss_sum_sq_err(ts, yh, (size_t)m->sum_out, yt, ldy, B);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        losses[t] /= (double)n;
+        sum_sq_err[t] /= (double)n;
+    }
+    return MTB_OK;
+}
+
+double mtb_trainer_last_flops(const mtb_trainer *tr) { return tr->last_flops; }
