@@ -168,4 +168,11 @@ const mtb_hparams *mtb_balancer_get_hparams(const mtb_balancer *b);
 mtb_rng *mtb_balancer_rng(mtb_balancer *b);
 void mtb_balancer_free(mtb_balancer *b); /* accepts NULL */
 
+/* ---- method-specific entry points ------------------------------------------------ */
+
+/* Method "constant" only: sets its T fixed weights (finite, >= 0), rescaled as its
+ * `normalise` hyperparameter says (default sum_T: IdealConstant = 1/sigma_i^2 rescaled
+ * to sum T). Until called, the weights are all 1. MTB_EINVAL on another method. */
+mtb_status mtb_balancer_set_constant_weights(mtb_balancer *b, const double *w, mtb_error *err);
+
 #endif

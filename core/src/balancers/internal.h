@@ -25,3 +25,54 @@ void mtb_bal_fill(double *x, int n, double v);
 int mtb_bal_normalise_sum(double *x, int n, double target);
 
 #endif
+
+/* ---- random loss/gradient weights (rlw.c), shared by rlw, rgw and rlw_l2c -------- */
+
+enum {
+    MTB_RLW_UNIFORM = 0,
+    MTB_RLW_NORMAL = 1,
+    MTB_RLW_DIRICHLET = 2,
+    MTB_RLW_BERNOULLI = 3,
+    MTB_RLW_CBERNOULLI = 4,
+    MTB_RLW_RANDOM_NORMAL = 5,
+    MTB_RLW_NDIST = 6
+};
+#define MTB_RLW_CHOICES "uniform|normal|dirichlet|bernoulli|constrained_bernoulli|random_normal"
+
+typedef struct mtb_rlw_sampler {
+    int T;
+    int dirichlet_identity;  /* 1: Dirichlet draws used as they are (TMLR); 0: softmax (ICLR) */
+    int bernoulli_raw;       /* 1: LibMTL (arXiv version): raw 0/1 weights, no division */
+    int redraw_random_normal;/* 1: new (mean, var) per task at every step */
+    int rn_ready;            /* random-normal parameters drawn */
+    double *alpha;           /* (T) ones, Dirichlet parameter */
+    double *mu, *sd;         /* (T) random-normal parameters */
+} mtb_rlw_sampler;
+
+mtb_status mtb_rlw_sampler_init(mtb_rlw_sampler *s, int T, const char *method, mtb_error *err);
+void mtb_rlw_sampler_free(mtb_rlw_sampler *s);
+/* One raw draw lambda (before normalisation) of distribution dist into raw[T].
+ * Bernoulli draws may be all zero here. */
+mtb_status mtb_rlw_draw(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *raw, mtb_error *err);
+/* One normalised weight vector of distribution dist (sums to 1, except the raw
+ * LibMTL Bernoulli variant) into w[T]. */
+mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w, mtb_error *err);
+
+/* ---- IMTL-G closed form (imtl_g.c), shared by imtl_g and imtl -------------------- */
+
+typedef struct mtb_imtl_ws {
+    int T;
+    double *M;    /* (T, T) Gram matrix of the gradients, filled by the caller */
+    double *nrm;  /* (T) */
+    double *A;    /* (T-1, T-1) system matrix, then its LU factors */
+    double *K;    /* (T-1, T-1) normal matrix of the fallback */
+    double *b, *x;/* (T-1) */
+    int *act;     /* (T) indices of the tasks with a non-zero gradient */
+    int *piv;     /* (T-1) */
+    int fallback; /* out: 1 if the last solve used the regularised fallback */
+} mtb_imtl_ws;
+
+mtb_status mtb_imtl_ws_init(mtb_imtl_ws *w, int T, const char *method, mtb_error *err);
+void mtb_imtl_ws_free(mtb_imtl_ws *w);
+/* IMTL-G weights alpha[T] (sum 1) from the Gram matrix w->M of the task gradients. */
+void mtb_imtl_g_solve(mtb_imtl_ws *w, double *alpha);

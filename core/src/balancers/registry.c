@@ -6,9 +6,28 @@
 #include "mtb/balancer.h"
 
 /* Loss weighting with fixed or random weights (RLW paper, random-weighting paper). */
-/* (declarations are added here as each method lands) */
+extern const mtb_balancer_type mtb_balancer_ew, mtb_balancer_constant, mtb_balancer_rlw,
+    mtb_balancer_rgw, mtb_balancer_rlw_l2c;
+/* Loss-based weighting (losses only, or learnable loss scales). */
+extern const mtb_balancer_type mtb_balancer_uw, mtb_balancer_dwa, mtb_balancer_gls,
+    mtb_balancer_slaw, mtb_balancer_imtl_l;
+/* Loss + gradient hybrids of the loss-balancing papers (IMTL, DB-MTL). */
+extern const mtb_balancer_type mtb_balancer_imtl_g, mtb_balancer_imtl, mtb_balancer_db_mtl;
 
 const mtb_balancer_type *const mtb_balancer_types[] = {
+    &mtb_balancer_ew,
+    &mtb_balancer_constant,
+    &mtb_balancer_rlw,
+    &mtb_balancer_rgw,
+    &mtb_balancer_rlw_l2c,
+    &mtb_balancer_uw,
+    &mtb_balancer_dwa,
+    &mtb_balancer_gls,
+    &mtb_balancer_slaw,
+    &mtb_balancer_imtl_l,
+    &mtb_balancer_imtl_g,
+    &mtb_balancer_imtl,
+    &mtb_balancer_db_mtl,
     NULL,
 };
 
