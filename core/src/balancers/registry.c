@@ -13,6 +13,10 @@ extern const mtb_balancer_type mtb_balancer_uw, mtb_balancer_dwa, mtb_balancer_g
     mtb_balancer_slaw, mtb_balancer_imtl_l;
 /* Loss + gradient hybrids of the loss-balancing papers (IMTL, DB-MTL). */
 extern const mtb_balancer_type mtb_balancer_imtl_g, mtb_balancer_imtl, mtb_balancer_db_mtl;
+/* Gradient methods: learned weights from gradient norms, min-norm/conflict-averse
+ * directions, gradient surgery (explicit trunk gradients). */
+extern const mtb_balancer_type mtb_balancer_gradnorm, mtb_balancer_mgda, mtb_balancer_cagrad,
+    mtb_balancer_pcgrad, mtb_balancer_gradvac, mtb_balancer_graddrop;
 
 const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_ew,
@@ -28,6 +32,12 @@ const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_imtl_g,
     &mtb_balancer_imtl,
     &mtb_balancer_db_mtl,
+    &mtb_balancer_gradnorm,
+    &mtb_balancer_mgda,
+    &mtb_balancer_cagrad,
+    &mtb_balancer_pcgrad,
+    &mtb_balancer_gradvac,
+    &mtb_balancer_graddrop,
     NULL,
 };
 

@@ -1,0 +1,152 @@
+/* pcgrad.c: projecting conflicting gradients.
+ * Yu, Kumar, Gupta, Levine, Hausman, Finn, "Gradient Surgery for Multi-Task Learning",
+ * NeurIPS 2020 (not in /work/shared/papers; Sec. 2.2 and Algorithm 1 of the arXiv version).
+ *
+ *   for each task i: g_i^PC = g_i; for each j != i in a random order:
+ *       if g_i^PC . g_j < 0:  g_i^PC <- g_i^PC - (g_i^PC . g_j) / |g_j|^2 g_j      [Alg. 1]
+ *   trunk gradient = sum_i g_i^PC                                                 [Alg. 1]
+ *
+ * The projection always uses the ORIGINAL g_j (Alg. 1; SLAW code, spec Sec. 4.6; LibMTL).
+ * The shared update is the SUM of the projected gradients, not their mean (spec Sec. 6,
+ * item 16). Every g_i^PC is g_i plus multiples of the original gradients, so the result is
+ * also a loss weighting, trunk grad = sum_j c_j g_j with c_j = 1 - sum_i (g_i^PC.g_j)/|g_j|^2
+ * over the projections made: that is the alpha = 1 (I + C N) of Liu et al., "Towards
+ * Impartial Multi-task Learning", ICLR 2021, Appendix C.3, Eqs. (31)-(33). The step writes
+ * the explicit trunk_grad and, in trunk_w, those coefficients (the vector LibMTL returns).
+ * Heads use their own gradients unweighted (head_w = 1).
+ *
+ * Order: `order=random` draws, per step and per task i, a fresh Fisher-Yates permutation of
+ * the other tasks from the balancer's own stream (the SLAW code shuffles per i per step;
+ * LibMTL shuffles all T tasks including i itself). `order=fixed` visits j = 0, 1, ... in
+ * ascending order (used to test the order-dependent Eq. (32) for T >= 3).
+ *
+ * `eps` is added to |g_j|^2 in the projection: 0 by default (paper); LibMTL uses 1e-8. A
+ * zero g_j never conflicts (g.g_j = 0 is not < 0), so no division by zero can occur with
+ * eps = 0. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mtb/balancer.h"
+
+enum { HP_EPS, HP_ORDER, HP_N };
+
+static const mtb_hparam_def pcgrad_hparams[HP_N] = {
+    [HP_EPS] = {"eps", MTB_HP_REAL, 0.0, 0.0, 1.0, NULL,
+                "added to |g_j|^2 in the projection (paper: 0; LibMTL: 1e-8)"},
+    [HP_ORDER] = {"order", MTB_HP_CHOICE, 0, 0, 0, "random|fixed",
+                  "order of the other tasks: fresh random permutation per task and step (paper "
+                  "Alg. 1), or ascending (for tests)"},
+};
+
+typedef struct pcgrad_state {
+    int T;
+    size_t D_max;
+    double eps;
+    int order;
+    size_t *idx;   /* (T) visiting order */
+    double *sq;    /* (T) |g_j|^2 */
+    double *coef;  /* (T) coefficients of the original gradients */
+    double *pc;    /* (D_max) projected gradient of the current task */
+} pcgrad_state;
+
+static void pcgrad_fini(void *vs)
+{
+    pcgrad_state *s = vs;
+    free(s->idx);
+    free(s->sq);
+    free(s->coef);
+    free(s->pc);
+    memset(s, 0, sizeof *s);
+}
+
+static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *hp,
+                              mtb_balancer_setup *setup, mtb_error *err)
+{
+    pcgrad_state *s = vs;
+    s->T = T;
+    s->D_max = D_max;
+    s->eps = hp->v[HP_EPS];
+    s->order = (int)hp->v[HP_ORDER];
+    setup->need = MTB_NEED_PARAM_GRADS;
+    setup->scope = MTB_SCOPE_ALL;
+    s->idx = malloc((size_t)T * sizeof *s->idx);
+    s->sq = malloc((size_t)T * sizeof *s->sq);
+    s->coef = malloc((size_t)T * sizeof *s->coef);
+    s->pc = malloc((D_max ? D_max : 1) * sizeof *s->pc);
+    if (!s->idx || !s->sq || !s->coef || !s->pc) {
+        pcgrad_fini(s);
+        return mtb_fail(err, MTB_ENOMEM, "method pcgrad: cannot allocate the state (T = %d, D = %zu)",
+                        T, D_max);
+    }
+    return MTB_OK;
+}
+
+static double dot(const double *x, const double *y, size_t n)
+{
+    double d = 0.0;
+    for (size_t k = 0; k < n; k++)
+        d += x[k] * y[k];
+    return d;
+}
+
+static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
+                              mtb_error *err)
+{
+    (void)err;
+    pcgrad_state *s = vs;
+    int T = s->T;
+    size_t D = in->D;
+    const double *G = in->G;
+    for (int j = 0; j < T; j++) {
+        s->sq[j] = dot(G + (size_t)j * D, G + (size_t)j * D, D);
+        s->coef[j] = 1.0;
+    }
+    double *acc = out->trunk_grad;
+    if (acc)
+        memset(acc, 0, D * sizeof *acc);
+    for (int i = 0; i < T; i++) {
+        const double *gi = G + (size_t)i * D;
+        memcpy(s->pc, gi, D * sizeof *gi);
+        int n = 0;
+        for (int j = 0; j < T; j++)
+            if (j != i)
+                s->idx[n++] = (size_t)j;
+        if (s->order == 0 && n > 1)
+            mtb_rng_shuffle(in->rng, s->idx, (size_t)n);
+        for (int k = 0; k < n; k++) {
+            int j = (int)s->idx[k];
+            const double *gj = G + (size_t)j * D;
+            double d = dot(s->pc, gj, D);
+            if (d < 0.0) {
+                /* d < 0 implies |g_j| > 0: the division is safe even with eps = 0 */
+                double f = d / (s->sq[j] + s->eps);
+                for (size_t c = 0; c < D; c++)
+                    s->pc[c] -= f * gj[c];
+                s->coef[j] -= f;
+            }
+        }
+        if (acc)
+            for (size_t c = 0; c < D; c++)
+                acc[c] += s->pc[c];
+    }
+    for (int t = 0; t < T; t++) {
+        out->head_w[t] = 1.0;
+        out->trunk_w[t] = s->coef[t];
+    }
+    out->trunk_grad_set = acc != NULL;
+    return MTB_OK;
+}
+
+const mtb_balancer_type mtb_balancer_pcgrad = {
+    .name = "pcgrad",
+    .summary = "projects each task gradient off the others it conflicts with, sums the results",
+    .cite = "Yu et al., Gradient Surgery for Multi-Task Learning, NeurIPS 2020",
+    .hparams = pcgrad_hparams,
+    .n_hparams = HP_N,
+    .state_size = sizeof(pcgrad_state),
+    .init = pcgrad_init,
+    .step = pcgrad_step,
+    .fini = pcgrad_fini,
+};
