@@ -62,6 +62,7 @@ $(TESTBIN): $(TEST_OBJ) $(LIBA)
 # Tests run with one BLAS thread: results are then bit-identical run to run.
 test: $(TESTBIN) $(MTB)
 	OPENBLAS_NUM_THREADS=1 $(TESTBIN) --jobs 2
+	$(MTB) golden $(SHARED)/golden
 
 sanitize:
 	$(MAKE) B=build-san BIN=build-san/bin OPT=-O1 \
