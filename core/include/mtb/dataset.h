@@ -32,7 +32,8 @@ typedef struct mtb_dataset {
     mtb_split train, test;
 } mtb_dataset;
 
-/* Allocates the task table and both splits (zeroed). */
+/* Allocates the task table and both splits (zeroed, except each task's sigma = 1,
+ * the "no scale" value). Any previous content of *ds is overwritten, not freed. */
 mtb_status mtb_dataset_alloc(mtb_dataset *ds, int T, int d_in, int y_width, size_t n_train,
                              size_t n_test, mtb_error *err);
 void mtb_dataset_free(mtb_dataset *ds);  /* frees the members; safe on a zeroed struct */
@@ -40,5 +41,12 @@ void mtb_dataset_free(mtb_dataset *ds);  /* frees the members; safe on a zeroed 
 /* Writes to "<path>.tmp" and renames, so an interrupted run never leaves a bad file. */
 mtb_status mtb_dataset_save(const char *path, const mtb_dataset *ds, mtb_error *err);
 mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err);
+
+/* The checks save and load apply: shapes, a consistent task table (known loss, widths
+ * >= 1, CE target width 1, target columns inside y_width and not shared by two tasks,
+ * sigma finite and > 0, class weights as task.h describes), finite x and y, CE targets
+ * that are class indices or -1, BCE targets in [0, 1]. MTB_EINVAL for a bad table or
+ * target, MTB_ENUMERIC for a non-finite value. */
+mtb_status mtb_dataset_check(const mtb_dataset *ds, mtb_error *err);
 
 #endif
