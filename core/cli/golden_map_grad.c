@@ -1,7 +1,103 @@
 /* golden_map_grad.c: golden-fixture entries of the gradient-based methods (MGDA,
- * GradNorm, PCGrad, GradVac, CAGrad, ...). See golden.h. */
+ * GradNorm, PCGrad, GradVac, CAGrad). See golden.h; the LibMTL formulas these options
+ * reproduce are in /work/shared/golden/LIBMTL-FORMULAS.md. */
+#include <math.h>
+
 #include "golden.h"
 
+/* MGDA's normaliser n_t as mgda.c computes it (a non-positive one is replaced by 1). */
+static double mgda_norm(const golden_step *s, int t, int kind)
+{
+    double g2 = 0.0;
+    const double *g = s->G + (size_t)t * s->d;
+    for (size_t c = 0; c < s->d; c++)
+        g2 += g[c] * g[c];
+    double n = kind == 1 ? sqrt(g2) : kind == 2 ? s->losses[t] : s->losses[t] * sqrt(g2);
+    return n > 0.0 && isfinite(n) ? n : 1.0;
+}
+
+/* LibMTL returns the simplex weights a of the normalised gradients; with apply_to=normalized
+ * mtb's trunk weights on the raw gradients are a_t / n_t. */
+static void mgda_weights_l2(const golden_step *s, double *out)
+{
+    for (int t = 0; t < s->T; t++)
+        out[t] = s->trunk_w[t] * mgda_norm(s, t, 1);
+}
+static void mgda_weights_loss(const golden_step *s, double *out)
+{
+    for (int t = 0; t < s->T; t++)
+        out[t] = s->trunk_w[t] * mgda_norm(s, t, 2);
+}
+static void mgda_weights_lossplus(const golden_step *s, double *out)
+{
+    for (int t = 0; t < s->T; t++)
+        out[t] = s->trunk_w[t] * mgda_norm(s, t, 3);
+}
+
+/* LibMTL's GradVac returns a vector of ones (its batch_weight is never updated). */
+static void gradvac_weights(const golden_step *s, double *out)
+{
+    for (int t = 0; t < s->T; t++)
+        out[t] = 1.0;
+}
+
+/* LibMTL's CAGrad returns the simplex weights w of its inner problem. mtb's trunk weights
+ * are (1/T + lambda w_t) / (1 + c^2) with c = 0.5 (the options below); since sum w = 1,
+ * lambda = (1 + c^2) sum_t trunk_w_t - 1 and w_t = ((1 + c^2) trunk_w_t - 1/T) / lambda. */
+static void cagrad_weights(const golden_step *s, double *out)
+{
+    const double scale = 1.0 + 0.5 * 0.5;
+    double sum = 0.0;
+    for (int t = 0; t < s->T; t++)
+        sum += s->trunk_w[t];
+    double lambda = scale * sum - 1.0;
+    for (int t = 0; t < s->T; t++)
+        out[t] = lambda > 0.0 ? (scale * s->trunk_w[t] - 1.0 / s->T) / lambda : 1.0 / s->T;
+}
+
 const golden_entry golden_entries_grad[] = {
+    {.fixture = "MGDA",
+     .method = "mgda",
+     .options = "solver=libmtl,normalize=none,apply_to=normalized",
+     .note = "LibMTL's solver: clamped best-pair start, projected-gradient steps, stop at "
+             "L1 change < 1e-5 returning the previous iterate"},
+    {.fixture = "MGDA_gn_l2",
+     .method = "mgda",
+     .options = "solver=libmtl,normalize=l2,apply_to=normalized",
+     .weights = mgda_weights_l2,
+     .note = "LibMTL applies the weights to g_t/|g_t| and returns them unscaled"},
+    {.fixture = "MGDA_gn_loss",
+     .method = "mgda",
+     .options = "solver=libmtl,normalize=loss,apply_to=normalized",
+     .weights = mgda_weights_loss,
+     .note = "LibMTL applies the weights to g_t/l_t and returns them unscaled"},
+    {.fixture = "MGDA_gn_lossplus",
+     .method = "mgda",
+     .options = "solver=libmtl,normalize=loss+,apply_to=normalized",
+     .weights = mgda_weights_lossplus,
+     .note = "LibMTL applies the weights to g_t/(l_t |g_t|) and returns them unscaled"},
+    {.fixture = "GradNorm",
+     .method = "gradnorm",
+     .options = "variant=libmtl,alpha=1.5,layer=all",
+     .note = "w = T softmax(p), p exposed as learnable scalars; EW at epoch 0. At epoch 0 "
+             "LibMTL's p gets no gradient (grad None), so torch's Adam skips it: the fixture's "
+             "state_after has no Adam moments after step 0. The Adam step on p must be skipped "
+             "there (learn_grad is all zero), else every later weight is off by ~5e-3"},
+    {.fixture = "PCGrad",
+     .method = "pcgrad",
+     .options = "eps=1e-8",
+     .note = "trunk_w holds the effective coefficients, which LibMTL returns; T = 2 cases only, "
+             "so the visiting order does not matter"},
+    {.fixture = "GradVac",
+     .method = "gradvac",
+     .options = "beta=0.5,eps=1e-8",
+     .weights = gradvac_weights,
+     .note = "LibMTL returns ones; T = 2 cases only, so the visiting order does not matter"},
+    {.fixture = "CAGrad",
+     .method = "cagrad",
+     .options = "c=0.5,rescale=1+c^2,eps=1e-8",
+     .tol = 1e-3,
+     .weights = cagrad_weights,
+     .note = "exact inner minimiser vs LibMTL's loosely converged SLSQP: README tolerance 1e-3"},
     {.fixture = NULL},
 };
