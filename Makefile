@@ -18,7 +18,11 @@ ifeq ($(strip $(PKG_LIBS)),)
 endif
 
 OPT      ?= -O2
+# -fno-math-errno and -fno-trapping-math let sqrtf and branch-free selects vectorise (mtb never
+# reads errno or FP exception flags; NaN and Inf semantics are unchanged); the dynamic cost
+# model lets -O2 vectorise loops with a remainder. No fast-math: NaN checks must stay.
 CFLAGS   := -std=c11 $(OPT) -g -Wall -Wextra -Werror -fPIC -D_DEFAULT_SOURCE \
+            -fno-math-errno -fno-trapping-math -fvect-cost-model=dynamic \
             -Icore/include $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  := $(EXTRA_LDFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm

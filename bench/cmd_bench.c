@@ -1,9 +1,41 @@
-/* cmd_bench.c: placeholder until the subcommand lands (owner replaces this file). */
+/* cmd_bench.c: mtb bench <what>: dispatch to the microbenchmarks. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "../core/cli/cli.h"
+#include "bench.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mtb bench <what> [options]   (mtb bench <what> --help)\n\n"
+                 "  step    one full training step (forward, per-task gradients, weighted\n"
+                 "          backward, Adam) against its FLOP bound\n"
+                 "  weigh   the weighting computation of one method alone\n");
+}
 
 int mtb_cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    cli_error(argv[0], "not built yet");
-    return 1;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "step"))
+        return mtb_bench_step(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "weigh"))
+        return mtb_bench_weigh(argc - 1, argv + 1);
+    cli_error("bench", "unknown benchmark '%s'", argv[1]);
+    usage(stderr);
+    return 2;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double mtb_bench_median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }

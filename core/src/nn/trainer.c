@@ -217,11 +217,11 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
         const mtb_task_spec *ts = &tr->tasks[t];
         const float *yh = tr->yhat + m->head_off[t];
         const float *yt = y + ts->target_offset;
-        tr->losses[t] = mtb_loss_forward(ts, yh, (size_t)so, yt, ldy, B);
+        tr->losses[t] = mtb_loss_forward_backward(ts, yh, (size_t)so, yt, ldy, B, 1.0f,
+                                                  tr->dy_raw + m->head_off[t], (size_t)so);
         if (!isfinite(tr->losses[t]))
             return mtb_fail(err, MTB_ENUMERIC, "trainer: loss of task %d is %g (diverged?)", t,
                             tr->losses[t]);
-        mtb_loss_backward(ts, yh, (size_t)so, yt, ldy, B, 1.0f, tr->dy_raw + m->head_off[t], (size_t)so);
     }
     *losses = tr->losses;
     *G = NULL;
@@ -332,8 +332,13 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
             }
         }
     } else {
-        /* dz_agg (B, dz) = dy_trunk (B, sum_out) W_heads (sum_out, dz), blocks scaled by trunk_w */
-        for (int b = 0; b < B; b++)
+        /* dz_agg (B, dz) = dy_trunk (B, sum_out) W_heads (sum_out, dz), blocks scaled by
+         * trunk_w; loss-weighting methods give heads and trunk the same weights, and dy_w
+         * then already holds the scaled blocks. */
+        int same = 1;
+        for (int t = 0; t < T; t++)
+            same &= head_w[t] == trunk_w[t];
+        for (int b = 0; b < B && !same; b++)
             for (int t = 0; t < T; t++) {
                 const float w = (float)trunk_w[t];
                 const size_t o = (size_t)b * so + m->head_off[t];

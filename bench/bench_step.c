@@ -1,0 +1,175 @@
+/* bench_step.c: mtb bench step, the cost of one training step against its FLOP bound.
+ *
+ * Shapes (issue 2; ../shared/specs/mtrregression-and-slaw.md sec. 2 and 5.4):
+ *   mtr   250 inputs -> 4 x 100 tanh -> T heads of 100 outputs, MSE
+ *   pcba  2048 binary inputs (about 2 % ones) -> 2000 -> 100 (ReLU) -> T heads of 2 logits,
+ *         cross-entropy weighted (0.013932, 0.986068) as the SLAW code's class counts give
+ * A step is what mtb train does per batch: forward, the requested per-task gradients
+ * (none, REP: w.r.t. z, PARAM: w.r.t. every shared parameter), the weighted backward with
+ * equal weights, clipping and Adam. The timer covers exactly mtb_trainer_step on a batch
+ * already in memory (no data loading). FLOPs are those of the matrix products the step
+ * actually issued (counted by mtb_sgemm/mtb_sgemv); the bound divides them by the sgemm
+ * rate measured in the same run. */
+#include <cblas.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cli/cli.h"
+#include "bench.h"
+#include "mtb/layer.h"
+#include "mtb/rng.h"
+#include "mtb/train.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+"usage: mtb bench step [--shape mtr|pcba] [--tasks T] [--batch B] [--grads none|rep|param]\n"
+"                      [--reps N] [--threads N] [--task-chunk N]\n"
+"\n"
+"Times one full training step on random data and prints, on its last line,\n"
+"  ms_per_step=<median over reps> flop_bound_ms=<matrix-product FLOPs / sgemm rate>\n"
+"  --shape     mtr (250 -> 4x100 tanh -> T x 100, MSE) or pcba (2048 -> 2000 -> 100 ReLU\n"
+"              -> T x 2 logits, class-weighted CE)                         [mtr]\n"
+"  --tasks T   number of tasks                                              [10]\n"
+"  --batch B   batch size                                                   [304]\n"
+"  --grads     per-task gradients computed each step: none, rep (w.r.t. the shared\n"
+"              representation), param (w.r.t. all shared parameters)       [none]\n"
+"  --reps N    timed steps (after 3 warm-up steps)                          [50]\n"
+"  --threads N BLAS threads                                                 [1]\n"
+"  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n");
+}
+
+double mtb_bench_sgemm_rate(int n, int reps)
+{
+    size_t nn = (size_t)n * n;
+    float *a = malloc(sizeof(float) * nn), *b = malloc(sizeof(float) * nn), *c = malloc(sizeof(float) * nn);
+    if (!a || !b || !c) {
+        free(a), free(b), free(c);
+        return NAN;
+    }
+    for (size_t i = 0; i < nn; i++)
+        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
+    double best = INFINITY;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = cli_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = cli_now() - t0;
+        if (r > 0 && t < best) /* the first call warms caches and thread pools */
+            best = t;
+    }
+    free(a), free(b), free(c);
+    return 2.0 * n * (double)n * n / best;
+}
+
+int mtb_bench_step(int argc, char **argv)
+{
+    const char *cmd = "bench step";
+    int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0;
+    mtb_need need = MTB_NEED_LOSSES;
+    long v;
+    static const struct option opts[] = {
+        {"shape", required_argument, 0, 's'}, {"tasks", required_argument, 0, 'T'},
+        {"batch", required_argument, 0, 'B'}, {"grads", required_argument, 0, 'g'},
+        {"reps", required_argument, 0, 'r'}, {"threads", required_argument, 0, 'j'},
+        {"task-chunk", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (!strcmp(optarg, "mtr")) pcba = 0;
+            else if (!strcmp(optarg, "pcba")) pcba = 1;
+            else { cli_error(cmd, "--shape must be mtr or pcba, got '%s'", optarg); return 2; }
+            break;
+        case 'T': if (cli_parse_long(cmd, "tasks", optarg, 1, 4096, &v)) return 2; T = (int)v; break;
+        case 'B': if (cli_parse_long(cmd, "batch", optarg, 1, 1000000, &v)) return 2; B = (int)v; break;
+        case 'g':
+            if (!strcmp(optarg, "none")) need = MTB_NEED_LOSSES;
+            else if (!strcmp(optarg, "rep")) need = MTB_NEED_REP_GRADS;
+            else if (!strcmp(optarg, "param")) need = MTB_NEED_PARAM_GRADS;
+            else { cli_error(cmd, "--grads must be none, rep or param, got '%s'", optarg); return 2; }
+            break;
+        case 'r': if (cli_parse_long(cmd, "reps", optarg, 1, 100000, &v)) return 2; reps = (int)v; break;
+        case 'j': if (cli_parse_long(cmd, "threads", optarg, 1, 1024, &v)) return 2; threads = (int)v; break;
+        case 'c': if (cli_parse_long(cmd, "task-chunk", optarg, 0, 4096, &v)) return 2; chunk = (int)v; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    openblas_set_num_threads(threads);
+
+    const int d_in = pcba ? 2048 : 250, out = pcba ? 2 : 100;
+    int *head_out = malloc(sizeof(int) * (size_t)T);
+    mtb_task_spec *tasks = calloc((size_t)T, sizeof *tasks);
+    mtb_model_config mc = {d_in, pcba ? 2 : 4, {0}, pcba ? MTB_ACT_RELU : MTB_ACT_TANH, T, head_out};
+    if (pcba)
+        mc.widths[0] = 2000, mc.widths[1] = 100;
+    else
+        for (int i = 0; i < 4; i++)
+            mc.widths[i] = 100;
+    const int tw = pcba ? 1 : out;
+    for (int t = 0; t < T; t++) {
+        head_out[t] = out;
+        tasks[t] = (mtb_task_spec){pcba ? MTB_LOSS_CE : MTB_LOSS_MSE, out, tw, t * tw, 1.0, 0, {0}};
+        if (pcba)
+            tasks[t].n_class_weights = 2, tasks[t].class_weights[0] = 0.013932,
+            tasks[t].class_weights[1] = 0.986068;
+    }
+    mtb_error err = {0};
+    mtb_model *m = NULL;
+    mtb_trainer *tr = NULL;
+    float *x = malloc(sizeof(float) * (size_t)B * d_in), *y = malloc(sizeof(float) * (size_t)B * T * tw);
+    double *ms = malloc(sizeof(double) * (size_t)reps);
+    int rc = 1;
+    if (!head_out || !tasks || !x || !y || !ms) {
+        cli_error(cmd, "out of memory");
+        goto done;
+    }
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 1, MTB_STREAM_BENCH);
+    if (mtb_model_new(&mc, &m, &err) || mtb_model_init_orthogonal(m, sqrt(2.0), &rng, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    for (size_t i = 0; i < (size_t)B * d_in; i++)
+        x[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)(0.01 * mtb_rng_normal(&rng));
+    for (size_t i = 0; i < (size_t)B * T * tw; i++)
+        y[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)mtb_rng_normal(&rng);
+    mtb_trainer_config tc = {{0}, 0.5, B, chunk, need, MTB_SCOPE_ALL};
+    mtb_optim_config_adam(&tc.optim, 3e-4);
+    tc.optim.eps = 1e-5;
+    if (mtb_trainer_new(m, tasks, NULL, &tc, &tr, &err)) {
+        rc = cli_fail(cmd, &err);
+        goto done;
+    }
+    double flops = 0.0;
+    for (int r = -3; r < reps; r++) {
+        double t0 = cli_now();
+        if (mtb_trainer_step(tr, x, y, (size_t)T * tw, B, r + 3, 0, NULL, &err)) {
+            rc = cli_fail(cmd, &err);
+            goto done;
+        }
+        double t = cli_now() - t0;
+        if (r >= 0)
+            ms[r] = 1e3 * t;
+        flops = mtb_trainer_last_flops(tr);
+    }
+    double rate = mtb_bench_sgemm_rate(1024, 5);
+    double med = mtb_bench_median(ms, reps);
+    double bound = 1e3 * flops / rate;
+    const char *gname = need == MTB_NEED_LOSSES ? "none" : need == MTB_NEED_REP_GRADS ? "rep" : "param";
+    printf("shape=%s tasks=%d batch=%d grads=%s threads=%d params=%zu (trunk %zu)\n", pcba ? "pcba" : "mtr",
+           T, B, gname, threads, m->n_params, m->n_trunk);
+    printf("step_gflop=%.4f sgemm_gflops=%.1f achieved_gflops=%.1f ratio_to_bound=%.2f min_ms=%.3f\n",
+           flops * 1e-9, rate * 1e-9, flops / (med * 1e-3) * 1e-9, med / bound,
+           ms[0]);
+    printf("ms_per_step=%.3f flop_bound_ms=%.3f\n", med, bound);
+    rc = 0;
+done:
+    mtb_trainer_free(tr);
+    mtb_model_free(m);
+    free(head_out), free(tasks), free(x), free(y), free(ms);
+    return rc;
+}
