@@ -14,6 +14,7 @@ int mtb_cmd_train(int argc, char **argv);
 int mtb_cmd_methods(int argc, char **argv);
 int mtb_cmd_golden(int argc, char **argv);
 int mtb_cmd_bench(int argc, char **argv);
+int mtb_cmd_export(int argc, char **argv);
 int mtb_bench_weigh(int argc, char **argv); /* bench/bench_weigh.c: `mtb bench weigh` */
 
 /* "mtb <cmd>: error: <message>" on stderr. */

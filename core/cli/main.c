@@ -16,6 +16,7 @@ static const command commands[] = {
     {"methods", mtb_cmd_methods, "list the task-balancing methods and their hyperparameters"},
     {"golden", mtb_cmd_golden, "check the methods against LibMTL reference vectors"},
     {"bench", mtb_cmd_bench, "microbenchmarks: a training step, a weighting call"},
+    {"export", mtb_cmd_export, "print an HDF5 dataset as columns (for gnuplot)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
