@@ -28,7 +28,7 @@ LDFLAGS  := $(EXTRA_LDFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard core/src/*.c core/src/*/*.c synth/*.c datasets/*.c))
-CLI_SRC  := $(sort $(wildcard core/cli/*.c bench/*.c paper_repro/*/*.c))
+CLI_SRC  := $(sort $(wildcard core/cli/*.c bench/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
@@ -40,8 +40,14 @@ LIBSO    := $(B)/lib/libmtb.so
 MTB      := $(BIN)/mtb
 TESTBIN  := $(B)/tests/test_mtb
 
-.PHONY: all test sanitize bench clean
-all: $(LIBA) $(LIBSO) $(MTB)
+# One program per paper: paper_repro/<paper>/*.c -> $(BIN)/repro-<paper>, and a
+# `make reproduce-<paper> [SCALE=smoke|paper]` target that runs paper_repro/<paper>/reproduce.
+PAPERS     := $(sort $(patsubst paper_repro/%/,%,$(dir $(wildcard paper_repro/*/*.c))))
+REPRO_BINS := $(PAPERS:%=$(BIN)/repro-%)
+SCALE      ?= paper
+
+.PHONY: all test sanitize bench clean $(PAPERS:%=reproduce-%)
+all: $(LIBA) $(LIBSO) $(MTB) $(REPRO_BINS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -58,6 +64,17 @@ $(LIBSO): $(LIB_OBJ)
 $(MTB): $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+
+define repro_rule
+$(BIN)/repro-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/$(1)/*.c)) $(LIBA)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBA) $$(LDLIBS)
+endef
+$(foreach p,$(PAPERS),$(eval $(call repro_rule,$(p))))
+
+# Static pattern rule: make skips implicit rules for .PHONY targets (STYLE.md).
+$(PAPERS:%=reproduce-%): reproduce-%: all
+	MTB=$(MTB) REPRO=$(BIN)/repro-$* SCALE=$(SCALE) SHARED=$(SHARED) paper_repro/$*/reproduce
 
 $(TESTBIN): $(TEST_OBJ) $(LIBA)
 	@mkdir -p $(@D)
@@ -76,4 +93,5 @@ sanitize:
 clean:
 	rm -rf build build-san bin
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+REPRO_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/*/*.c))
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REPRO_OBJ:.o=.d)
