@@ -1,0 +1,165 @@
+/* test_balancer_pcgrad.c: PCGrad against the loss-weighting form of IMTL Appendix C.3,
+ * alpha = 1 (I + C N), Eqs. (31)-(33), computed independently here; plain sum without
+ * conflicts; order handling and determinism. */
+#include "grad_method_util.h"
+
+/* Agreement of two double computations of the same few projections in another order of
+ * operations: 1e-12 relative. */
+#define PC_TOL 1e-12
+
+/* IMTL Eq. (32) for one task t visiting `order` (the other tasks):
+ *   C_t,tau = [ -(g_t + sum_{tau' before tau} C_t,tau' u_tau') . u_tau ]_+ ,  u = g/|g|
+ * and Eq. (33): alpha = 1 (I + C N), N = diag(1/|g|). */
+static void imtl_alpha(const double *G, int T, size_t D, const int *orders /* T x (T-1) */,
+                       double *alpha)
+{
+    double *C = calloc((size_t)T * T, sizeof *C), *v = malloc(D * sizeof *v);
+    double nrm[8];
+    for (int t = 0; t < T; t++)
+        nrm[t] = sqrt(gm_dot(G + (size_t)t * D, G + (size_t)t * D, D));
+    for (int t = 0; t < T; t++) {
+        memcpy(v, G + (size_t)t * D, D * sizeof *v); /* g_t + sum C u so far */
+        for (int k = 0; k < T - 1; k++) {
+            int tau = orders[t * (T - 1) + k];
+            double proj = gm_dot(v, G + (size_t)tau * D, D) / nrm[tau];
+            double c = proj < 0.0 ? -proj : 0.0;
+            C[t * T + tau] = c;
+            for (size_t i = 0; i < D; i++)
+                v[i] += c * G[(size_t)tau * D + i] / nrm[tau];
+        }
+    }
+    for (int tau = 0; tau < T; tau++) {
+        alpha[tau] = 1.0;
+        for (int t = 0; t < T; t++)
+            alpha[tau] += C[t * T + tau] / nrm[tau];
+    }
+    free(C);
+    free(v);
+}
+
+static void combine(const double *G, int T, size_t D, const double *w, double *out)
+{
+    for (size_t i = 0; i < D; i++) {
+        out[i] = 0.0;
+        for (int t = 0; t < T; t++)
+            out[i] += w[t] * G[(size_t)t * D + i];
+    }
+}
+
+Test(pcgrad, equals_imtl_loss_weighting_two_tasks)
+{
+    /* conflicting pair (cos < 0), unequal norms */
+    double G[6] = {1.0, 0.5, -0.2, -2.0, 0.3, 0.1}, l[2] = {1, 1}, w[2], g[3], alpha[2], ref[3];
+    cr_assert_lt(gm_dot(G, G + 3, 3), 0.0);
+    int orders[2] = {1, 0};
+    imtl_alpha(G, 2, 3, orders, alpha);
+    combine(G, 2, 3, alpha, ref);
+    gm_once("pcgrad", "", 2, 3, l, G, w, g);
+    cr_assert_leq(gm_reldiff(g, ref, 3), PC_TOL, "grad differs by %g", gm_reldiff(g, ref, 3));
+    for (int t = 0; t < 2; t++)
+        cr_assert_leq(fabs(w[t] - alpha[t]), PC_TOL, "alpha[%d] = %.15g, want %.15g", t, w[t], alpha[t]);
+}
+
+Test(pcgrad, equals_imtl_loss_weighting_three_tasks_fixed_order)
+{
+    /* Eq. (32) depends on the order for T = 3: pcgrad's order=fixed visits ascending j. */
+    double G[12], l[3] = {1, 1, 1}, w[3], g[4], alpha[3], ref[4];
+    int found_conflicts = 0;
+    for (uint64_t seed = 1; seed < 40; seed++) {
+        gm_randn(G, 12, seed);
+        int conf = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = i + 1; j < 3; j++)
+                conf += gm_dot(G + 4 * i, G + 4 * j, 4) < 0.0;
+        if (conf < 2)
+            continue;
+        found_conflicts++;
+        int orders[6] = {1, 2, 0, 2, 0, 1};
+        imtl_alpha(G, 3, 4, orders, alpha);
+        combine(G, 3, 4, alpha, ref);
+        gm_once("pcgrad", "order=fixed", 3, 4, l, G, w, g);
+        cr_assert_leq(gm_reldiff(g, ref, 4), PC_TOL, "seed %llu: grad differs by %g",
+                      (unsigned long long)seed, gm_reldiff(g, ref, 4));
+        for (int t = 0; t < 3; t++)
+            cr_assert_leq(fabs(w[t] - alpha[t]), PC_TOL);
+    }
+    cr_assert_geq(found_conflicts, 5, "too few conflicting draws (%d) to test anything", found_conflicts);
+}
+
+Test(pcgrad, random_order_matches_one_of_the_orders)
+{
+    /* T = 3: each task has 2 possible orders, 8 combinations; the random result must be
+     * one of them, and over many seeds more than one must occur. */
+    double G[12] = {1, 0, 0, 0.2, -0.9, 0.8, 0.1, 0, -0.4, -0.7, 0.5, 0.3};
+    double l[3] = {1, 1, 1}, w[3], g[4], alpha[3], ref[4];
+    int seen[8] = {0};
+    for (int rep = 0; rep < 64; rep++) {
+        mtb_balancer *b = gm_new("pcgrad", "", 3, 4);
+        mtb_balance_in in = {.T = 3, .losses = l, .G = G, .D = 4};
+        double hw[3], tg[4];
+        mtb_balance_out out = {.head_w = hw, .trunk_w = w, .trunk_grad = tg};
+        /* advance the balancer's stream differently per repetition */
+        for (int k = 0; k < rep; k++)
+            mtb_rng_u64(mtb_balancer_rng(b));
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, NULL), MTB_OK);
+        memcpy(g, tg, sizeof g);
+        int match = -1;
+        for (int combo = 0; combo < 8; combo++) {
+            int orders[6];
+            for (int t = 0; t < 3; t++) {
+                int a = (t + 1) % 3, c = (t + 2) % 3;
+                if (a > c) {
+                    int x = a;
+                    a = c;
+                    c = x;
+                }
+                int flip = (combo >> t) & 1;
+                orders[2 * t] = flip ? c : a;
+                orders[2 * t + 1] = flip ? a : c;
+            }
+            imtl_alpha(G, 3, 4, orders, alpha);
+            combine(G, 3, 4, alpha, ref);
+            if (gm_reldiff(g, ref, 4) <= PC_TOL)
+                match = combo;
+        }
+        cr_assert_geq(match, 0, "repetition %d matches no visiting order", rep);
+        seen[match] = 1;
+        mtb_balancer_free(b);
+    }
+    int distinct = 0;
+    for (int k = 0; k < 8; k++)
+        distinct += seen[k];
+    cr_assert_geq(distinct, 2, "random order never changed the result over 64 streams");
+}
+
+Test(pcgrad, no_conflict_gives_plain_sum)
+{
+    double G[12] = {1, 0.2, 0, 0.1, 0.5, 1, 0.3, 0, 0.2, 0.1, 1, 0.4}, l[3] = {1, 1, 1}, w[3], g[4];
+    double sum[4];
+    double ones[3] = {1, 1, 1};
+    combine(G, 3, 4, ones, sum);
+    gm_once("pcgrad", "", 3, 4, l, G, w, g);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(g[i], sum[i], "coordinate %d: %.17g vs %.17g", i, g[i], sum[i]);
+    for (int t = 0; t < 3; t++)
+        cr_assert_eq(w[t], 1.0);
+}
+
+Test(pcgrad, projected_gradients_do_not_conflict_for_two_tasks)
+{
+    /* T = 2: after projection g1^PC . g2 = 0 exactly in exact arithmetic. */
+    double G[4] = {1, 0.1, -1, 0.5}, l[2] = {1, 1}, w[2], g[2];
+    gm_once("pcgrad", "", 2, 2, l, G, w, g);
+    double pc1[2] = {G[0] + (w[1] - 1.0) * G[2], G[1] + (w[1] - 1.0) * G[3]};
+    cr_assert_leq(fabs(gm_dot(pc1, G + 2, 2)), 1e-15);
+}
+
+Test(pcgrad, same_seed_same_output)
+{
+    double G[40], l[5] = {1, 2, 3, 4, 5}, w1[5], w2[5], g1[8], g2[8];
+    gm_randn(G, 40, 21);
+    gm_once("pcgrad", "", 5, 8, l, G, w1, g1);
+    gm_once("pcgrad", "", 5, 8, l, G, w2, g2);
+    cr_assert_eq(memcmp(g1, g2, sizeof g1), 0);
+    cr_assert_eq(memcmp(w1, w2, sizeof w1), 0);
+}
