@@ -46,7 +46,7 @@ PAPERS     := $(sort $(patsubst paper_repro/%/,%,$(dir $(wildcard paper_repro/*/
 REPRO_BINS := $(PAPERS:%=$(BIN)/repro-%)
 SCALE      ?= paper
 
-.PHONY: all test sanitize bench clean $(PAPERS:%=reproduce-%)
+.PHONY: all test sanitize bench clean demo $(PAPERS:%=reproduce-%)
 all: $(LIBA) $(LIBSO) $(MTB) $(REPRO_BINS)
 
 $(B)/obj/%.o: %.c
@@ -83,12 +83,18 @@ $(TESTBIN): $(TEST_OBJ) $(LIBA)
 # Tests run with one BLAS thread: results are then bit-identical run to run.
 test: $(TESTBIN) $(MTB)
 	OPENBLAS_NUM_THREADS=1 $(TESTBIN) --jobs 2
-	$(MTB) golden $(SHARED)/golden
+	@if [ -d "$(SHARED)/golden" ]; then $(MTB) golden $(SHARED)/golden; \
+	 else echo "golden: FAILED: no reference vectors at $(SHARED)/golden (set SHARED=/path/to/shared)"; exit 1; fi
 
 sanitize:
 	$(MAKE) B=build-san BIN=build-san/bin OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+# The README's main job: MTRRegression-10 and a full default equal-weights run.
+demo: $(MTB)
+	@test -f datasets/mtr10.h5 || $(MTB) gen mtr --tasks 10 --seed 1 -o datasets/mtr10.h5
+	$(MTB) train --data datasets/mtr10.h5 --method ew --seed 1 -o runs/ew-1.h5
 
 clean:
 	rm -rf build build-san bin
