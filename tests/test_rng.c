@@ -98,7 +98,7 @@ static void check_gamma(double a, uint64_t seed)
         cr_assert(x[i] >= 0.0 && isfinite(x[i]), "gamma(%g) gave %g", a, x[i]);
     }
     /* Gamma(a, 1): mean a, variance a, 4th central moment 3a^2 + 6a. */
-    char what[32];
+    char what[96];
     snprintf(what, sizeof what, "gamma(%g)", a);
     check_moments(what, x, N_DRAWS, a, a, 3.0 * a * a + 6.0 * a);
     free(x);
@@ -145,7 +145,7 @@ static void check_dirichlet(int k, const double *alpha, uint64_t seed)
             col[d] = x[d * (size_t)k + (size_t)i];
         double m, v, mu4;
         beta_moments(alpha[i], a0 - alpha[i], &m, &v, &mu4);
-        char what[48];
+        char what[96];
         snprintf(what, sizeof what, "dirichlet component %d (alpha %g)", i, alpha[i]);
         check_moments(what, col, N, m, v, mu4);
     }
