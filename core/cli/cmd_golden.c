@@ -8,7 +8,9 @@
  * with outputs_f64/weights and the learnable scalars' gradient with
  * outputs_f64/param_grad/loss_scale (each when the fixture has it), all as
  * max|diff| / max|reference| over the step. Learnable scalars then take one PyTorch
- * Adam step with the fixture's param_adam_* settings. One line per case:
+ * Adam step with the fixture's param_adam_* settings, except at steps where the
+ * fixture's state_after/adam_loss_scale_exp_avg is NaN (torch skipped the update because
+ * the parameter had no gradient, as LibMTL's GradNorm at epoch 0). One line per case:
  *   PASS|FAIL <fixture>/<case> max_rel_err=<e> [reason]
  * and a final "N passed, M failed"; the exit status is 0 iff M = 0. */
 #include <dirent.h>
@@ -118,7 +120,7 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
     char obj[512];
     snprintf(obj, sizeof obj, "/%s", cs);
     double *L = NULL, *G = NULL, *ref_grad = NULL, *ref_w = NULL, *ref_pg = NULL, *ep = NULL;
-    double *buf = NULL, *m = NULL;
+    double *buf = NULL, *m = NULL, *adam_m = NULL;
     mtb_balancer *b = NULL;
     size_t dl[MTB_H5_MAX_RANK], dg[MTB_H5_MAX_RANK], dr[MTB_H5_MAX_RANK], dw[MTB_H5_MAX_RANK],
         dp[MTB_H5_MAX_RANK], de[MTB_H5_MAX_RANK];
@@ -156,6 +158,14 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
         goto io_fail_shape;
     if (has_pg && (read_f64(f, cs, "outputs_f64/param_grad/loss_scale", 2, dp, &ref_pg, &err) ||
                    dp[0] != S || dp[1] != (size_t)T))
+        goto io_fail_shape;
+    /* Whether torch's Adam stepped at step s: its first moment after the step is NaN
+     * ("not defined yet") when the parameter had no gradient (GradNorm at epoch 0), and
+     * torch then skips the update and does not count the step. */
+    size_t da[MTB_H5_MAX_RANK];
+    if (exists(f, cs, "state_after/adam_loss_scale_exp_avg") &&
+        (read_f64(f, cs, "state_after/adam_loss_scale_exp_avg", 2, da, &adam_m, &err) ||
+         da[0] != S))
         goto io_fail_shape;
 
     const mtb_balancer_type *type = mtb_balancer_find(ent->method);
@@ -234,7 +244,7 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
                 set_reason(res, "weights off at step %zu", s);
             }
         }
-        int adam_step = nl > 0;
+        int adam_step = nl > 0 && !(adam_m && any_nan(adam_m + s * da[1], da[1]));
         if (has_pg) {
             const double *rp = ref_pg + s * (size_t)T;
             if (any_nan(rp, (size_t)T)) {
@@ -298,6 +308,7 @@ done:
     free(ep);
     free(buf);
     free(m);
+    free(adam_m);
 }
 
 static int cmp_str(const void *a, const void *b)
