@@ -248,7 +248,10 @@ void mtb_hparams_format(const mtb_balancer_type *type, const mtb_hparams *hp, ch
         char val[128];
         switch (d->kind) {
         case MTB_HP_REAL:
-            snprintf(val, sizeof val, "%.17g", hp->v[i]);
+            /* shortest of %.15g / %.17g that reads back exactly: "0.99", not "0.98999999999999999" */
+            snprintf(val, sizeof val, "%.15g", hp->v[i]);
+            if (strtod(val, NULL) != hp->v[i])
+                snprintf(val, sizeof val, "%.17g", hp->v[i]);
             break;
         case MTB_HP_INT:
             snprintf(val, sizeof val, "%.0f", hp->v[i]);
