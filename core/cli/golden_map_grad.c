@@ -41,6 +41,13 @@ static void gradvac_weights(const golden_step *s, double *out)
         out[t] = 1.0;
 }
 
+/* LibMTL's STCH returns a vector of ones whatever it backpropagates. */
+static void stch_weights(const golden_step *s, double *out)
+{
+    for (int t = 0; t < s->T; t++)
+        out[t] = 1.0;
+}
+
 /* LibMTL's CAGrad returns the simplex weights w of its inner problem. mtb's trunk weights
  * are (1/T + lambda w_t) / (1 + c^2) with c = 0.5 (the options below); since sum w = 1,
  * lambda = (1 + c^2) sum_t trunk_w_t - 1 and w_t = ((1 + c^2) trunk_w_t - 1/T) / lambda. */
@@ -99,5 +106,26 @@ const golden_entry golden_entries_grad[] = {
      .tol = 1e-3,
      .weights = cagrad_weights,
      .note = "exact inner minimiser vs LibMTL's loosely converged SLSQP: README tolerance 1e-3"},
+    {.fixture = "Aligned_MTL",
+     .method = "aligned_mtl",
+     .options = "scale=min,weights=sum",
+     .note = "LibMTL returns a = B 1 and applies it to the raw gradients (trunk_w = a); "
+             "rank cut with the double epsilon (no eigenvalue of these cases is near it)"},
+    {.fixture = "STCH",
+     .method = "stch",
+     .options = "form=libmtl,mu=1,warmup_epoch=4,eps=1e-20",
+     .weights = stch_weights,
+     .note = "log-loss warm-up for epochs <= 4, nadir = mean loss of epoch 4, then "
+             "T mu logsumexp(log(l/z)/mu); LibMTL returns ones"},
+    {.fixture = "ExcessMTL",
+     .method = "excess_mtl",
+     .options = "step_size=0.01,eps=1e-7",
+     .note = "trunk_w = head_w = the exponentiated weights (sum T), which LibMTL returns"},
+    {.fixture = "MoCo",
+     .method = "moco",
+     .options = "beta=0.5,beta_sigma=0.5,gamma=0.1,gamma_sigma=0.5,rho=0,update=softmax,"
+                "normalize=loss",
+     .note = "LibMTL's softmax lambda update and loss-scaled unit gradients; trunk_grad = "
+             "Y^T lambda, trunk_w = lambda (returned)"},
     {.fixture = NULL},
 };

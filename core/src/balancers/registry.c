@@ -17,6 +17,10 @@ extern const mtb_balancer_type mtb_balancer_imtl_g, mtb_balancer_imtl, mtb_balan
  * directions, gradient surgery (explicit trunk gradients). */
 extern const mtb_balancer_type mtb_balancer_gradnorm, mtb_balancer_mgda, mtb_balancer_cagrad,
     mtb_balancer_pcgrad, mtb_balancer_gradvac, mtb_balancer_graddrop;
+/* Gradient methods of issue 5: eigen-alignment, bargaining/fairness solvers, projections
+ * onto the dual cone, scalarisations, stochastic-bias corrections. */
+extern const mtb_balancer_type mtb_balancer_aligned_mtl, mtb_balancer_stch,
+    mtb_balancer_excess_mtl, mtb_balancer_moco;
 
 const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_ew,
@@ -38,6 +42,10 @@ const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_pcgrad,
     &mtb_balancer_gradvac,
     &mtb_balancer_graddrop,
+    &mtb_balancer_aligned_mtl,
+    &mtb_balancer_stch,
+    &mtb_balancer_excess_mtl,
+    &mtb_balancer_moco,
     NULL,
 };
 
