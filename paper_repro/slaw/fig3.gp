@@ -1,0 +1,34 @@
+# fig3.gp: SLAW Appendix B, Figure 3: SLAW's weight (Eq. 48) against the weight from true
+# gradient norms (Eq. 47), one point per independent run, coloured by task (spec sec. 5.3).
+# Four panels: the authors' protocol (constant training, last shared layer), SLAW training,
+# and both with the gradient of all shared parameters. Columns: x, y, task (1..10).
+set terminal pngcairo size 1100,1000 font ",10"
+set output out
+# the correlations first, on linear axes (stats honours log axes and ranges)
+array R[4]
+array N[4]
+i = 0
+do for [p in "constant_last slaw_last constant_all slaw_all"] {
+    i = i + 1
+    stats "< ".mtb." export ".sum." /appb/".p using (log($1)):(log($2)) nooutput
+    R[i] = STATS_correlation
+    N[i] = STATS_records
+}
+set multiplot layout 2,2
+set logscale xy 2
+set format x "2^{%L}"; set format y "2^{%L}"
+set xrange [1.0/64:16]; set yrange [1.0/64:16]
+set size ratio -1
+set xlabel "weight from true gradient norms (Eq. 47)"
+set ylabel "SLAW weight (Eq. 48)"
+set palette defined (1 "#1f77b4", 2 "#ff7f0e", 3 "#2ca02c", 4 "#d62728", 5 "#9467bd", 6 "#8c564b", 7 "#e377c2", 8 "#7f7f7f", 9 "#bcbd22", 10 "#17becf")
+set cbrange [0.5:10.5]; set cbtics 1; set cblabel "task"
+set grid
+i = 0
+do for [p in "constant_last slaw_last constant_all slaw_all"] {
+    i = i + 1
+    d = "< ".mtb." export ".sum." /appb/".p
+    set title sprintf("%s: r(log x, log y) = %.3f, n = %d", p, R[i], N[i])
+    plot d using 1:2:3 with points pt 7 ps 0.9 lc palette notitle, x with lines lc rgb "#000000" dt 2 title "y = x"
+}
+unset multiplot
