@@ -29,7 +29,7 @@
 
 const char *const THM_FUNC_NAMES[N_THM_FUNCS] = {"quadratic", "tanhnet", "logistic"};
 static const double DELTAS[N_THM_FUNCS][N_THM_DELTAS] = {
-    {0.01, 0.1, 1.0}, {0.1, 0.5, 2.0}, {0.1, 0.5, 2.0}};
+    {0.01, 0.1, 1.0}, {0.03, 0.1, 0.3}, {0.1, 0.5, 2.0}};
 
 #define THM_STREAM 0x7E01u
 
