@@ -10,7 +10,10 @@
  * max|diff| / max|reference| over the step. Learnable scalars then take one PyTorch
  * Adam step with the fixture's param_adam_* settings, except at steps where the
  * fixture's state_after/adam_loss_scale_exp_avg is NaN (torch skipped the update because
- * the parameter had no gradient, as LibMTL's GradNorm at epoch 0). One line per case:
+ * the parameter had no gradient, as LibMTL's GradNorm at epoch 0). Multi-sample fixtures
+ * (MoDo: losses (S, K, T), G (S, K, T, d)) pass the K samples of a step as loss_samples /
+ * G_samples; a method that wants the losses after the update (FAMO) gets
+ * inputs/losses_after[s] through mtb_balancer_after_update after step s. One line per case:
  *   PASS|FAIL <fixture>/<case> max_rel_err=<e> [reason]
  * and a final "N passed, M failed"; the exit status is 0 iff M = 0. */
 #include <dirent.h>
@@ -59,6 +62,9 @@ static const golden_entry *find_entry(const char *fixture)
         if (!strcmp(e->fixture, fixture))
             return e;
     for (const golden_entry *e = golden_entries_grad; e->fixture; e++)
+        if (!strcmp(e->fixture, fixture))
+            return e;
+    for (const golden_entry *e = golden_entries_multi; e->fixture; e++)
         if (!strcmp(e->fixture, fixture))
             return e;
     return NULL;
@@ -120,10 +126,10 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
     char obj[512];
     snprintf(obj, sizeof obj, "/%s", cs);
     double *L = NULL, *G = NULL, *ref_grad = NULL, *ref_w = NULL, *ref_pg = NULL, *ep = NULL;
-    double *buf = NULL, *m = NULL, *adam_m = NULL;
+    double *buf = NULL, *m = NULL, *adam_m = NULL, *L_after = NULL, *Gmean = NULL;
     mtb_balancer *b = NULL;
     size_t dl[MTB_H5_MAX_RANK], dg[MTB_H5_MAX_RANK], dr[MTB_H5_MAX_RANK], dw[MTB_H5_MAX_RANK],
-        dp[MTB_H5_MAX_RANK], de[MTB_H5_MAX_RANK];
+        dp[MTB_H5_MAX_RANK], de[MTB_H5_MAX_RANK], dla[MTB_H5_MAX_RANK];
 
     if (mtb_h5_attr_get_i64(f, obj, "T", &T64, &err) || mtb_h5_attr_get_i64(f, obj, "d", &d64, &err))
         goto io_fail;
@@ -134,15 +140,28 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
         goto io_fail;
     int T = (int)T64;
     size_t d = (size_t)d64, S = dr[0];
-    /* MoDo's fixtures have three batches per step: (S, 3, T) losses. */
+    /* MoDo's fixtures have several batches per step: losses (S, K, T), G (S, K, T, d). */
     int rl = 0, rg = 0;
     mtb_h5_shape(f, (snprintf(obj, sizeof obj, "/%s/inputs/losses", cs), obj), &rl, dl, &err);
     mtb_h5_shape(f, (snprintf(obj, sizeof obj, "/%s/inputs/G", cs), obj), &rg, dg, &err);
-    if (rl != 2 || rg != 3) {
+    if (!((rl == 2 && rg == 3) || (rl == 3 && rg == 4))) {
         res->max_err = INFINITY;
         snprintf(res->reason, sizeof res->reason,
-                 "inputs with several samples per step (losses rank %d) are not supported", rl);
+                 "inputs of ranks %d (losses) and %d (G): expected 2 and 3, or 3 and 4", rl, rg);
         goto done;
+    }
+    size_t K = 1;
+    if (rl == 3) { /* drop the sample axis from the shapes checked below */
+        K = dl[1];
+        if (dg[1] != K || K < 1 || K > MTB_MAX_SAMPLES) {
+            res->max_err = INFINITY;
+            snprintf(res->reason, sizeof res->reason,
+                     "losses have %zu samples per step, G %zu (1..%d)", K, dg[1], MTB_MAX_SAMPLES);
+            goto done;
+        }
+        dl[1] = dl[2];
+        dg[1] = dg[2];
+        dg[2] = dg[3];
     }
     if (T < 1 || d < 1 || dl[0] != S || dl[1] != (size_t)T || dg[0] != S || dg[1] != (size_t)T ||
         dg[2] != d || dr[1] != d || de[0] != S) {
@@ -168,6 +187,11 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
          da[0] != S))
         goto io_fail_shape;
 
+    int has_after = exists(f, cs, "inputs/losses_after");
+    if (has_after && (read_f64(f, cs, "inputs/losses_after", 2, dla, &L_after, &err) ||
+                      dla[0] != S || dla[1] != (size_t)T))
+        goto io_fail_shape;
+
     const mtb_balancer_type *type = mtb_balancer_find(ent->method);
     mtb_hparams hp;
     if (!type) {
@@ -182,6 +206,25 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
         goto io_fail;
     const mtb_balancer_setup *su = mtb_balancer_get_setup(b);
     int nl = su->n_learn;
+    if ((size_t)su->n_samples != K) {
+        res->max_err = INFINITY;
+        snprintf(res->reason, sizeof res->reason,
+                 "fixture has %zu samples per step, method %s takes %d", K, ent->method,
+                 su->n_samples);
+        goto done;
+    }
+    if (su->wants_losses_after != has_after) {
+        res->max_err = INFINITY;
+        snprintf(res->reason, sizeof res->reason, "%s",
+                 has_after ? "fixture has losses_after, the method does not consume them"
+                           : "the method needs losses after the update, the fixture has none");
+        goto done;
+    }
+    const double *Lp[MTB_MAX_SAMPLES], *Gp[MTB_MAX_SAMPLES];
+    if (K > 1 && !(Gmean = calloc((size_t)T * d, sizeof *Gmean))) {
+        mtb_fail(&err, MTB_ENOMEM, "out of memory");
+        goto io_fail;
+    }
     double tol = ent->tol > 0 ? ent->tol : GOLDEN_DEFAULT_TOL;
     double wtol = ent->weights_tol > 0 ? ent->weights_tol : tol;
     /* buffers: head_w, trunk_w, trunk_grad, grad, mapped (T), learn copy, adam m, v */
@@ -197,11 +240,31 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
     long adam_t = 0;
     res->pass = 1;
     for (size_t s = 0; s < S; s++) {
-        const double *Gs = G + s * (size_t)T * d;
+        /* sample k of step s: losses L[s][k], G[s][k]; with K = 1 the plain layout */
+        for (size_t k = 0; k < K; k++) {
+            Lp[k] = L + (s * K + k) * (size_t)T;
+            Gp[k] = G + (s * K + k) * (size_t)T * d;
+        }
+        /* the G a trunk_w applies to: the mean over the samples (the whole batch's
+         * gradient when the samples are equal parts of it, as in mtb training) */
+        const double *Gs = Gp[0];
+        if (K > 1) {
+            for (size_t j = 0; j < (size_t)T * d; j++) {
+                double acc = 0.0;
+                for (size_t k = 0; k < K; k++)
+                    acc += Gp[k][j];
+                Gmean[j] = acc / (double)K;
+            }
+            Gs = Gmean;
+        }
+        int need_g = su->need != MTB_NEED_LOSSES;
         mtb_balance_in in = {.step = (long)s, .epoch = (long)ep[s], .T = T,
-                             .losses = L + s * (size_t)T,
-                             .G = su->need == MTB_NEED_LOSSES ? NULL : Gs,
-                             .D = su->need == MTB_NEED_LOSSES ? 0 : d};
+                             .losses = Lp[0],
+                             .G = need_g ? Gp[0] : NULL,
+                             .D = need_g ? d : 0,
+                             .n_samples = (int)K,
+                             .loss_samples = K > 1 ? Lp : NULL,
+                             .G_samples = K > 1 && need_g ? Gp : NULL};
         mtb_balance_out out = {.head_w = head_w, .trunk_w = trunk_w,
                                .trunk_grad = su->need == MTB_NEED_LOSSES ? NULL : tg};
         if (nl > 0)
@@ -288,6 +351,12 @@ static void run_case(mtb_h5 *f, const char *fx, const char *cs, const golden_ent
             set_reason(res, "method %s has learnable scalars but the fixture no param_adam_lr",
                        ent->method);
         }
+        if (has_after && mtb_balancer_after_update(b, L_after + s * (size_t)T, &err)) {
+            res->pass = 0;
+            res->max_err = INFINITY;
+            snprintf(res->reason, sizeof res->reason, "after step %zu: %s", s, err.msg);
+            goto done;
+        }
     }
     goto done;
 
@@ -309,6 +378,8 @@ done:
     free(buf);
     free(m);
     free(adam_m);
+    free(L_after);
+    free(Gmean);
 }
 
 static int cmp_str(const void *a, const void *b)

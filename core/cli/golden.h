@@ -4,7 +4,9 @@
  * Each fixture file names its LibMTL method in the root attribute `method` ("GLS",
  * "MGDA_gn_l2", ...). The runner looks that name up in golden_entries_loss[] (loss-based
  * methods, core/cli/golden_map_loss.c) and then golden_entries_grad[] (gradient methods,
- * core/cli/golden_map_grad.c); both arrays end with an entry whose fixture is NULL.
+ * core/cli/golden_map_grad.c) and golden_entries_multi[] (methods that use the interface
+ * extensions of balancer.h: several samples per step, losses after the update;
+ * core/cli/golden_map_multi.c); every array ends with an entry whose fixture is NULL.
  *
  * For every case of the fixture the runner creates ONE balancer of `method` with the
  * hyperparameters `options` (the usual "key=value,..." string: this is where an entry
@@ -19,7 +21,12 @@
  * way. When the method has learnable scalars and the fixture has
  * outputs_f64/param_grad/loss_scale, entry->param_grad maps mtb's learn_grad to
  * LibMTL's gradient (NULL: learn_grad itself, which needs n_learn == T); afterwards the
- * scalars take one Adam step with the fixture's param_adam_* settings. */
+ * scalars take one Adam step with the fixture's param_adam_* settings.
+ * Multi-sample fixtures (losses (S, K, T), G (S, K, T, d); the method's setup must ask for
+ * K samples) pass sample k as in->loss_samples[k] / in->G_samples[k], with losses/G = sample
+ * 0; a trunk_w then applies to the mean of the K samples' G (golden_step.G). When the
+ * fixture has inputs/losses_after (FAMO), the method must want them (setup
+ * wants_losses_after) and gets row s through mtb_balancer_after_update after step s. */
 #ifndef MTB_CLI_GOLDEN_H
 #define MTB_CLI_GOLDEN_H
 
@@ -35,7 +42,7 @@ typedef struct golden_step {
     size_t d;
     long step, epoch;
     const double *losses;     /* (T) */
-    const double *G;          /* (T, d) */
+    const double *G;          /* (T, d); multi-sample fixtures: the mean of the K samples */
     const double *head_w;     /* (T) mtb's head weights */
     const double *trunk_w;    /* (T) mtb's trunk weights (informative when trunk_grad_set) */
     int trunk_grad_set;
@@ -61,5 +68,6 @@ typedef struct golden_entry {
 
 extern const golden_entry golden_entries_loss[];
 extern const golden_entry golden_entries_grad[];
+extern const golden_entry golden_entries_multi[];
 
 #endif

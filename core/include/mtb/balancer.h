@@ -33,6 +33,23 @@
  * the fixture's Adam). A method that follows its paper with a private optimiser
  * (SLAW-code GradNorm) keeps it inside its state instead and exposes nothing.
  *
+ * Two optional extensions (additive: a method that leaves them zero/NULL behaves as before):
+ *   - Several independent samples per step (MoDo, SDMGrad: "double sampling"). A method
+ *     sets setup->n_samples = K > 1 in init(); every step then carries K samples of the
+ *     losses and (for REP/PARAM needs) of G, all with the same D: in->n_samples = K,
+ *     in->loss_samples[k] (T) and in->G_samples[k] (T, D), and losses/G point at sample 0.
+ *     The method usually returns an explicit trunk_grad (computed on one of the samples).
+ *     mtb training draws ONE batch per step and splits it into K near-equal parts (LibMTL
+ *     draws K batches; see train.h); it supports K > 1 for PARAM gradients with scope ALL
+ *     (and for methods that need only losses). 0 or 1 means the ordinary single sample.
+ *   - Losses after the update (FAMO). A method sets setup->wants_losses_after = 1 and
+ *     provides the type's after_update hook; after the caller's parameter update it
+ *     re-evaluates the T losses on the same batch and calls
+ *     mtb_balancer_after_update(b, losses_after), once per step. Methods without the hook
+ *     leave it NULL (designated initialisers keep every existing type object valid).
+ * For REP gradients the caller also passes in->rep_dim = dim z, so that a method can sum
+ * over the batch (GradDrop); 0 means unknown.
+ *
  * Hyperparameters are declared in a table (mtb_hparam_def) so that parsing, --help,
  * validation and recording in run files are generic. Defaults are the values of the
  * paper that proposed the method; the help text names the source. */
@@ -72,6 +89,7 @@ typedef struct mtb_hparam_def {
 } mtb_hparam_def;
 
 #define MTB_MAX_HPARAMS 16
+#define MTB_MAX_SAMPLES 16  /* largest setup.n_samples */
 
 /* Values in the order of the type's hparam table. */
 typedef struct mtb_hparams {
@@ -87,6 +105,11 @@ typedef struct mtb_balancer_setup {
     double *learn;          /* n_learn values, owned by the state */
     double *learn_grad;     /* n_learn gradients, written by step() */
     double learn_lr;        /* > 0: learning rate the paper prescribes for them; 0: the model's */
+    int n_samples;          /* independent samples per step the method consumes (0 or 1: one;
+                               K > 1: in->loss_samples / in->G_samples hold K of them) */
+    int wants_losses_after; /* 1: call mtb_balancer_after_update after every parameter update
+                               with the losses re-evaluated on the same batch (needs the
+                               type's after_update hook) */
 } mtb_balancer_setup;
 
 typedef struct mtb_balance_in {
@@ -99,6 +122,13 @@ typedef struct mtb_balance_in {
     const double *Z;        /* (D) the shared representation itself, flattened like a row
                                of G, when need == REP_GRADS (GradDrop uses its signs); else NULL */
     mtb_rng *rng;           /* the balancer's own stream */
+    int rep_dim;            /* REP_GRADS: width of z per example (D = batch * rep_dim), set by
+                               the training step; 0 = unknown */
+    int n_samples;          /* samples below: 0 or 1 = only losses/G; must equal the setup's
+                               n_samples when that is > 1 */
+    const double *const *loss_samples; /* n_samples pointers to (T) losses; [0] == losses */
+    const double *const *G_samples;    /* n_samples pointers to (T, D) gradient matrices
+                                          ([0] == G), or NULL when need == LOSSES */
 } mtb_balance_in;
 
 typedef struct mtb_balance_out {
@@ -123,6 +153,10 @@ typedef struct mtb_balancer_type {
                        mtb_balancer_setup *setup, mtb_error *err);
     mtb_status (*step)(void *state, const mtb_balance_in *in, mtb_balance_out *out, mtb_error *err);
     void (*fini)(void *state); /* frees what init allocated; may be NULL */
+    /* Optional (NULL for most methods): consumes the T losses re-evaluated on the step's
+     * batch after the parameter update that followed the last step() (FAMO's weight
+     * update). Must not allocate. Called through mtb_balancer_after_update. */
+    mtb_status (*after_update)(void *state, const double *losses_after, mtb_error *err);
 } mtb_balancer_type;
 
 /* ---- registry ---------------------------------------------------------------- */
@@ -162,6 +196,10 @@ mtb_status mtb_balancer_query(const mtb_balancer_type *type, int T, const mtb_hp
  * finite; returns MTB_ENUMERIC (with a message naming the method) otherwise. */
 mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_balance_out *out,
                              mtb_error *err);
+/* After the parameter update that followed a step: hands the T losses re-evaluated on the
+ * same batch to a method whose setup has wants_losses_after = 1. MTB_EINVAL for a method
+ * without the hook; MTB_ENUMERIC (naming the method) for a non-finite loss. */
+mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after, mtb_error *err);
 const mtb_balancer_setup *mtb_balancer_get_setup(const mtb_balancer *b);
 const mtb_balancer_type *mtb_balancer_get_type(const mtb_balancer *b);
 const mtb_hparams *mtb_balancer_get_hparams(const mtb_balancer *b);

@@ -14,6 +14,16 @@
  *      backward pass of the weighted cotangent) or the explicit gradient;
  *   5. global-norm clipping over everything trained, then the optimiser; the balancer's
  *      learnable scalars are clipped with the rest and updated by an Adam of their own.
+ * Interface extensions (balancer.h):
+ *   - a method with setup n_samples = K > 1 (MoDo, SDMGrad) gets K samples per step: the
+ *     batch is split into K near-equal parts (LibMTL draws K batches; here one batch of K
+ *     parts), each part's losses and PARAM gradients (scope all only) are one sample; a
+ *     forward of the whole batch then gives the reported losses and the heads' gradients
+ *     (head_w applied to the whole batch), and the trunk takes the method's trunk_grad
+ *     (or trunk_w applied to the whole batch). Needs batch >= K.
+ *   - a method with setup wants_losses_after (FAMO): after the optimiser step, one more
+ *     forward on the same batch gives the T losses for mtb_balancer_after_update.
+ *   - REP gradients come with in->rep_dim = dim z.
  * Every buffer is allocated in mtb_trainer_new for the largest batch; a step allocates
  * nothing. */
 #ifndef MTB_TRAIN_H

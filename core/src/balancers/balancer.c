@@ -7,7 +7,9 @@
  * right width when the method asked for gradients, no G when it did not), and every
  * output (head and trunk weights, the explicit trunk gradient, the learnable scalars'
  * gradients) is checked to be finite before the caller sees it. A non-finite value
- * becomes MTB_ENUMERIC with the method's name in the message, never a NaN weight. */
+ * becomes MTB_ENUMERIC with the method's name in the message, never a NaN weight.
+ * The same checks cover the optional extensions (balancer.h): every extra sample of a
+ * multi-sample method, and the losses handed to mtb_balancer_after_update. */
 #include "mtb/balancer.h"
 
 #include <errno.h>
@@ -293,6 +295,16 @@ static void *init_state(const mtb_balancer_type *type, int T, size_t D_max, cons
     }
     memset(setup, 0, sizeof *setup);
     *st = type->init(state, T, D_max, hp, setup, err);
+    if (!*st) {
+        if (setup->n_samples == 0)
+            setup->n_samples = 1;
+        if (setup->n_samples < 1 || setup->n_samples > MTB_MAX_SAMPLES)
+            *st = mtb_fail(err, MTB_EINVAL, "method %s: init asked for %d samples per step "
+                           "(1..%d)", type->name, setup->n_samples, MTB_MAX_SAMPLES);
+        else if (setup->wants_losses_after && !type->after_update)
+            *st = mtb_fail(err, MTB_EINVAL, "method %s wants the losses after the update but "
+                           "has no after_update hook", type->name);
+    }
     if (*st) {
         /* init unwinds its own partial allocations, but fini must accept a partly
          * initialised (zeroed) state, so calling it is always safe. */
@@ -433,6 +445,36 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
                             "method %s: representation Z[%zu] is %g (not finite)", name, bad,
                             in->Z[bad]);
     }
+    const int ns = b->setup.n_samples;
+    if (ns > 1) {
+        if (in->n_samples != ns || !in->loss_samples ||
+            (b->setup.need != MTB_NEED_LOSSES && !in->G_samples))
+            return mtb_fail(err, MTB_EINVAL,
+                            "method %s takes %d samples per step, got %d (loss_samples %s, "
+                            "G_samples %s)", name, ns, in->n_samples,
+                            in->loss_samples ? "set" : "NULL", in->G_samples ? "set" : "NULL");
+        for (int k = 0; k < ns; k++) {
+            const double *lk = in->loss_samples[k];
+            if (!lk)
+                return mtb_fail(err, MTB_EINVAL, "method %s: loss sample %d is NULL", name, k);
+            if (!all_finite(lk, (size_t)b->T, &bad))
+                return mtb_fail(err, MTB_ENUMERIC,
+                                "method %s: loss of task %zu in sample %d is %g (not finite)",
+                                name, bad, k, lk[bad]);
+            if (b->setup.need == MTB_NEED_LOSSES)
+                continue;
+            const double *gk = in->G_samples[k];
+            if (!gk)
+                return mtb_fail(err, MTB_EINVAL, "method %s: gradient sample %d is NULL", name, k);
+            if (!all_finite(gk, (size_t)b->T * in->D, &bad))
+                return mtb_fail(err, MTB_ENUMERIC,
+                                "method %s: gradient G[%zu][%zu] of sample %d is %g (not finite)",
+                                name, bad / in->D, bad % in->D, k, gk[bad]);
+        }
+    } else if (in->n_samples > 1) {
+        return mtb_fail(err, MTB_EINVAL, "method %s takes one sample per step, got %d", name,
+                        in->n_samples);
+    }
     mtb_balance_in local = *in;
     if (!local.rng)
         local.rng = &b->rng;
@@ -467,6 +509,21 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
                         "method %s produced a non-finite gradient for learnable scalar %zu (%g)",
                         name, bad, b->setup.learn_grad[bad]);
     return MTB_OK;
+}
+
+mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after, mtb_error *err)
+{
+    if (!b || !losses_after)
+        return mtb_fail(err, MTB_EINVAL, "balancer after_update: NULL balancer or losses");
+    if (!b->type->after_update || !b->setup.wants_losses_after)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s does not consume the losses after the update", b->type->name);
+    size_t bad = 0;
+    if (!all_finite(losses_after, (size_t)b->T, &bad))
+        return mtb_fail(err, MTB_ENUMERIC,
+                        "method %s: loss of task %zu after the update is %g (not finite)",
+                        b->type->name, bad, losses_after[bad]);
+    return b->type->after_update(b->state, losses_after, err);
 }
 
 const mtb_balancer_setup *mtb_balancer_get_setup(const mtb_balancer *b) { return &b->setup; }

@@ -14,8 +14,9 @@
  * through the trunk. Heads use their own gradients (head_w = 1); trunk_w = 1 is informative.
  *
  * Batch: G's columns are the batch flattened with z, so `rep_dim` (the width of z per
- * example) tells how to sum over the batch: D must be a multiple of it. rep_dim = 0 treats
- * each row as one example (no batch summation: every column has its own sign and draw).
+ * example) tells how to sum over the batch: D must be a multiple of it. rep_dim = 0 takes
+ * the width the training step passes in in->rep_dim (balancer.h); when that is 0 too, each
+ * row is one example (no batch summation: every column has its own sign and draw).
  * The U draws come from the balancer's own stream, in coordinate order.
  * `eps` is LibMTL's 1e-7 added to sum_t |s_t|; by default 0 with a guard: P = 1/2 when every
  * s_t[c] is 0 (no sign information; such coordinates are then dropped for all tasks, since
@@ -36,7 +37,7 @@ static const mtb_hparam_def graddrop_hparams[HP_N] = {
     [HP_EPS] = {"eps", MTB_HP_REAL, 0.0, 0.0, 1.0, NULL,
                 "added to sum_t |s_t| in the purity (paper: 0; LibMTL: 1e-7)"},
     [HP_REP_DIM] = {"rep_dim", MTB_HP_INT, 0, 0, 1e9, NULL,
-                    "width of z per example, to sum over the batch (0: no batch summation)"},
+                    "width of z per example, to sum over the batch (0: the training step's dim z)"},
 };
 
 typedef struct graddrop_state {
@@ -92,7 +93,7 @@ static mtb_status graddrop_step(void *vs, const mtb_balance_in *in, mtb_balance_
     if (!out->trunk_grad)
         return mtb_fail(err, MTB_EINVAL,
                         "method graddrop returns an explicit gradient w.r.t. z, but trunk_grad is NULL");
-    size_t k = s->rep_dim ? s->rep_dim : D;
+    size_t k = s->rep_dim ? s->rep_dim : in->rep_dim > 0 ? (size_t)in->rep_dim : D;
     if (D % k)
         return mtb_fail(err, MTB_EINVAL,
                         "method graddrop: G has %zu columns, not a multiple of rep_dim = %zu", D, k);

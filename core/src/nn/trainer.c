@@ -6,7 +6,19 @@
  *   dy_raw    (B, sum_out)        d l_t / d yhat_t, unweighted, every block
  *   dz_stack  (B, T, dz)          d l_t / d z for every t: row b holds T cotangents
  *   bp_a/bp_b (B, S, max_width)   ping-pong buffers of the stacked backward pass
- *   Gf        (T, P) float        PARAM gradients as the layers write them; G (T, P) double */
+ *   Gf        (T, P) float        PARAM gradients as the layers write them; G (T, P) double
+ *   G_s, L_s  (K, T, P), (K, T)   a multi-sample method's K per-part gradients and losses
+ *
+ * Multi-sample methods (setup n_samples = K > 1, balancer.h): the step's batch is split into
+ * K near-equal parts (rows [k B / K, (k+1) B / K)); each part gets its own forward and task
+ * gradients, which the balancer receives as K samples. LibMTL draws K separate batches; one
+ * batch in K parts costs the same and keeps the run loop unchanged. A forward of the whole
+ * batch then gives the reported losses and the heads' gradient (head_w applied to the whole
+ * batch: the mean over the parts, as LibMTL averages the decoders' gradients over its
+ * batches); the trunk gets the method's explicit trunk_grad, or trunk_w applied to the whole
+ * batch's task gradients.
+ * Methods that want the losses after the update (FAMO): after the optimiser step one more
+ * forward on the same batch gives the T losses, handed to mtb_balancer_after_update. */
 #include "mtb/train.h"
 
 #include <math.h>
@@ -29,6 +41,11 @@ struct mtb_trainer {
     float *yhat, *dy_raw, *dy_w, *dz_stack, *dz_agg, *bp_a, *bp_b, *ones, *Gf;
     double *G, *Zd, *trunk_grad;
     double *losses, *head_w, *trunk_w;
+    int n_samples;          /* the balancer's samples per step (1 = ordinary) */
+    double *G_s, *L_s;      /* (K, T, P) and (K, T) */
+    const double **Gp, **Lp;/* (K) pointers into G_s, L_s */
+    int wants_after;        /* re-evaluate the losses after the update (FAMO) */
+    double *losses_after;   /* (T) */
 
     /* the last task_grads call */
     int B;
@@ -63,6 +80,7 @@ void mtb_trainer_free(mtb_trainer *tr)
     free(tr->bp_a), free(tr->bp_b), free(tr->ones), free(tr->Gf);
     free(tr->G), free(tr->Zd), free(tr->trunk_grad);
     free(tr->losses), free(tr->head_w), free(tr->trunk_w);
+    free(tr->G_s), free(tr->L_s), free(tr->Gp), free(tr->Lp), free(tr->losses_after);
     free(tr->learn_m), free(tr->learn_v);
     mtb_optim_free(&tr->opt);
     free(tr);
@@ -85,6 +103,22 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
                             "trainer: task %d has %d outputs but its head has %d", t,
                             tasks[t].out_width, model->head_out[t]);
 
+    /* Multi-sample methods (balancer.h): PARAM gradients of scope all, or losses only. */
+    const mtb_balancer_setup *su0 = balancer ? mtb_balancer_get_setup(balancer) : NULL;
+    if (su0 && su0->n_samples > 1) {
+        const char *name = mtb_balancer_get_type(balancer)->name;
+        if (su0->need == MTB_NEED_REP_GRADS ||
+            (su0->need == MTB_NEED_PARAM_GRADS && su0->scope != MTB_SCOPE_ALL))
+            return mtb_fail(err, MTB_EINVAL,
+                            "trainer: method %s takes %d samples per step, which the trainer "
+                            "supports for parameter gradients of scope all (or losses only)",
+                            name, su0->n_samples);
+        if (cfg->batch_max < su0->n_samples)
+            return mtb_fail(err, MTB_EINVAL,
+                            "trainer: method %s splits each batch into %d samples: batch must be "
+                            ">= %d, got %d", name, su0->n_samples, su0->n_samples, cfg->batch_max);
+    }
+
     mtb_trainer *tr = calloc(1, sizeof *tr);
     if (!tr)
         return mtb_fail(err, MTB_ENOMEM, "trainer: out of memory");
@@ -106,6 +140,8 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     const size_t B = (size_t)tr->Bmax, dz = (size_t)model->dz, so = (size_t)model->sum_out;
     size_t Dp = tr->scope == MTB_SCOPE_ALL ? tr->P_all : tr->P_last;
     tr->D_max = tr->need == MTB_NEED_REP_GRADS ? B * dz : tr->need == MTB_NEED_PARAM_GRADS ? Dp : 0;
+    tr->n_samples = setup && setup->n_samples > 1 ? setup->n_samples : 1;
+    tr->wants_after = setup ? setup->wants_losses_after : 0;
 
     int fail = 0;
     tr->act = xcalloc((size_t)model->n_layers + 1, sizeof(float *), &fail);
@@ -137,6 +173,16 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     tr->losses = xcalloc((size_t)T, sizeof(double), &fail);
     tr->head_w = xcalloc((size_t)T, sizeof(double), &fail);
     tr->trunk_w = xcalloc((size_t)T, sizeof(double), &fail);
+    const size_t K = (size_t)tr->n_samples;
+    if (K > 1) {
+        tr->L_s = xcalloc(K * (size_t)T, sizeof(double), &fail);
+        tr->Lp = xcalloc(K, sizeof(double *), &fail);
+        tr->Gp = xcalloc(K, sizeof(double *), &fail);
+        if (tr->need == MTB_NEED_PARAM_GRADS)
+            tr->G_s = xcalloc(K * (size_t)T * Dp, sizeof(double), &fail);
+    }
+    if (tr->wants_after)
+        tr->losses_after = xcalloc((size_t)T, sizeof(double), &fail);
     int n_learn = setup ? setup->n_learn : 0;
     tr->learn_m = xcalloc((size_t)n_learn, sizeof(double), &fail);
     tr->learn_v = xcalloc((size_t)n_learn, sizeof(double), &fail);
@@ -299,6 +345,13 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
     mtb_sgemv(1, B, so, 1.0f, tr->dy_w, so, tr->ones, 0.0f, gb);
 
     /* trunk */
+    if (trunk_grad && tr->n_samples > 1 && tr->need == MTB_NEED_PARAM_GRADS) {
+        /* multi-sample step: the explicit gradient is at parameter level (scope all) while
+         * the last task_grads call was the whole batch's forward (losses only) */
+        for (size_t i = 0; i < tr->P_all; i++)
+            m->grad[i] = (float)trunk_grad[i];
+        return MTB_OK;
+    }
     if (tr->cur_need == MTB_NEED_PARAM_GRADS && tr->cur_scope == MTB_SCOPE_ALL) {
         if (trunk_grad) {
             for (size_t i = 0; i < tr->P_all; i++)
@@ -359,15 +412,52 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
     mtb_flops_take();
     const double *losses, *G;
     size_t D;
-    mtb_status st = mtb_trainer_task_grads(tr, x, y, ldy, B, tr->need, tr->scope, &losses, &G, &D, err);
-    if (st)
-        return st;
+    mtb_status st;
+    const int K = tr->n_samples;
+    if (K > 1) {
+        /* K near-equal parts of the batch, one sample each; then the whole batch (losses
+         * only) for the reported losses and the heads' and trunk_w's backward. */
+        if (B < K)
+            return mtb_fail(err, MTB_EINVAL, "trainer: a batch of %d rows cannot be split into "
+                            "the %d samples method %s takes", B, K,
+                            mtb_balancer_get_type(tr->bal)->name);
+        const int d_in = m->d_in;
+        for (int k = 0; k < K; k++) {
+            int r0 = (int)((long)k * B / K), r1 = (int)((long)(k + 1) * B / K);
+            st = mtb_trainer_task_grads(tr, x + (size_t)r0 * d_in, y + (size_t)r0 * ldy, ldy,
+                                        r1 - r0, tr->need, tr->scope, &losses, &G, &D, err);
+            if (st)
+                return st;
+            double *lk = tr->L_s + (size_t)k * T;
+            memcpy(lk, losses, (size_t)T * sizeof *lk);
+            tr->Lp[k] = lk;
+            tr->Gp[k] = NULL;
+            if (G) {
+                double *gk = tr->G_s + (size_t)k * T * D;
+                memcpy(gk, G, (size_t)T * D * sizeof *gk);
+                tr->Gp[k] = gk;
+            }
+        }
+        const double *lb, *gb;
+        size_t db;
+        st = mtb_trainer_task_grads(tr, x, y, ldy, B, MTB_NEED_LOSSES, tr->scope, &lb, &gb, &db, err);
+        if (st)
+            return st;
+        losses = tr->Lp[0];
+        G = tr->Gp[0];
+    } else {
+        st = mtb_trainer_task_grads(tr, x, y, ldy, B, tr->need, tr->scope, &losses, &G, &D, err);
+        if (st)
+            return st;
+    }
 
     int grad_set = 0;
     const mtb_balancer_setup *setup = tr->bal ? mtb_balancer_get_setup(tr->bal) : NULL;
     if (tr->bal) {
         mtb_balance_in in = {step, epoch, T, losses, G, D,
-                             tr->need == MTB_NEED_REP_GRADS ? tr->Zd : NULL, mtb_balancer_rng(tr->bal)};
+                             tr->need == MTB_NEED_REP_GRADS ? tr->Zd : NULL, mtb_balancer_rng(tr->bal),
+                             tr->need == MTB_NEED_REP_GRADS ? m->dz : 0, K,
+                             K > 1 ? tr->Lp : NULL, K > 1 && G ? tr->Gp : NULL};
         int explicit_ok = G && (tr->need == MTB_NEED_REP_GRADS || tr->scope == MTB_SCOPE_ALL);
         mtb_balance_out out = {tr->head_w, tr->trunk_w, explicit_ok ? tr->trunk_grad : NULL, 0};
         st = mtb_balancer_step(tr->bal, &in, &out, err);
@@ -410,6 +500,18 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
             lc.lr = setup->learn_lr;
         mtb_optim_step_f64(&lc, ++tr->learn_t, (size_t)setup->n_learn, setup->learn,
                            setup->learn_grad, tr->learn_m, tr->learn_v);
+    }
+    if (tr->wants_after) {
+        /* FAMO: the losses of the same batch at the updated parameters */
+        forward(tr, x, B);
+        for (int t = 0; t < T; t++) {
+            const mtb_task_spec *ts = &tr->tasks[t];
+            tr->losses_after[t] = mtb_loss_forward(ts, tr->yhat + m->head_off[t], (size_t)m->sum_out,
+                                                   y + ts->target_offset, ldy, B);
+        }
+        st = mtb_balancer_after_update(tr->bal, tr->losses_after, err);
+        if (st)
+            return st;
     }
     tr->last_flops = mtb_flops_take();
     if (res)
