@@ -191,8 +191,8 @@ int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, cons
         /* SLAW statistics include L(t) before weighting step t (pre-loss, spec sec. 4.1) */
         for (int t = 0; t < T; t++)
             rs_push(&rs[t], losses[t]);
-        mtb_balance_in in = {step, epoch, T, losses, NULL, 0, NULL, mtb_balancer_rng(tracker)};
-        mtb_balance_out out = {w_track, w_dummy, NULL, 0};
+        mtb_balance_in in = {.step = step, .epoch = epoch, .T = T, .losses = losses, .rng = mtb_balancer_rng(tracker)};
+        mtb_balance_out out = {.head_w = w_track, .trunk_w = w_dummy};
         if ((st = mtb_balancer_step(tracker, &in, &out, err)))
             goto done;
         *progress = step + 1;
