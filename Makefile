@@ -85,6 +85,7 @@ test: $(TESTBIN) $(MTB)
 	OPENBLAS_NUM_THREADS=1 $(TESTBIN) --jobs 2
 	@if [ -d "$(SHARED)/golden" ]; then $(MTB) golden $(SHARED)/golden; \
 	 else echo "golden: FAILED: no reference vectors at $(SHARED)/golden (set SHARED=/path/to/shared)"; exit 1; fi
+	$(MAKE) reproduce-slaw SCALE=smoke
 
 sanitize:
 	$(MAKE) B=build-san BIN=build-san/bin OPT=-O1 \
