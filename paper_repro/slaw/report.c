@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mtb/h5.h"
 #include "mtb/model.h"
@@ -34,6 +35,20 @@ static mtb_h5 *open_or_die(const char *path)
     if (!f)
         die("%s (run the `runs` step first)", err.msg);
     return f;
+}
+
+/* --partial: a missing result file is counted and skipped instead of being an error, so an
+ * interim report can be made while (or after) a paper-scale run is cut short. */
+static int g_partial;
+static int g_missing[4]; /* table1, appb, thm1, fig2 */
+
+static mtb_h5 *open_result(const char *path, int kind)
+{
+    if (g_partial && access(path, F_OK) != 0) {
+        g_missing[kind]++;
+        return NULL;
+    }
+    return open_or_die(path);
 }
 
 static double attr_f(mtb_h5 *f, const char *name)
@@ -208,9 +223,10 @@ static void rewrite_readme(const char *path, const char *body)
 static void usage(FILE *o)
 {
     fprintf(o, "usage: repro-slaw report --scale paper|smoke --out DIR --data MTR10.h5\n"
-               "                         [--started UNIX_TIME] [--commit TEXT] [--readme README.md --figdir PATH]\n"
+               "                         [--started UNIX_TIME] [--commit TEXT] [--readme README.md --figdir PATH] [--partial]\n"
                "Reads DIR/table1, DIR/appb, DIR/thm1 and DIR/fig2.h5; writes DIR/summary.h5 and\n"
-               "DIR/report.md; with --readme, also the README's latest-run section (figures at PATH).\n");
+               "DIR/report.md; with --readme, also the README's latest-run section (figures at PATH).\n"
+               "--partial skips missing result files (an interim report; the report says what is missing).\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -225,6 +241,7 @@ int cmd_report(int argc, char **argv)
         else if (!strcmp(argv[i], "--figdir") && i + 1 < argc) figdir = argv[++i];
         else if (!strcmp(argv[i], "--commit") && i + 1 < argc) commit = argv[++i];
         else if (!strcmp(argv[i], "--started") && i + 1 < argc) started = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--partial")) g_partial = 1;
         else if (!strcmp(argv[i], "--help")) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }
@@ -251,7 +268,9 @@ int cmd_report(int argc, char **argv)
         r->lwe_sum = calloc((size_t)F1, sizeof(double));
         for (int s = 0; s < sc.seeds; s++) {
             snprintf(path, sizeof path, "%s/table1/%s-s%d.h5", out, METHODS[mi].key, s);
-            mtb_h5 *f = open_or_die(path);
+            mtb_h5 *f = open_result(path, 0);
+            if (!f)
+                continue;
             char fmt[64] = "";
             mtb_h5_attr_get_str(f, "/", "format", fmt, sizeof fmt, &err);
             if (!strcmp(fmt, "mtb-run-diverged")) {
@@ -299,10 +318,14 @@ int cmd_report(int argc, char **argv)
     double *cv_last = malloc(sizeof(double) * NB), *cv_all = malloc(sizeof(double) * NB);
     double maxdiff = 0.0;
     long stop_min = 1L << 40, stop_max = 0;
+    int nbv[2] = {0, 0};
     for (int v = 0; v < 2; v++)
-        for (int s = 0; s < NB; s++) {
-            snprintf(path, sizeof path, "%s/appb/%s-s%d.h5", out, v ? "slaw" : "constant", s);
-            mtb_h5 *f = open_or_die(path);
+        for (int s0 = 0; s0 < NB; s0++) {
+            snprintf(path, sizeof path, "%s/appb/%s-s%d.h5", out, v ? "slaw" : "constant", s0);
+            mtb_h5 *f = open_result(path, 1);
+            if (!f)
+                continue;
+            const int s = nbv[v]++;
             int64_t task, stop;
             if (mtb_h5_attr_get_i64(f, "/", "plot_task", &task, &err) || mtb_h5_attr_get_i64(f, "/", "stop_step", &stop, &err))
                 die("%s", err.msg);
@@ -342,7 +365,11 @@ int cmd_report(int argc, char **argv)
     thm_res TH[N_THM_FUNCS];
     for (int k = 0; k < N_THM_FUNCS; k++) {
         snprintf(path, sizeof path, "%s/thm1/%s.h5", out, THM_FUNC_NAMES[k]);
-        mtb_h5 *f = open_or_die(path);
+        mtb_h5 *f = open_result(path, 2);
+        TH[k].P = 0;
+        TH[k].gn2 = TH[k].var = NULL;
+        if (!f)
+            continue;
         int64_t dim;
         mtb_h5_attr_get_i64(f, "/", "dim", &dim, &err);
         TH[k].dim = (int)dim;
@@ -365,17 +392,21 @@ int cmd_report(int argc, char **argv)
 
     /* ---- Figure 2 ---- */
     snprintf(path, sizeof path, "%s/fig2.h5", out);
-    mtb_h5 *f2 = open_or_die(path);
-    size_t dT[1], dTM[2];
-    double *ms = read_f64(f2, "/ms_per_step", 2, dTM), *fl = read_f64(f2, "/flops_per_step", 2, dTM);
-    int64_t *Ts, f2batch, f2thr, f2warm, f2reps;
-    if (mtb_h5_read_i64(f2, "/tasks", 1, dT, &Ts, &err) || mtb_h5_attr_get_i64(f2, "/", "batch", &f2batch, &err) ||
-        mtb_h5_attr_get_i64(f2, "/", "blas_threads", &f2thr, &err) ||
-        mtb_h5_attr_get_i64(f2, "/", "warmup_steps", &f2warm, &err) ||
-        mtb_h5_attr_get_i64(f2, "/", "timed_steps", &f2reps, &err))
-        die("%s", err.msg);
-    double f2rate = attr_f(f2, "sgemm_flops_per_s");
-    mtb_h5_close(f2);
+    mtb_h5 *f2 = open_result(path, 3);
+    size_t dT[1] = {0}, dTM[2] = {0, 4};
+    double *ms = NULL, *fl = NULL, f2rate = NAN;
+    int64_t *Ts = NULL, f2batch = 0, f2thr = 0, f2warm = 0, f2reps = 0;
+    if (f2) {
+        ms = read_f64(f2, "/ms_per_step", 2, dTM);
+        fl = read_f64(f2, "/flops_per_step", 2, dTM);
+        if (mtb_h5_read_i64(f2, "/tasks", 1, dT, &Ts, &err) || mtb_h5_attr_get_i64(f2, "/", "batch", &f2batch, &err) ||
+            mtb_h5_attr_get_i64(f2, "/", "blas_threads", &f2thr, &err) ||
+            mtb_h5_attr_get_i64(f2, "/", "warmup_steps", &f2warm, &err) ||
+            mtb_h5_attr_get_i64(f2, "/", "timed_steps", &f2reps, &err))
+            die("%s", err.msg);
+        f2rate = attr_f(f2, "sgemm_flops_per_s");
+        mtb_h5_close(f2);
+    }
     const int nT = (int)dT[0], NM2 = (int)dTM[1]; /* methods: ew, slaw, gradnorm, pcgrad */
 
     /* ---- FLOP bound of the whole workload ---- */
@@ -396,7 +427,7 @@ int cmd_report(int argc, char **argv)
     for (int s = 0; s < NB; s++)
         steps_appb += (double)appb_steps(s, &sc);
     fl_appb = 2.0 * (steps_appb * step_ew + NB * probe);
-    for (int k = 0; k < N_THM_FUNCS; k++) {
+    for (int k = 0; k < N_THM_FUNCS && !g_missing[2]; k++) {
         /* per evaluation: quadratic 2 dim^2; tanh net 2 n (params); logistic 2 n dim */
         double per = k == 0 ? 2.0 * TH[k].dim * TH[k].dim : k == 1 ? 2.0 * 64 * TH[k].dim : 2.0 * 200 * TH[k].dim;
         fl_thm += per * (double)TH[k].P * N_THM_DELTAS * sc.thm_mc;
@@ -405,7 +436,7 @@ int cmd_report(int argc, char **argv)
         for (int mi = 0; mi < NM2; mi++)
             fl_fig2 += (double)(f2warm + f2reps) * fl[a * NM2 + mi];
     const double fl_total = fl_table1 + fl_appb + fl_thm + fl_fig2;
-    const double bound_s = (fl_table1 + fl_appb + fl_thm) / (2.0 * rate1) + fl_fig2 / f2rate;
+    const double bound_s = (fl_table1 + fl_appb + fl_thm) / (2.0 * rate1) + (f2 ? fl_fig2 / f2rate : 0.0);
 
     /* ---- summary.h5 (plotted by the gnuplot scripts) ---- */
     snprintf(path, sizeof path, "%s/summary.h5", out);
@@ -436,14 +467,17 @@ int cmd_report(int argc, char **argv)
         const char *pn[4] = {"/appb/constant_last", "/appb/slaw_last", "/appb/constant_all", "/appb/slaw_all"};
         double *P3 = malloc(sizeof(double) * NB * 3);
         for (int p = 0; p < 4; p++) {
-            for (int s = 0; s < NB; s++)
+            const int nb = nbv[p % 2];
+            for (int s = 0; s < nb; s++)
                 P3[s * 3] = px[p][s], P3[s * 3 + 1] = py[p][s], P3[s * 3 + 2] = pt[p][s];
-            size_t d3[2] = {(size_t)NB, 3};
+            size_t d3[2] = {(size_t)nb, 3};
             put(S, pn[p], 2, d3, P3);
         }
         free(P3);
         for (int k = 0; k < N_THM_FUNCS; k++) {
             const int P = TH[k].P;
+            if (!P)
+                continue;
             double *M = malloc(sizeof(double) * P * (1 + N_THM_DELTAS));
             for (int p = 0; p < P; p++) {
                 M[p * (1 + N_THM_DELTAS)] = TH[k].gn2[p];
@@ -470,14 +504,15 @@ int cmd_report(int argc, char **argv)
             put(S, path, 2, dl, L);
             free(M), free(L);
         }
-        double *F = malloc(sizeof(double) * nT * (1 + NM2));
+        double *F = malloc(sizeof(double) * (nT ? nT : 1) * (1 + NM2));
         for (int a = 0; a < nT; a++) {
             F[a * (1 + NM2)] = (double)Ts[a];
             for (int mi = 0; mi < NM2; mi++)
                 F[a * (1 + NM2) + 1 + mi] = ms[a * NM2 + mi];
         }
         size_t df[2] = {(size_t)nT, (size_t)(1 + NM2)};
-        put(S, "/fig2/ms", 2, df, F);
+        if (nT)
+            put(S, "/fig2/ms", 2, df, F);
         free(F);
     }
     if (mtb_h5_commit(S, &err))
@@ -496,6 +531,12 @@ int cmd_report(int argc, char **argv)
     fprintf(o, "_Generated by `repro-slaw report` from the results in `results/slaw/%s/` "
                "(scale **%s**, %s%s%s). Do not edit by hand._\n\n",
             sc.name, sc.name, when, commit[0] ? ", commit " : "", commit);
+    if (g_missing[0] || g_missing[1] || g_missing[2] || g_missing[3])
+        fprintf(o, "**INCOMPLETE (interim report, `--partial`)**: missing %d of %d Table-1 runs, %d of %d "
+                   "Appendix-B runs, %d of %d Theorem-1 checks, %s Figure-2 timings. Every statistic below "
+                   "uses only the runs present; the counts are given with each table.\n\n",
+                g_missing[0], N_METHODS * sc.seeds, g_missing[1], 2 * sc.appb_runs, g_missing[2], N_THM_FUNCS,
+                g_missing[3] ? "no" : "all");
     if (started > 0) {
         char wd[64];
         fmt_dur((double)(now - started), wd, sizeof wd);
@@ -527,6 +568,8 @@ int cmd_report(int argc, char **argv)
         char div[128] = "";
         if (r->n_div)
             snprintf(div, sizeof div, " (%d/%d runs diverged)", r->n_div, sc.seeds);
+        else if (r->n_ok < sc.seeds)
+            snprintf(div, sizeof div, " [%d of %d runs]", r->n_ok, sc.seeds);
         fprintf(o, "| %s%s | %s | %s | %s | %s | %s | %s |\n", m->label, div,
                 pm(b1, sizeof b1, m->paper_train, m->paper_train_ci, 3), pm(b2, sizeof b2, r->bt.mean, r->bt.ci95, 3),
                 pm(b3, sizeof b3, r->ft.mean, r->ft.ci95, 3), pm(b4, sizeof b4, m->paper_test, m->paper_test_ci, 3),
@@ -609,18 +652,19 @@ int cmd_report(int argc, char **argv)
                "norms, y = Eq. 48 (SLAW, floor 1e-5). r = Pearson correlation.\n\n"
                "| variant | training weights | gradient for x | r(log x, log y), plotted | r(x, y), plotted | r(log x, log y), all %d tasks | median |log₂(y/x)| (all) |\n"
                "|---|---|---|---|---|---|---|\n",
-            readme ? figdir : "", NB, NB - 1, sc.appb_lo, sc.appb_hi, stop_min, stop_max, T);
+            readme ? figdir : "", nbv[0], NB - 1, sc.appb_lo, sc.appb_hi, stop_min, stop_max, T);
     const char *vn[4] = {"(a) authors' protocol", "(b) SLAW training", "(c) full gradient", "(d) SLAW training, full gradient"};
     for (int p = 0; p < 4; p++) {
+        const int nb = nbv[p % 2];
         double lx[NB], ly[NB], dev[NB * T];
-        for (int s = 0; s < NB; s++)
+        for (int s = 0; s < nb; s++)
             lx[s] = log(px[p][s]), ly[s] = log(py[p][s]);
-        for (int k = 0; k < NB * T; k++)
+        for (int k = 0; k < nb * T; k++)
             dev[k] = fabs(ay[p][k] - ax[p][k]) / log(2.0);
-        double med = median_inplace(dev, (size_t)NB * T);
+        double med = median_inplace(dev, (size_t)nb * T);
         fprintf(o, "| %s | %s | %s | %.3f | %.3f | %.3f | %.3f |\n", vn[p], p % 2 ? "SLAW" : "all 1",
-                p < 2 ? "last shared layer" : "all shared parameters", mtb_stats_pearson(lx, ly, (size_t)NB),
-                mtb_stats_pearson(px[p], py[p], (size_t)NB), mtb_stats_pearson(ax[p], ay[p], (size_t)NB * T), med);
+                p < 2 ? "last shared layer" : "all shared parameters", mtb_stats_pearson(lx, ly, (size_t)nb),
+                mtb_stats_pearson(px[p], py[p], (size_t)nb), mtb_stats_pearson(ax[p], ay[p], (size_t)nb * T), med);
     }
     fprintf(o, "\nCheck of the balancer: the largest difference between SLAW's weights computed here from "
                "the losses (the authors' RunningStats) and by mtb's `slaw` balancer over all runs is %.2g.\n",
@@ -634,7 +678,7 @@ int cmd_report(int argc, char **argv)
                "|---|---|---|---|---|---|---|---|---|\n",
             readme ? figdir : "");
     for (int k = 0; k < N_THM_FUNCS; k++)
-        for (int q = 0; q < N_THM_DELTAS; q++) {
+        for (int q = 0; q < N_THM_DELTAS && TH[k].P; q++) {
             double pred = TH[k].delta[q] * TH[k].delta[q] / (TH[k].dim + 2);
             fprintf(o, "| %s | %d | %d | %g | %.4g | %.3f | %.3g | %.4f | %.4f |\n", THM_FUNC_NAMES[k], TH[k].dim,
                     TH[k].P, TH[k].delta[q], TH[k].fit[q].slope, TH[k].fit[q].slope / pred, TH[k].fit[q].intercept,
@@ -645,11 +689,14 @@ int cmd_report(int argc, char **argv)
                "for all shared parameters. SLAW only needs s_i/‖g_i‖ to be the same for every task of a "
                "run: its coefficient of variation across the %d tasks has median %.3f (last layer) and "
                "%.3f (all parameters) over the runs (0 would be exact).\n",
-            NB, T, mtb_stats_pearson(ls, lgl, (size_t)NB * T), mtb_stats_pearson(ls, lga, (size_t)NB * T), T,
-            median_inplace(cv_last, (size_t)NB), median_inplace(cv_all, (size_t)NB));
+            nbv[0], T, mtb_stats_pearson(ls, lgl, (size_t)nbv[0] * T), mtb_stats_pearson(ls, lga, (size_t)nbv[0] * T), T,
+            median_inplace(cv_last, (size_t)nbv[0]), median_inplace(cv_all, (size_t)nbv[0]));
 
     /* Figure 2 (spec sec. 5.4): ew, slaw, gradnorm, pcgrad */
     enum { F_EW = 0, F_SL = 1, F_GN = 2, F_PC = 3 };
+    if (!nT)
+        fprintf(o, "\n### Figure 2\n\nNot run yet (no `fig2.h5`).\n");
+    else {
     fprintf(o, "\n### Figure 2: time per training step against the number of tasks (PCBA shape)\n\n"
                "![Figure 2](%sfig2.png)\n\n"
                "2048 binary inputs → 2000 → 100 (ReLU) → T heads of 2 logits, class-weighted cross-entropy, "
@@ -677,6 +724,7 @@ int cmd_report(int argc, char **argv)
             ms[L * NM2 + F_GN] / ms[L * NM2 + F_SL], (int)Ts[L], ms[L * NM2 + F_PC] / ms[L * NM2 + F_SL], (int)Ts[L],
             ms[L * NM2 + F_SL] / ms[L * NM2 + F_EW]);
 #undef GROW
+    }
     if (fclose(o))
         die("out of memory");
 
