@@ -24,11 +24,12 @@ set ylabel "SLAW weight (Eq. 48)"
 set palette defined (1 "#1f77b4", 2 "#ff7f0e", 3 "#2ca02c", 4 "#d62728", 5 "#9467bd", 6 "#8c564b", 7 "#e377c2", 8 "#7f7f7f", 9 "#bcbd22", 10 "#17becf")
 set cbrange [0.5:10.5]; set cbtics 1; set cblabel "task"
 set grid
+array LABEL[4] = ["(a) constant training, last shared layer (authors' protocol)", "(b) SLAW training, last shared layer", "(c) constant training, all shared parameters", "(d) SLAW training, all shared parameters"]
 i = 0
 do for [p in "constant_last slaw_last constant_all slaw_all"] {
     i = i + 1
     d = "< ".mtb." export ".sum." /appb/".p
-    set title sprintf("%s: r(log x, log y) = %.3f, n = %d", p, R[i], N[i])
+    set title sprintf("%s\nr(log x, log y) = %.3f, n = %d", LABEL[i], R[i], N[i]) noenhanced
     plot d using 1:2:3 with points pt 7 ps 0.9 lc palette notitle, x with lines lc rgb "#000000" dt 2 title "y = x"
 }
 unset multiplot

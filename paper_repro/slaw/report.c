@@ -492,14 +492,19 @@ int cmd_report(int argc, char **argv)
             for (int p = 0; p < P; p++)
                 lo = fmin(lo, TH[k].gn2[p]), hi = fmax(hi, TH[k].gn2[p]);
             const int G = 60;
-            double *L = malloc(sizeof(double) * G * (1 + N_THM_DELTAS));
+            /* columns: |grad|^2, the three fitted lines, the three linear-theory lines
+             * delta^2/(dim+2) |grad|^2 */
+            const int W = 1 + 2 * N_THM_DELTAS;
+            double *L = malloc(sizeof(double) * G * W);
             for (int g = 0; g < G; g++) {
                 double x = lo * pow(hi / lo, g / (double)(G - 1));
-                L[g * (1 + N_THM_DELTAS)] = x;
-                for (int q = 0; q < N_THM_DELTAS; q++)
-                    L[g * (1 + N_THM_DELTAS) + 1 + q] = TH[k].fit[q].intercept + TH[k].fit[q].slope * x;
+                L[g * W] = x;
+                for (int q = 0; q < N_THM_DELTAS; q++) {
+                    L[g * W + 1 + q] = TH[k].fit[q].intercept + TH[k].fit[q].slope * x;
+                    L[g * W + 1 + N_THM_DELTAS + q] = TH[k].delta[q] * TH[k].delta[q] / (TH[k].dim + 2) * x;
+                }
             }
-            size_t dl[2] = {G, 1 + N_THM_DELTAS};
+            size_t dl[2] = {G, (size_t)W};
             snprintf(path, sizeof path, "/thm1/%s_fit", THM_FUNC_NAMES[k]);
             put(S, path, 2, dl, L);
             free(M), free(L);
@@ -673,16 +678,19 @@ int cmd_report(int argc, char **argv)
     fprintf(o, "\n### Theorem 1: Var f(X) against ‖∇f(x₀)‖², X uniform in a ball of radius δ\n\n"
                "![Theorem 1](%sthm1.png)\n\n"
                "Least-squares line Var = K₁‖∇f‖² + K₂ over the points x₀; for a linear function "
-               "K₁ = δ²/(d+2) exactly (derived), so the last-but-one column is the slope relative to that.\n\n"
-               "| function | d | points | δ | K₁ (slope) | K₁ / (δ²/(d+2)) | K₂ (intercept) | R² | r(log, log) |\n"
-               "|---|---|---|---|---|---|---|---|---|\n",
+               "K₁ = δ²/(d+2) exactly (derived): the sixth column is the fitted slope relative to that, the last the "
+               "median over the points of Var divided by that linear-theory value (1 = Theorem 1 with K₂ = 0).\n\n"
+               "| function | d | points | δ | K₁ (slope) | K₁ / (δ²/(d+2)) | K₂ (intercept) | R² | r(log, log) | median Var / (δ²‖∇f‖²/(d+2)) |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n",
             readme ? figdir : "");
     for (int k = 0; k < N_THM_FUNCS; k++)
         for (int q = 0; q < N_THM_DELTAS && TH[k].P; q++) {
-            double pred = TH[k].delta[q] * TH[k].delta[q] / (TH[k].dim + 2);
-            fprintf(o, "| %s | %d | %d | %g | %.4g | %.3f | %.3g | %.4f | %.4f |\n", THM_FUNC_NAMES[k], TH[k].dim,
+            double pred = TH[k].delta[q] * TH[k].delta[q] / (TH[k].dim + 2), rat[TH[k].P];
+            for (int p = 0; p < TH[k].P; p++)
+                rat[p] = TH[k].var[(size_t)q * TH[k].P + p] / (pred * TH[k].gn2[p]);
+            fprintf(o, "| %s | %d | %d | %g | %.4g | %.3f | %.3g | %.4f | %.4f | %.3f |\n", THM_FUNC_NAMES[k], TH[k].dim,
                     TH[k].P, TH[k].delta[q], TH[k].fit[q].slope, TH[k].fit[q].slope / pred, TH[k].fit[q].intercept,
-                    TH[k].fit[q].r2, TH[k].rlog[q]);
+                    TH[k].fit[q].r2, TH[k].rlog[q], median_inplace(rat, (size_t)TH[k].P));
         }
     fprintf(o, "\n**How well s_i tracks ‖g_i‖ in training** (Appendix-B runs with constant weights, all "
                "%d × %d (run, task) pairs): r(log s_i, log ‖g_i‖) = %.3f for the last shared layer and %.3f "
