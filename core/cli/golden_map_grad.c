@@ -127,5 +127,11 @@ const golden_entry golden_entries_grad[] = {
                 "normalize=loss",
      .note = "LibMTL's softmax lambda update and loss-scaled unit gradients; trunk_grad = "
              "Y^T lambda, trunk_w = lambda (returned)"},
+    {.fixture = "FairGrad",
+     .method = "fairgrad",
+     .options = "alpha=1,ridge=0",
+     .tol = 1e-6,
+     .note = "exact Newton solution (residual 1e-13) vs SciPy least_squares stopped at a "
+             "residual of about 1e-9 (README): compared at 1e-6"},
     {.fixture = NULL},
 };

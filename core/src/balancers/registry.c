@@ -20,7 +20,8 @@ extern const mtb_balancer_type mtb_balancer_gradnorm, mtb_balancer_mgda, mtb_bal
 /* Gradient methods of issue 5: eigen-alignment, bargaining/fairness solvers, projections
  * onto the dual cone, scalarisations, stochastic-bias corrections. */
 extern const mtb_balancer_type mtb_balancer_aligned_mtl, mtb_balancer_stch,
-    mtb_balancer_excess_mtl, mtb_balancer_moco;
+    mtb_balancer_excess_mtl, mtb_balancer_moco, mtb_balancer_nash_mtl, mtb_balancer_fairgrad,
+    mtb_balancer_upgrad;
 /* Methods using the interface extensions of balancer.h: losses after the update (FAMO),
  * several samples per step (MoDo, SDMGrad). */
 extern const mtb_balancer_type mtb_balancer_famo, mtb_balancer_modo, mtb_balancer_sdmgrad;
@@ -49,6 +50,9 @@ const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_stch,
     &mtb_balancer_excess_mtl,
     &mtb_balancer_moco,
+    &mtb_balancer_nash_mtl,
+    &mtb_balancer_fairgrad,
+    &mtb_balancer_upgrad,
     &mtb_balancer_famo,
     &mtb_balancer_modo,
     &mtb_balancer_sdmgrad,
