@@ -312,7 +312,7 @@ static int cmd_runs(int argc, char **argv)
     const int tty = isatty(2);
     const double t0 = now_s();
     int next = 0, running = 0, finished = skipped, failed = 0, last_pct = -1;
-    double last_draw = 0.0;
+    double last_draw = 0.0, last_line = 0.0;
     fprintf(stderr, "[slaw runs] %d jobs (%d Table-1 runs, %d Appendix-B runs, %d Theorem-1 checks) on %d processes%s\n",
             n, N_METHODS * sc.seeds, 2 * sc.appb_runs, N_THM_FUNCS, jobs,
             skipped ? " (resuming)" : "");
@@ -363,8 +363,10 @@ static int cmd_runs(int argc, char **argv)
         if (tty) {
             fprintf(stderr, "\r[slaw runs] %d/%d jobs done, %d running, %5.1f%% of the work, %s elapsed, ETA %s   ",
                     finished, n, running, 100.0 * frac, el, eta);
-        } else if ((int)(frac * 20) != last_pct) {
+        } else if ((int)(frac * 20) != last_pct || t - last_line >= 60.0) {
+            /* not a terminal (a log file): a line per 5 % of the work or per minute */
             last_pct = (int)(frac * 20);
+            last_line = t;
             fprintf(stderr, "[slaw runs] %d/%d jobs done, %5.1f%% of the work, %s elapsed, ETA %s\n",
                     finished, n, 100.0 * frac, el, eta);
         }
