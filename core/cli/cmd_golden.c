@@ -484,8 +484,11 @@ int mtb_cmd_golden(int argc, char **argv)
             mtb_h5_close(f);
             f = NULL;
         }
-        if (only && strcmp(only, stem) && strcmp(only, fixture))
+        if (only && strcmp(only, stem) && strcmp(only, fixture)) {
+            if (f)
+                mtb_h5_close(f);
             goto next;
+        }
         matched++;
         if (!f) {
             case_result r = {.pass = 0, .max_err = INFINITY};
