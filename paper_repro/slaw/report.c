@@ -558,6 +558,8 @@ int cmd_report(int argc, char **argv)
                 rate1 * 1e-9, f2rate * 1e-9, (int)f2thr, bd);
     }
 
+    fflush(o);
+    const size_t t1_begin = mdlen;
     fprintf(o, "### Table 1: normalised loss on MTRRegression (T = 10, σ_i = i)\n\n"
                "%d seeds per method (0..%d, paired across methods), %ld steps, one dataset "
                "(`mtb gen mtr --seed 0`). Mean ± 95%% CI half-width t_{0.975,%d}·s/√%d "
@@ -597,7 +599,7 @@ int cmd_report(int argc, char **argv)
     fprintf(o, "- GradNorm next: **%s** (gap GradNorm − Ideal = %.3f, paper 0.235).\n", gn_second ? "yes" : "no",
             R[K_GN].bs.mean - R[K_I].bs.mean);
     fprintf(o, "- Constant − Ideal = %.3f (paper 1.361).\n", R[K_C].bs.mean - R[K_I].bs.mean);
-    fprintf(o, "- DWA − Constant = %+.4f, intervals %s (paper: identical rows, erratum 8); "
+    fprintf(o, "- DWA − Constant = %+.3g, intervals %s (paper: identical rows, erratum 8); "
                "PCGrad − Constant = %+.3f, intervals %s (paper −0.054).\n",
             R[K_D].bs.mean - R[K_C].bs.mean, overlap(R[K_D].bs, R[K_C].bs) ? "overlap" : "do not overlap",
             R[K_PC].bs.mean - R[K_C].bs.mean, overlap(R[K_PC].bs, R[K_C].bs) ? "overlap" : "do not overlap");
@@ -612,6 +614,8 @@ int cmd_report(int argc, char **argv)
                 sc.seeds, R[K_U].bs.mean, R[K_U].fs.mean, mtb_stats_mean(R[K_U].wmax_final, (size_t)R[K_U].n_ok));
     }
 
+    fflush(o);
+    const size_t t1_end = mdlen;
     fprintf(o, "\n### Figure 1: loss weight error over the first %ld steps\n\n"
                "![Figure 1](%sfig1.png)\n\nMean over the %d seeds of LWE = (1/n) Σ_i (n w_i/Σw − w*_i)², "
                "w* ∝ 1/σ_i² summing to n.\n\n| step |", F1, readme ? figdir : "", sc.seeds);
@@ -746,6 +750,15 @@ int cmd_report(int argc, char **argv)
         die("cannot write %s", path);
     if (readme)
         rewrite_readme(readme, md);
+    if (started > 0) {
+        /* the final call: Table 1, the wall time and the FLOP bound on the terminal too */
+        fwrite(md + t1_begin, 1, t1_end - t1_begin, stdout);
+        char wd[64], bd[64];
+        fmt_dur((double)(now - started), wd, sizeof wd);
+        fmt_dur(bound_s, bd, sizeof bd);
+        printf("\n[slaw] wall time %s; FLOP bound of the whole workload %.1f TFLOP = %s at the measured "
+               "sgemm rates\n", wd, fl_total * 1e-12, bd);
+    }
     free(md);
     for (int p = 0; p < 4; p++)
         free(px[p]), free(py[p]), free(pt[p]), free(ax[p]), free(ay[p]);
