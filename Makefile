@@ -82,7 +82,7 @@ $(TESTBIN): $(TEST_OBJ) $(LIBA)
 
 # Tests run with one BLAS thread: results are then bit-identical run to run.
 test: $(TESTBIN) $(MTB)
-	OPENBLAS_NUM_THREADS=1 $(TESTBIN) --jobs 2
+	OPENBLAS_NUM_THREADS=1 MTB_BIN=$(MTB) $(TESTBIN) --jobs 2
 	@if [ -d "$(SHARED)/golden" ]; then $(MTB) golden $(SHARED)/golden; \
 	 else echo "golden: FAILED: no reference vectors at $(SHARED)/golden (set SHARED=/path/to/shared)"; exit 1; fi
 	$(MAKE) reproduce-slaw SCALE=smoke

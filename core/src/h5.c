@@ -558,8 +558,9 @@ mtb_status mtb_h5_group(mtb_h5 *f, const char *obj, mtb_error *err)
 /* ---- writing attributes -------------------------------------------------------- */
 
 /* Creates (or replaces) scalar attribute name on obj and writes *value of mtype. */
-static mtb_status write_attr(mtb_h5 *f, const char *obj, const char *name, hid_t ftype,
-                             hid_t mtype, const void *value, mtb_error *err)
+/* n == 0: a scalar attribute; n >= 1: a rank-1 attribute of n values. */
+static mtb_status write_attr_n(mtb_h5 *f, const char *obj, const char *name, hid_t ftype,
+                               hid_t mtype, size_t n, const void *value, mtb_error *err)
 {
     mtb_status st = check_writable(f, obj, err);
     if (st)
@@ -572,7 +573,8 @@ static mtb_status write_attr(mtb_h5 *f, const char *obj, const char *name, hid_t
     htri_t ex = H5Aexists_by_name(f->file, obj, name, H5P_DEFAULT);
     if (ex < 0 || (ex > 0 && H5Adelete_by_name(f->file, obj, name, H5P_DEFAULT) < 0))
         return ffail(f, err, MTB_EIO, "cannot replace attribute %s on %s", name, obj);
-    hid_t space = H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
+    hsize_t dim = (hsize_t)n;
+    hid_t space = n ? H5Screate_simple(1, &dim, NULL) : H5Screate(H5S_SCALAR), attr = H5I_INVALID_HID;
     if (space < 0) {
         st = ffail(f, err, MTB_EIO, "attribute %s on %s: cannot make a dataspace", name, obj);
         goto fail;
@@ -586,6 +588,34 @@ fail:
         H5Aclose(attr);
     if (space >= 0)
         H5Sclose(space);
+    return st;
+}
+
+static mtb_status write_attr(mtb_h5 *f, const char *obj, const char *name, hid_t ftype,
+                             hid_t mtype, const void *value, mtb_error *err)
+{
+    return write_attr_n(f, obj, name, ftype, mtype, 0, value, err);
+}
+
+mtb_status mtb_h5_attr_strs(mtb_h5 *f, const char *obj, const char *name, size_t n,
+                            const char *const *strs, mtb_error *err)
+{
+    quiet q = quiet_begin();
+    mtb_status st = MTB_OK;
+    for (size_t i = 0; i < n && !st; i++)
+        if (!strs[i])
+            st = ffail(f, err, MTB_EINVAL, "attribute %s on %s: string %zu is NULL", name ? name : "?",
+                       obj ? obj : "?", i);
+    hid_t t = vlen_utf8();
+    if (!st && n == 0)
+        st = ffail(f, err, MTB_EINVAL, "attribute %s on %s: no strings", name ? name : "?", obj ? obj : "?");
+    else if (!st && t < 0)
+        st = ffail(f, err, MTB_EIO, "cannot make the string type");
+    else if (!st)
+        st = write_attr_n(f, obj, name, t, t, n, strs, err);
+    if (t >= 0)
+        H5Tclose(t);
+    quiet_end(q);
     return st;
 }
 

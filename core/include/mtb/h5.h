@@ -41,6 +41,9 @@ mtb_status mtb_h5_attr_str(mtb_h5 *f, const char *obj, const char *name, const c
                            mtb_error *err);
 mtb_status mtb_h5_attr_f64(mtb_h5 *f, const char *obj, const char *name, double value,
                            mtb_error *err);
+/* A rank-1 attribute of n variable-length UTF-8 strings (as h5py writes a list of str). */
+mtb_status mtb_h5_attr_strs(mtb_h5 *f, const char *obj, const char *name, size_t n,
+                            const char *const *strs, mtb_error *err);
 mtb_status mtb_h5_attr_i64(mtb_h5 *f, const char *obj, const char *name, int64_t value,
                            mtb_error *err);
 
