@@ -25,6 +25,8 @@ extern const mtb_balancer_type mtb_balancer_aligned_mtl, mtb_balancer_stch,
 /* Methods using the interface extensions of balancer.h: losses after the update (FAMO),
  * several samples per step (MoDo, SDMGrad). */
 extern const mtb_balancer_type mtb_balancer_famo, mtb_balancer_modo, mtb_balancer_sdmgrad;
+/* Improvable gap balancing (heuristic, and a SAC agent trained online). */
+extern const mtb_balancer_type mtb_balancer_igbv1, mtb_balancer_igbv2;
 
 const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_ew,
@@ -56,6 +58,8 @@ const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_famo,
     &mtb_balancer_modo,
     &mtb_balancer_sdmgrad,
+    &mtb_balancer_igbv1,
+    &mtb_balancer_igbv2,
     NULL,
 };
 
