@@ -49,6 +49,14 @@
  *     leave it NULL (designated initialisers keep every existing type object valid).
  * For REP gradients the caller also passes in->rep_dim = dim z, so that a method can sum
  * over the batch (GradDrop); 0 means unknown.
+ * Parameter blocks (MetaBalance, MTAdam: per-layer methods): with PARAM gradients the caller
+ * may pass the layer structure of G's columns, in->n_blocks blocks with column offsets
+ * in->block_off[0..n_blocks] (0 = D_0 < D_1 < ... = D). mtb training gives one block per
+ * parameter tensor of the trunk, i.e. each dense layer's weight and its bias separately (as
+ * the PyTorch codes of both papers iterate over parameter tensors), for scope ALL only
+ * (computed once in mtb_trainer_new); REP gradients, scope LAST_LAYER and mtb golden pass
+ * n_blocks = 0, block_off = NULL, and a method then treats G as one block. The driver
+ * checks the offsets (at most MTB_MAX_BLOCKS blocks); the same blocks hold for every sample.
  *
  * Hyperparameters are declared in a table (mtb_hparam_def) so that parsing, --help,
  * validation and recording in run files are generic. Defaults are the values of the
@@ -90,6 +98,7 @@ typedef struct mtb_hparam_def {
 
 #define MTB_MAX_HPARAMS 16
 #define MTB_MAX_SAMPLES 16  /* largest setup.n_samples */
+#define MTB_MAX_BLOCKS 256  /* largest in->n_blocks (a per-block method sizes its state by it) */
 
 /* Values in the order of the type's hparam table. */
 typedef struct mtb_hparams {
@@ -129,6 +138,11 @@ typedef struct mtb_balance_in {
     const double *const *loss_samples; /* n_samples pointers to (T) losses; [0] == losses */
     const double *const *G_samples;    /* n_samples pointers to (T, D) gradient matrices
                                           ([0] == G), or NULL when need == LOSSES */
+    int n_blocks;           /* parameter blocks the columns of G form (see the header comment);
+                               0 = no structure given: a method treats G as one block */
+    const size_t *block_off;/* (n_blocks + 1) column offsets, block b = columns
+                               [block_off[b], block_off[b + 1]); block_off[0] = 0, strictly
+                               increasing, block_off[n_blocks] = D; NULL when n_blocks = 0 */
 } mtb_balance_in;
 
 typedef struct mtb_balance_out {

@@ -24,6 +24,9 @@
  *   - a method with setup wants_losses_after (FAMO): after the optimiser step, one more
  *     forward on the same batch gives the T losses for mtb_balancer_after_update.
  *   - REP gradients come with in->rep_dim = dim z.
+ *   - PARAM gradients of scope all come with their parameter blocks (in->n_blocks,
+ *     in->block_off): one per parameter tensor, each dense layer's weight then its bias,
+ *     computed once in mtb_trainer_new (MetaBalance, MTAdam).
  * Every buffer is allocated in mtb_trainer_new for the largest batch; a step allocates
  * nothing. */
 #ifndef MTB_TRAIN_H

@@ -9,7 +9,8 @@
  * gradients) is checked to be finite before the caller sees it. A non-finite value
  * becomes MTB_ENUMERIC with the method's name in the message, never a NaN weight.
  * The same checks cover the optional extensions (balancer.h): every extra sample of a
- * multi-sample method, and the losses handed to mtb_balancer_after_update. */
+ * multi-sample method, the losses handed to mtb_balancer_after_update, and the
+ * parameter-block offsets of a blocked G (within 0..D, strictly increasing). */
 #include "mtb/balancer.h"
 
 #include <errno.h>
@@ -444,6 +445,26 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
             return mtb_fail(err, MTB_ENUMERIC,
                             "method %s: representation Z[%zu] is %g (not finite)", name, bad,
                             in->Z[bad]);
+    }
+    if (in->n_blocks != 0) {
+        if (!in->G)
+            return mtb_fail(err, MTB_EINVAL,
+                            "method %s: step got %d parameter blocks but no gradient matrix",
+                            name, in->n_blocks);
+        if (in->n_blocks < 0 || in->n_blocks > MTB_MAX_BLOCKS || !in->block_off)
+            return mtb_fail(err, MTB_EINVAL,
+                            "method %s: parameter blocks must be 1..%d with offsets, got %d "
+                            "(block_off %s)", name, MTB_MAX_BLOCKS, in->n_blocks,
+                            in->block_off ? "set" : "NULL");
+        if (in->block_off[0] != 0 || in->block_off[in->n_blocks] != in->D)
+            return mtb_fail(err, MTB_EINVAL,
+                            "method %s: block offsets must run from 0 to D = %zu, got %zu .. %zu",
+                            name, in->D, in->block_off[0], in->block_off[in->n_blocks]);
+        for (int k = 0; k < in->n_blocks; k++)
+            if (in->block_off[k + 1] <= in->block_off[k])
+                return mtb_fail(err, MTB_EINVAL,
+                                "method %s: block %d is empty or reversed (offsets %zu, %zu)",
+                                name, k, in->block_off[k], in->block_off[k + 1]);
     }
     const int ns = b->setup.n_samples;
     if (ns > 1) {

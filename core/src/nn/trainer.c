@@ -44,6 +44,8 @@ struct mtb_trainer {
     int n_samples;          /* the balancer's samples per step (1 = ordinary) */
     double *G_s, *L_s;      /* (K, T, P) and (K, T) */
     const double **Gp, **Lp;/* (K) pointers into G_s, L_s */
+    int n_blocks;           /* PARAM scope all: parameter tensors of the trunk (balancer.h) */
+    size_t *block_off;      /* (n_blocks + 1) column offsets into G, or NULL */
     int wants_after;        /* re-evaluate the losses after the update (FAMO) */
     double *losses_after;   /* (T) */
 
@@ -78,7 +80,7 @@ void mtb_trainer_free(mtb_trainer *tr)
     free(tr->act);
     free(tr->yhat), free(tr->dy_raw), free(tr->dy_w), free(tr->dz_stack), free(tr->dz_agg);
     free(tr->bp_a), free(tr->bp_b), free(tr->ones), free(tr->Gf);
-    free(tr->G), free(tr->Zd), free(tr->trunk_grad);
+    free(tr->G), free(tr->Zd), free(tr->trunk_grad), free(tr->block_off);
     free(tr->losses), free(tr->head_w), free(tr->trunk_w);
     free(tr->G_s), free(tr->L_s), free(tr->Gp), free(tr->Lp), free(tr->losses_after);
     free(tr->learn_m), free(tr->learn_v);
@@ -183,6 +185,8 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     }
     if (tr->wants_after)
         tr->losses_after = xcalloc((size_t)T, sizeof(double), &fail);
+    if (tr->need == MTB_NEED_PARAM_GRADS && tr->scope == MTB_SCOPE_ALL)
+        tr->block_off = xcalloc(2 * (size_t)model->n_layers + 1, sizeof(size_t), &fail);
     int n_learn = setup ? setup->n_learn : 0;
     tr->learn_m = xcalloc((size_t)n_learn, sizeof(double), &fail);
     tr->learn_v = xcalloc((size_t)n_learn, sizeof(double), &fail);
@@ -193,6 +197,26 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     }
     for (size_t i = 0; i < B; i++)
         tr->ones[i] = 1.0f;
+    if (tr->block_off) {
+        /* One block per parameter tensor: a dense layer's weight (out, in), then its bias;
+         * any other layer kind with parameters is one block. The trunk's parameters are
+         * contiguous from 0 (model.h); if they were not, no structure is passed. */
+        size_t cur = 0;
+        int nb = 0, ok = 1;
+        tr->block_off[0] = 0;
+        for (int i = 0; i < model->n_layers && ok; i++) {
+            const mtb_layer *l = &model->layers[i];
+            if (!l->n_params)
+                continue;
+            ok = l->offset == cur;
+            size_t w = (size_t)l->out * (size_t)l->in;
+            if (l->kind == MTB_LAYER_DENSE && w < l->n_params)
+                tr->block_off[++nb] = cur + w;
+            cur += l->n_params;
+            tr->block_off[++nb] = cur;
+        }
+        tr->n_blocks = ok && cur == tr->P_all && nb > 0 && nb <= MTB_MAX_BLOCKS ? nb : 0;
+    }
     mtb_status st = mtb_optim_init(&tr->opt, &cfg->optim, model->n_params, err);
     if (st) {
         mtb_trainer_free(tr);
@@ -457,7 +481,8 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
         mtb_balance_in in = {step, epoch, T, losses, G, D,
                              tr->need == MTB_NEED_REP_GRADS ? tr->Zd : NULL, mtb_balancer_rng(tr->bal),
                              tr->need == MTB_NEED_REP_GRADS ? m->dz : 0, K,
-                             K > 1 ? tr->Lp : NULL, K > 1 && G ? tr->Gp : NULL};
+                             K > 1 ? tr->Lp : NULL, K > 1 && G ? tr->Gp : NULL,
+                             G ? tr->n_blocks : 0, G && tr->n_blocks ? tr->block_off : NULL};
         int explicit_ok = G && (tr->need == MTB_NEED_REP_GRADS || tr->scope == MTB_SCOPE_ALL);
         mtb_balance_out out = {tr->head_w, tr->trunk_w, explicit_ok ? tr->trunk_grad : NULL, 0};
         st = mtb_balancer_step(tr->bal, &in, &out, err);
