@@ -27,6 +27,8 @@ extern const mtb_balancer_type mtb_balancer_aligned_mtl, mtb_balancer_stch,
 extern const mtb_balancer_type mtb_balancer_famo, mtb_balancer_modo, mtb_balancer_sdmgrad;
 /* Improvable gap balancing (heuristic, and a SAC agent trained online). */
 extern const mtb_balancer_type mtb_balancer_igbv1, mtb_balancer_igbv2;
+/* Per-layer methods using the parameter blocks of balancer.h (MetaBalance, MTAdam). */
+extern const mtb_balancer_type mtb_balancer_metabalance, mtb_balancer_mtadam;
 
 const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_ew,
@@ -60,6 +62,8 @@ const mtb_balancer_type *const mtb_balancer_types[] = {
     &mtb_balancer_sdmgrad,
     &mtb_balancer_igbv1,
     &mtb_balancer_igbv2,
+    &mtb_balancer_metabalance,
+    &mtb_balancer_mtadam,
     NULL,
 };
 
