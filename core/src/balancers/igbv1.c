@@ -2,7 +2,7 @@
  * Balancing for Multi-Task Learning", UAI 2023 (arXiv 2307.15429), IGBv1; the rule below is
  * read in the authors' code (github.com/YanqiDai/IGB4MTL, methods/loss_weight_methods.py,
  * ImprovableGapBalancing_v1, and experiments/nyuv2/trainer.py for the base losses), because the
- * paper's body was not available to us (docs/methods-gradient.md says what was checked where).
+ * paper's body was not available to us (docs/methods.md says what was checked where).
  *
  * Scale-invariant loss balancing: the objective is sum_k w_k log L_k (the "SI" paradigm the
  * paper builds on), and the improvable gap of task k is approximated by how far its loss is

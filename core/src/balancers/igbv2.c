@@ -5,7 +5,7 @@
  * in the authors' code (github.com/YanqiDai/IGB4MTL: methods/loss_weight_methods.py,
  * ImprovableGapBalancing_v2; methods/SAC_Agent.py; experiments/utils.py for the defaults;
  * experiments/nyuv2/trainer.py for the base losses and the reward scale), because the
- * paper's body was not available to us. docs/methods-gradient.md lists what is the authors'
+ * paper's body was not available to us. docs/methods.md lists what is the authors'
  * and what is ours.
  *
  * MDP (one transition per training step t; K tasks):

@@ -19,7 +19,7 @@
  *     average of (sum_t g^_t)^2, MTAdam by max_t sqrt of the moving average of g^_t^2. When
  *     the T balanced gradients agree coordinate-wise the Adam step is about T times smaller;
  *     where they cancel it can be larger. So output=grad is MTAdam's per-layer balancing
- *     followed by ordinary Adam, not MTAdam's optimiser (docs/methods-gradient.md).
+ *     followed by ordinary Adam, not MTAdam's optimiser (docs/methods.md).
  *   step: the balancer keeps the per-task moments m_t, v_t (2 T P doubles) and returns
  *     u = sum_t m_t / (1 - beta1^k) / max_t (...), MTAdam's update divided by lr. Training
  *     with plain SGD (momentum 0, no weight decay, no clipping) then moves the trunk exactly
