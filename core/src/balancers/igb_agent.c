@@ -494,36 +494,30 @@ double mtb_igb_agent_td_loss(mtb_igb_agent *g, int M, mtb_rng *rng)
     return critic_fwd_td(g, M);
 }
 
-mtb_status mtb_igb_agent_update(mtb_igb_agent *g, int M, mtb_rng *rng, const char *method,
-                                mtb_error *err)
+/* Critic loss of the current minibatch (rows in bs/ba/br/bs2, targets in y): the TD loss
+ * (1/M) sum_i (Q_i - y)^2 of both critics; with want_grad, its gradient in dcritic. */
+double mtb_igb_agent_critic_loss_grad(mtb_igb_agent *g, int M, int want_grad)
 {
-    const int A = g->c.A, H = g->c.H, S = g->c.S, SA = S + A;
-    if (g->size < 1)
-        return mtb_fail(err, MTB_EINVAL, "method %s: SAC update with an empty replay buffer",
-                        method);
-    if (M < 1)
-        M = 1;
-    if (M > g->c.batch)
-        M = g->c.batch;
-    mtb_igb_agent_ready(g, rng);
-    gather_rows(g, M, rng, 0);
-
-    /* 1-2. critics: d loss / d Q_i = 2 (Q_i - y) / M */
-    td_targets(g, M, rng);
+    const int H = g->c.H;
     double td = critic_fwd_td(g, M);
-    if (!isfinite(td))
-        return mtb_fail(err, MTB_ENUMERIC, "method %s: the critics' TD loss is %g", method, td);
+    if (!want_grad)
+        return td;
+    /* d loss / d Q_i = 2 (Q_i - y) / M */
     for (int i = 0; i < 2; i++) {
         for (int m = 0; m < M; m++)
             g->dq[m] = (float)(2.0 * ((double)g->q[i * M + m] - g->y[m]) / M);
         q_bwd(g, g->critic + i * g->n_q, g->xin, g->z1 + (size_t)i * M * H,
               g->z2 + (size_t)i * M * H, g->dq, g->dcritic + i * g->n_q, NULL, M);
     }
-    mtb_optim_step(&g->opt_critic, g->critic, g->dcritic);
-    g->last_td = td;
+    return td;
+}
 
-    /* 3. actor on fresh samples a~ = A softmax(mu + std eps) */
-    draw_noise(g->eps, (size_t)M * A, rng);
+/* Actor loss of the current minibatch states (bs) and noise (eps):
+ * (1/M) sum_m alpha log pi(a~_m | s_m) - min_i Q_i(s_m, a~_m), a~ = A softmax(mu + std eps);
+ * the mean log-density goes to *entropy_term. With want_grad, the gradient in dactor. */
+double mtb_igb_agent_actor_loss_grad(mtb_igb_agent *g, int M, int want_grad, double *entropy_term)
+{
+    const int A = g->c.A, H = g->c.H, S = g->c.S, SA = S + A;
     actor_fwd(g, g->bs, M);
     actions_from_p(g, M, g->du); /* du as scratch for a~ */
     concat(g, g->bs, g->du, M);
@@ -536,10 +530,10 @@ mtb_status mtb_igb_agent_update(mtb_igb_agent *g, int M, mtb_rng *rng, const cha
         aloss += (g->alpha * (double)g->logp[m] - qm) / M;
         ent += (double)g->logp[m] / M;
     }
-    if (!isfinite(aloss))
-        return mtb_fail(err, MTB_ENUMERIC, "method %s: the actor loss is %g (alpha %g)", method,
-                        aloss, g->alpha);
-    g->last_actor_loss = aloss;
+    if (entropy_term)
+        *entropy_term = ent;
+    if (!want_grad || !isfinite(aloss))
+        return aloss;
     /* d loss / d a~ = -(1/M) d min_i Q_i / d a~: through the smaller critic (Q1 on ties) */
     memset(g->du, 0, (size_t)M * A * sizeof *g->du);
     for (int i = 0; i < 2; i++) {
@@ -587,6 +581,49 @@ mtb_status mtb_igb_agent_update(mtb_igb_agent *g, int M, mtb_rng *rng, const cha
         relu_bwd(g->h1, g->dh1, (size_t)M * H);
         dense_bwd(v.W1, g->bs, g->dh1, d.W1, d.b1, NULL, M, S, H);
     }
+    return aloss;
+}
+
+void mtb_igb_agent_prepare(mtb_igb_agent *g, int M, mtb_rng *rng)
+{
+    gather_rows(g, M, rng, 0);
+    td_targets(g, M, rng);
+}
+
+void mtb_igb_agent_draw_noise(mtb_igb_agent *g, int M, mtb_rng *rng)
+{
+    draw_noise(g->eps, (size_t)M * g->c.A, rng);
+}
+
+mtb_status mtb_igb_agent_update(mtb_igb_agent *g, int M, mtb_rng *rng, const char *method,
+                                mtb_error *err)
+{
+    const int A = g->c.A;
+    if (g->size < 1)
+        return mtb_fail(err, MTB_EINVAL, "method %s: SAC update with an empty replay buffer",
+                        method);
+    if (M < 1)
+        M = 1;
+    if (M > g->c.batch)
+        M = g->c.batch;
+    mtb_igb_agent_ready(g, rng);
+
+    /* 1-2. critics */
+    mtb_igb_agent_prepare(g, M, rng);
+    double td = mtb_igb_agent_critic_loss_grad(g, M, 1);
+    if (!isfinite(td))
+        return mtb_fail(err, MTB_ENUMERIC, "method %s: the critics' TD loss is %g", method, td);
+    mtb_optim_step(&g->opt_critic, g->critic, g->dcritic);
+    g->last_td = td;
+
+    /* 3. actor on fresh samples a~ = A softmax(mu + std eps) */
+    mtb_igb_agent_draw_noise(g, M, rng);
+    double ent = 0.0;
+    double aloss = mtb_igb_agent_actor_loss_grad(g, M, 1, &ent);
+    if (!isfinite(aloss))
+        return mtb_fail(err, MTB_ENUMERIC, "method %s: the actor loss is %g (alpha %g)", method,
+                        aloss, g->alpha);
+    g->last_actor_loss = aloss;
     mtb_optim_step(&g->opt_actor, g->actor, g->dactor);
 
     /* 4. temperature: d/d log_alpha of -(1/M) sum log_alpha (log pi + target) */

@@ -102,4 +102,15 @@ mtb_status mtb_igb_agent_update(mtb_igb_agent *g, int M, mtb_rng *rng, const cha
  * buffer entries with the current targets (no update; a fresh target sample of a'). */
 double mtb_igb_agent_td_loss(mtb_igb_agent *g, int M, mtb_rng *rng);
 
+/* The pieces of an update, exposed so the hand-written gradients can be checked against
+ * finite differences (tests/test_balancer_igb_grad.c); update() is their composition.
+ *   prepare:     draw M buffer rows with replacement and compute their TD targets y;
+ *   draw_noise:  the actor's reparameterisation noise eps (M, A);
+ *   critic_loss_grad / actor_loss_grad: the loss on that batch, and its gradient in
+ *                dcritic / dactor when want_grad (parameters are not changed). */
+void mtb_igb_agent_prepare(mtb_igb_agent *g, int M, mtb_rng *rng);
+void mtb_igb_agent_draw_noise(mtb_igb_agent *g, int M, mtb_rng *rng);
+double mtb_igb_agent_critic_loss_grad(mtb_igb_agent *g, int M, int want_grad);
+double mtb_igb_agent_actor_loss_grad(mtb_igb_agent *g, int M, int want_grad, double *entropy_term);
+
 #endif
