@@ -89,14 +89,6 @@ static mtb_status gradvac_init(void *vs, int T, size_t D_max, const mtb_hparams 
     return MTB_OK;
 }
 
-static double dot(const double *x, const double *y, size_t n)
-{
-    double d = 0.0;
-    for (size_t k = 0; k < n; k++)
-        d += x[k] * y[k];
-    return d;
-}
-
 static mtb_status gradvac_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
                                mtb_error *err)
 {
@@ -125,7 +117,7 @@ static mtb_status gradvac_step(void *vs, const mtb_balance_in *in, mtb_balance_o
             const double *gj = G + (size_t)j * D;
             double pn = mtb_bal_norm(s->pc, D);
             double den = pn * s->norm[j] + s->eps;
-            double phi = den > 0.0 ? dot(s->pc, gj, D) / den : 0.0;
+            double phi = den > 0.0 ? mtb_bal_dot(s->pc, gj, D) / den : 0.0;
             phi = fmax(-1.0, fmin(1.0, phi));
             double *target = &s->rho[(size_t)i * T + j];
             double rt = *target;

@@ -17,6 +17,8 @@ void mtb_bal_softmax(const double *x, int n, double temp, double *out);
 void mtb_bal_gram(const double *G, int T, size_t D, double *M);
 /* out = G^T w: G is (T, D), w is (T), out is (D) (cblas_dgemv). */
 void mtb_bal_gtw(const double *G, int T, size_t D, const double *w, double *out);
+/* x . y over n entries (cblas_ddot). */
+double mtb_bal_dot(const double *x, const double *y, size_t n);
 /* Euclidean norm of a length-n vector (cblas_dnrm2: no overflow for large entries). */
 double mtb_bal_norm(const double *x, size_t n);
 void mtb_bal_fill(double *x, int n, double v);

@@ -83,14 +83,6 @@ static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     return MTB_OK;
 }
 
-static double dot(const double *x, const double *y, size_t n)
-{
-    double d = 0.0;
-    for (size_t k = 0; k < n; k++)
-        d += x[k] * y[k];
-    return d;
-}
-
 static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
                               mtb_error *err)
 {
@@ -100,7 +92,7 @@ static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
     size_t D = in->D;
     const double *G = in->G;
     for (int j = 0; j < T; j++) {
-        s->sq[j] = dot(G + (size_t)j * D, G + (size_t)j * D, D);
+        s->sq[j] = mtb_bal_dot(G + (size_t)j * D, G + (size_t)j * D, D);
         s->coef[j] = 1.0;
     }
     double *acc = out->trunk_grad;
@@ -118,7 +110,7 @@ static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;
-            double d = dot(s->pc, gj, D);
+            double d = mtb_bal_dot(s->pc, gj, D);
             if (d < 0.0) {
                 /* d < 0 implies |g_j| > 0: the division is safe even with eps = 0 */
                 double f = d / (s->sq[j] + s->eps);

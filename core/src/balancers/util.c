@@ -33,6 +33,11 @@ void mtb_bal_gtw(const double *G, int T, size_t D, const double *w, double *out)
     cblas_dgemv(CblasRowMajor, CblasTrans, T, (int)D, 1.0, G, (int)D, w, 1, 0.0, out, 1);
 }
 
+double mtb_bal_dot(const double *x, const double *y, size_t n)
+{
+    return cblas_ddot((int)n, x, 1, y, 1);
+}
+
 double mtb_bal_norm(const double *x, size_t n)
 {
     return cblas_dnrm2((int)n, x, 1);
