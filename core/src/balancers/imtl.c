@@ -39,17 +39,11 @@ static mtb_status imtl_init(void *state, int T, size_t D_max, const mtb_hparams 
     setup->need = hp->v[0] == 1.0 ? MTB_NEED_PARAM_GRADS : MTB_NEED_REP_GRADS;
     setup->scope = MTB_SCOPE_ALL;
     st->scale = hp->v[3] == 1.0 ? T : 1.0;
-    st->s = malloc(3 * (size_t)T * sizeof *st->s);
-    if (!st->s)
-        return mtb_fail(err, MTB_ENOMEM, "method imtl: cannot allocate %d scalars", 3 * T);
+    mtb_status rc = mtb_bal_learnable(T, 1, hp->v[1], hp->v[2], setup, &st->s, "imtl", err);
+    if (rc)
+        return rc;
     st->ds = st->s + T;
     st->e = st->ds + T;
-    mtb_bal_fill(st->s, T, hp->v[1]);
-    mtb_bal_fill(st->ds, T, 0.0);
-    setup->n_learn = T;
-    setup->learn = st->s;
-    setup->learn_grad = st->ds;
-    setup->learn_lr = hp->v[2];
     return mtb_imtl_ws_init(&st->ws, T, "imtl", err);
 }
 

@@ -22,6 +22,13 @@ double mtb_bal_dot(const double *x, const double *y, size_t n);
 /* Euclidean norm of a length-n vector (cblas_dnrm2: no overflow for large entries). */
 double mtb_bal_norm(const double *x, size_t n);
 void mtb_bal_fill(double *x, int n, double v);
+/* T learnable per-task scalars (UW's log-variances, IMTL-L's scales) declared to the caller
+ * through setup: one allocation holding the values (set to init), their gradients and
+ * `extra` more blocks of T zeroed doubles for the method's own use, in that order. The
+ * caller's optimiser updates them with learning rate lr (0: the model's). *values owns the
+ * allocation (free it in fini). */
+mtb_status mtb_bal_learnable(int T, int extra, double init, double lr, mtb_balancer_setup *setup,
+                             double **values, const char *method, mtb_error *err);
 /* Scales x so that its entries sum to target; returns 0, or -1 (x untouched) when the
  * sum is not a positive finite number. */
 int mtb_bal_normalise_sum(double *x, int n, double target);

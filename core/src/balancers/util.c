@@ -1,4 +1,6 @@
 /* util.c: small kernels shared by the balancing methods (see internal.h). */
+#include <stdlib.h>
+
 #include "internal.h"
 
 #include <cblas.h>
@@ -60,4 +62,22 @@ int mtb_bal_normalise_sum(double *x, int n, double target)
     for (int i = 0; i < n; i++)
         x[i] *= f;
     return 0;
+}
+
+mtb_status mtb_bal_learnable(int T, int extra, double init, double lr, mtb_balancer_setup *setup,
+                             double **values, const char *method, mtb_error *err)
+{
+    size_t n = (size_t)(2 + extra) * (size_t)T;
+    double *v = malloc(n * sizeof *v);
+    if (!v)
+        return mtb_fail(err, MTB_ENOMEM, "method %s: cannot allocate %zu scalars", method, n);
+    mtb_bal_fill(v, T, init);
+    for (size_t i = (size_t)T; i < n; i++)
+        v[i] = 0.0;
+    setup->n_learn = T;
+    setup->learn = v;
+    setup->learn_grad = v + T;
+    setup->learn_lr = lr;
+    *values = v;
+    return MTB_OK;
 }

@@ -29,18 +29,11 @@ static mtb_status uw_init(void *state, int T, size_t D_max, const mtb_hparams *h
 {
     (void)D_max;
     uw_state *st = state;
-    st->s = malloc(2 * (size_t)T * sizeof *st->s);
-    if (!st->s)
-        return mtb_fail(err, MTB_ENOMEM, "method uw: cannot allocate %d scalars", 2 * T);
-    st->ds = st->s + T;
-    mtb_bal_fill(st->s, T, hp->v[0]);
-    mtb_bal_fill(st->ds, T, 0.0);
     setup->need = MTB_NEED_LOSSES;
-    setup->n_learn = T;
-    setup->learn = st->s;
-    setup->learn_grad = st->ds;
-    setup->learn_lr = hp->v[1];
-    return MTB_OK;
+    mtb_status rc = mtb_bal_learnable(T, 0, hp->v[0], hp->v[1], setup, &st->s, "uw", err);
+    if (!rc)
+        st->ds = st->s + T;
+    return rc;
 }
 
 static mtb_status uw_step(void *state, const mtb_balance_in *in, mtb_balance_out *out,
