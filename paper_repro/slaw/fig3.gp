@@ -21,8 +21,10 @@ set xrange [1.0/64:16]; set yrange [1.0/64:16]
 set size ratio -1
 set xlabel "weight from true gradient norms (Eq. 47)"
 set ylabel "SLAW weight (Eq. 48)"
-set palette defined (1 "#1f77b4", 2 "#ff7f0e", 3 "#2ca02c", 4 "#d62728", 5 "#9467bd", 6 "#8c564b", 7 "#e377c2", 8 "#7f7f7f", 9 "#bcbd22", 10 "#17becf")
-set cbrange [0.5:10.5]; set cbtics 1; set cblabel "task"
+# one colour and marker per task (linetypes 1..10), with a key entry per task
+array COL[10] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+do for [k = 1:10] { set linetype k lc rgb COL[k] pt (k % 2 ? 7 : 5) ps 0.9 }
+set key bottom right spacing 0.9 font ",8"
 set grid
 array LABEL[4] = ["(a) constant training, last shared layer (authors' protocol)", "(b) SLAW training, last shared layer", "(c) constant training, all shared parameters", "(d) SLAW training, all shared parameters"]
 i = 0
@@ -30,6 +32,7 @@ do for [p in "constant_last slaw_last constant_all slaw_all"] {
     i = i + 1
     d = "< ".mtb." export ".sum." /appb/".p
     set title sprintf("%s\nr(log x, log y) = %.3f, n = %d", LABEL[i], R[i], N[i]) noenhanced
-    plot d using 1:2:3 with points pt 7 ps 0.9 lc palette notitle, x with lines lc rgb "#000000" dt 2 title "y = x"
+    plot d using 1:2:3 with points pt 7 lc variable notitle, x with lines lc rgb "#000000" dt 2 title "y = x", \
+         for [k = 1:10] keyentry with points lt k pt 7 title sprintf("task %d", k)
 }
 unset multiplot
