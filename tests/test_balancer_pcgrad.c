@@ -163,3 +163,26 @@ Test(pcgrad, same_seed_same_output)
     cr_assert_eq(memcmp(g1, g2, sizeof g1), 0);
     cr_assert_eq(memcmp(w1, w2, sizeof w1), 0);
 }
+
+/* pcgrad.c runs Alg. 1 on the Gram matrix when D >= T and on the gradients when D < T.
+ * Zero columns change no inner product, so the same 9 gradients of 6 columns (direct path)
+ * and padded to 12 columns (Gram path) must give the same coefficients and gradient. */
+Test(pcgrad, gram_and_direct_paths_agree)
+{
+    enum { T = 9, D = 6, DP = 12 };
+    double G[T * D], Gp[T * DP] = {0}, l[T], w1[T], w2[T], g1[D], g2[DP];
+    gm_randn(G, T * D, 41);
+    for (int t = 0; t < T; t++) {
+        l[t] = 1.0;
+        for (int c = 0; c < D; c++)
+            Gp[t * DP + c] = G[t * D + c];
+    }
+    gm_once("pcgrad", "order=fixed", T, D, l, G, w1, g1);
+    gm_once("pcgrad", "order=fixed", T, DP, l, Gp, w2, g2);
+    for (int t = 0; t < T; t++)
+        cr_assert_float_eq(w1[t], w2[t], 1e-12, "coefficient %d: %g vs %g", t, w1[t], w2[t]);
+    for (int c = 0; c < D; c++)
+        cr_assert_float_eq(g1[c], g2[c], 1e-12 * (1.0 + fabs(g1[c])), "grad %d", c);
+    for (int c = D; c < DP; c++)
+        cr_assert_eq(g2[c], 0.0);
+}

@@ -340,8 +340,11 @@ static int cmd_runs(int argc, char **argv)
             pid_t p = fork();
             if (p < 0)
                 die("fork: %s", strerror(errno));
-            if (p == 0)
+            if (p == 0) { /* the child needs only its job: free the parent's bookkeeping */
+                free(pid);
+                free(done);
                 run_job(&J[next], &sc, &slots[next]);
+            }
             pid[next++] = p;
             running++;
         }

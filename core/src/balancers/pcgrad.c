@@ -22,7 +22,15 @@
  *
  * `eps` is added to |g_j|^2 in the projection: 0 by default (paper); LibMTL uses 1e-8. A
  * zero g_j never conflicts (g.g_j = 0 is not < 0), so no division by zero can occur with
- * eps = 0. */
+ * eps = 0.
+ *
+ * Cost. Written as in Alg. 1, the projections are T(T-1) dot products and updates of length
+ * D, one after another: memory-bound, ~130 s per step at T = 128 on the PCBA shape
+ * (D = 4.3M). Every quantity the algorithm reads is an inner product of original gradients,
+ * so with M = G G^T (one dgemm, T^2 D flops at the BLAS rate) each task's projection runs on
+ * the T inner products p_k = g_i^PC . g_k, updated in O(T) per projection
+ * (p_k -= f M_jk), and the result is sum_i g_i^PC = G^T c (one dgemv). That path costs
+ * T^2 D + O(T^3) and is used when D >= T; for D < T the direct O(T^2 D) loop is cheaper. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +56,9 @@ typedef struct pcgrad_state {
     size_t *idx;   /* (T) visiting order */
     double *sq;    /* (T) |g_j|^2 */
     double *coef;  /* (T) coefficients of the original gradients */
-    double *pc;    /* (D_max) projected gradient of the current task */
+    double *pc;    /* (D_max) projected gradient of the current task (direct path) */
+    double *M;     /* (T, T) Gram matrix G G^T (Gram path) */
+    double *p;     /* (T) inner products of the current projected gradient with every g_k */
 } pcgrad_state;
 
 static void pcgrad_fini(void *vs)
@@ -58,6 +68,8 @@ static void pcgrad_fini(void *vs)
     free(s->sq);
     free(s->coef);
     free(s->pc);
+    free(s->M);
+    free(s->p);
     memset(s, 0, sizeof *s);
 }
 
@@ -75,7 +87,9 @@ static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     s->sq = malloc((size_t)T * sizeof *s->sq);
     s->coef = malloc((size_t)T * sizeof *s->coef);
     s->pc = malloc((D_max ? D_max : 1) * sizeof *s->pc);
-    if (!s->idx || !s->sq || !s->coef || !s->pc) {
+    s->M = malloc((size_t)T * (size_t)T * sizeof *s->M);
+    s->p = malloc((size_t)T * sizeof *s->p);
+    if (!s->idx || !s->sq || !s->coef || !s->pc || !s->M || !s->p) {
         pcgrad_fini(s);
         return mtb_fail(err, MTB_ENOMEM, "method pcgrad: cannot allocate the state (T = %d, D = %zu)",
                         T, D_max);
@@ -83,51 +97,86 @@ static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     return MTB_OK;
 }
 
-static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
-                              mtb_error *err)
+/* The other tasks of task i, in the visiting order of this step. */
+static int visiting_order(pcgrad_state *s, int i, mtb_rng *rng)
 {
-    (void)err;
-    pcgrad_state *s = vs;
-    int T = s->T;
-    size_t D = in->D;
-    const double *G = in->G;
-    for (int j = 0; j < T; j++) {
-        s->sq[j] = mtb_bal_dot(G + (size_t)j * D, G + (size_t)j * D, D);
-        s->coef[j] = 1.0;
-    }
-    double *acc = out->trunk_grad;
-    if (acc)
-        memset(acc, 0, D * sizeof *acc);
+    int n = 0;
+    for (int j = 0; j < s->T; j++)
+        if (j != i)
+            s->idx[n++] = (size_t)j;
+    if (s->order == 0 && n > 1)
+        mtb_rng_shuffle(rng, s->idx, (size_t)n);
+    return n;
+}
+
+/* Alg. 1 on inner products only: p = M[i, :], and projecting on g_j changes p by -f M[j, :]. */
+static void project_gram(pcgrad_state *s, const mtb_balance_in *in)
+{
+    const int T = s->T;
+    mtb_bal_gram(in->G, T, in->D, s->M);
     for (int i = 0; i < T; i++) {
-        const double *gi = G + (size_t)i * D;
-        memcpy(s->pc, gi, D * sizeof *gi);
-        int n = 0;
-        for (int j = 0; j < T; j++)
-            if (j != i)
-                s->idx[n++] = (size_t)j;
-        if (s->order == 0 && n > 1)
-            mtb_rng_shuffle(in->rng, s->idx, (size_t)n);
+        memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
+        int n = visiting_order(s, i, in->rng);
+        for (int k = 0; k < n; k++) {
+            int j = (int)s->idx[k];
+            double d = s->p[j];
+            if (d < 0.0) {
+                /* d < 0 implies |g_j| > 0: the division is safe even with eps = 0 */
+                double f = d / (s->M[(size_t)j * T + j] + s->eps);
+                const double *Mj = s->M + (size_t)j * T;
+                for (int t = 0; t < T; t++)
+                    s->p[t] -= f * Mj[t];
+                s->coef[j] -= f;
+            }
+        }
+    }
+}
+
+/* Alg. 1 as written, on the gradients themselves (cheaper when D < T). */
+static void project_direct(pcgrad_state *s, const mtb_balance_in *in)
+{
+    const int T = s->T;
+    const size_t D = in->D;
+    const double *G = in->G;
+    for (int j = 0; j < T; j++)
+        s->sq[j] = mtb_bal_dot(G + (size_t)j * D, G + (size_t)j * D, D);
+    for (int i = 0; i < T; i++) {
+        memcpy(s->pc, G + (size_t)i * D, D * sizeof *G);
+        int n = visiting_order(s, i, in->rng);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;
             double d = mtb_bal_dot(s->pc, gj, D);
             if (d < 0.0) {
-                /* d < 0 implies |g_j| > 0: the division is safe even with eps = 0 */
                 double f = d / (s->sq[j] + s->eps);
                 for (size_t c = 0; c < D; c++)
                     s->pc[c] -= f * gj[c];
                 s->coef[j] -= f;
             }
         }
-        if (acc)
-            for (size_t c = 0; c < D; c++)
-                acc[c] += s->pc[c];
     }
+}
+
+static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
+                              mtb_error *err)
+{
+    (void)err;
+    pcgrad_state *s = vs;
+    const int T = s->T;
+    for (int j = 0; j < T; j++)
+        s->coef[j] = 1.0;
+    if (in->D >= (size_t)T)
+        project_gram(s, in);
+    else
+        project_direct(s, in);
+    /* sum_i g_i^PC = sum_j coef_j g_j = G^T coef */
+    if (out->trunk_grad)
+        mtb_bal_gtw(in->G, T, in->D, s->coef, out->trunk_grad);
     for (int t = 0; t < T; t++) {
         out->head_w[t] = 1.0;
         out->trunk_w[t] = s->coef[t];
     }
-    out->trunk_grad_set = acc != NULL;
+    out->trunk_grad_set = out->trunk_grad != NULL;
     return MTB_OK;
 }
 
