@@ -95,27 +95,44 @@ int mtb_bench_weigh(int argc, char **argv)
     mtb_balancer *b = mtb_balancer_new(type, (int)T, (size_t)D, &hp, 1, &err);
     if (!b)
         return cli_fail(CMD, &err);
-    int need_g = mtb_balancer_get_setup(b)->need != MTB_NEED_LOSSES;
+    const mtb_balancer_setup *setup = mtb_balancer_get_setup(b);
+    int need_g = setup->need != MTB_NEED_LOSSES;
+    int need_z = setup->need == MTB_NEED_REP_GRADS;     /* GradDrop reads z's signs */
+    size_t K = setup->n_samples > 1 ? (size_t)setup->n_samples : 1; /* MoDo, SDMGrad: 3 */
     size_t n_g = need_g ? (size_t)T * (size_t)D : 0;
-    double *losses = malloc((size_t)T * sizeof *losses);
-    double *G = need_g ? malloc(n_g * sizeof *G) : NULL;
+    double *losses = malloc(K * (size_t)T * sizeof *losses);
+    double *G = need_g ? malloc(K * n_g * sizeof *G) : NULL;
+    double *Z = need_z ? malloc((size_t)D * sizeof *Z) : NULL;
     double *hw = malloc((size_t)T * sizeof *hw), *tw = malloc((size_t)T * sizeof *tw);
     double *tg = need_g ? malloc((size_t)D * sizeof *tg) : NULL;
     double *us = malloc((size_t)reps * sizeof *us);
-    if (!losses || (need_g && (!G || !tg)) || !hw || !tw || !us) {
+    if (!losses || (need_g && (!G || !tg)) || (need_z && !Z) || !hw || !tw || !us) {
         cli_error(CMD, "out of memory for T = %ld, D = %ld", T, D);
-        free(losses), free(G), free(hw), free(tw), free(tg), free(us);
+        free(losses), free(G), free(Z), free(hw), free(tw), free(tg), free(us);
         mtb_balancer_free(b);
         return 1;
     }
     mtb_rng rng;
     mtb_rng_seed(&rng, 1, MTB_STREAM_BENCH);
-    for (long t = 0; t < T; t++)
+    for (size_t t = 0; t < K * (size_t)T; t++)
         losses[t] = 0.1 + 1.9 * mtb_rng_uniform(&rng);
-    for (size_t i = 0; i < n_g; i++)
+    for (size_t i = 0; i < K * n_g; i++)
         G[i] = mtb_rng_normal(&rng);
+    for (size_t i = 0; need_z && i < (size_t)D; i++)
+        Z[i] = mtb_rng_normal(&rng);
+    const double *loss_samples[MTB_MAX_SAMPLES], *G_samples[MTB_MAX_SAMPLES];
+    for (size_t k = 0; k < K; k++) {
+        loss_samples[k] = losses + k * (size_t)T;
+        G_samples[k] = need_g ? G + k * n_g : NULL;
+    }
 
-    mtb_balance_in in = {.T = (int)T, .losses = losses, .G = G, .D = need_g ? (size_t)D : 0};
+    mtb_balance_in in = {.T = (int)T, .losses = losses, .G = G, .D = need_g ? (size_t)D : 0,
+                         .Z = Z};
+    if (K > 1) {
+        in.n_samples = (int)K;
+        in.loss_samples = loss_samples;
+        in.G_samples = need_g ? G_samples : NULL;
+    }
     mtb_balance_out out = {.head_w = hw, .trunk_w = tw, .trunk_grad = tg};
     int rc = 0;
     for (long r = 0; r < reps + 3; r++) {
@@ -136,7 +153,7 @@ int mtb_bench_weigh(int argc, char **argv)
                need_g ? D : 0L, reps, need_g ? "gradients" : "losses");
         printf("us_per_call=%.3f\n", mtb_bench_median(us, (int)reps));
     }
-    free(losses), free(G), free(hw), free(tw), free(tg), free(us);
+    free(losses), free(G), free(Z), free(hw), free(tw), free(tg), free(us);
     mtb_balancer_free(b);
     return rc;
 }
