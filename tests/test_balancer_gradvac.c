@@ -48,3 +48,32 @@ Test(gradvac, opposite_and_zero_gradients_are_finite)
         mtb_balancer_free(b);
     }
 }
+
+/* gradvac.c runs on the Gram matrix when D >= T and on the gradients when D < T. Zero
+ * columns change no inner product, so the same 9 gradients of 6 columns (direct path) and
+ * padded to 12 columns (Gram path) must agree over several steps (the targets carry over). */
+Test(gradvac, gram_and_direct_paths_agree)
+{
+    enum { T = 9, D = 6, DP = 12, STEPS = 4 };
+    double G[T * D], Gp[T * DP], l[T], hw[T], w1[T], w2[T], g1[D], g2[DP];
+    mtb_balancer *a = gm_new("gradvac", "order=fixed", T, D), *b = gm_new("gradvac", "order=fixed", T, DP);
+    mtb_error err = {0};
+    for (int s = 0; s < STEPS; s++) {
+        gm_randn(G, T * D, 50 + (uint64_t)s);
+        memset(Gp, 0, sizeof Gp);
+        for (int t = 0; t < T; t++) {
+            l[t] = 1.0;
+            for (int c = 0; c < D; c++)
+                Gp[t * DP + c] = G[t * D + c];
+        }
+        cr_assert_eq(gm_step(a, T, D, l, G, hw, w1, g1, &err), MTB_OK, "%s", err.msg);
+        cr_assert_eq(gm_step(b, T, DP, l, Gp, hw, w2, g2, &err), MTB_OK, "%s", err.msg);
+        for (int t = 0; t < T; t++)
+            cr_assert_float_eq(w1[t], w2[t], 1e-10 * (1.0 + fabs(w1[t])), "step %d, coefficient %d: %g vs %g",
+                               s, t, w1[t], w2[t]);
+        for (int c = 0; c < D; c++)
+            cr_assert_float_eq(g1[c], g2[c], 1e-10 * (1.0 + fabs(g1[c])), "step %d, grad %d", s, c);
+    }
+    mtb_balancer_free(a);
+    mtb_balancer_free(b);
+}

@@ -25,7 +25,12 @@
  * 0 follows the paper, with guards instead: a zero |g_i^PC| or |g_j| gives phi = 0 (no
  * direction to compare), and no adjustment is made when sqrt(1 - phi^^2) = 0 (|phi^| = 1,
  * where the update is undefined). Cosines are clamped to [-1, 1] against rounding.
- * `order` as in pcgrad.c (random per task and step, or ascending for tests). */
+ * `order` as in pcgrad.c (random per task and step, or ascending for tests).
+ *
+ * Cost: as in pcgrad.c, everything the algorithm reads is an inner product of original
+ * gradients (g_i^PC . g_j, |g_i^PC|^2 and |g_j|^2), so for D >= T it runs on the Gram matrix
+ * M = G G^T (one dgemm) with O(T) work per adjustment, and the result is one G^T c; for
+ * D < T the direct loop over the gradients is cheaper. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +57,9 @@ typedef struct gradvac_state {
     double *norm;  /* (T) |g_j| */
     double *coef;  /* (T) coefficients of the original gradients */
     size_t *idx;   /* (T) */
-    double *pc;    /* (D_max) */
+    double *pc;    /* (D_max) projected gradient of the current task (direct path) */
+    double *M;     /* (T, T) Gram matrix (Gram path) */
+    double *p;     /* (T) g_i^PC . g_k for every k (Gram path) */
 } gradvac_state;
 
 static void gradvac_fini(void *vs)
@@ -63,6 +70,8 @@ static void gradvac_fini(void *vs)
     free(s->coef);
     free(s->idx);
     free(s->pc);
+    free(s->M);
+    free(s->p);
     memset(s, 0, sizeof *s);
 }
 
@@ -81,7 +90,9 @@ static mtb_status gradvac_init(void *vs, int T, size_t D_max, const mtb_hparams 
     s->coef = malloc((size_t)T * sizeof *s->coef);
     s->idx = malloc((size_t)T * sizeof *s->idx);
     s->pc = malloc((D_max ? D_max : 1) * sizeof *s->pc);
-    if (!s->rho || !s->norm || !s->coef || !s->idx || !s->pc) {
+    s->M = malloc((size_t)T * (size_t)T * sizeof *s->M);
+    s->p = malloc((size_t)T * sizeof *s->p);
+    if (!s->rho || !s->norm || !s->coef || !s->idx || !s->pc || !s->M || !s->p) {
         gradvac_fini(s);
         return mtb_fail(err, MTB_ENOMEM, "method gradvac: cannot allocate the state (T = %d, D = %zu)",
                         T, D_max);
@@ -89,59 +100,107 @@ static mtb_status gradvac_init(void *vs, int T, size_t D_max, const mtb_hparams 
     return MTB_OK;
 }
 
+/* One pair (i, j) of Sec. 3.3 given pn = |g_i^PC| and d = g_i^PC . g_j: updates the target
+ * phi^_ij and returns the multiple w of g_j to add to g_i^PC (0: no adjustment). */
+static double adjust(gradvac_state *s, int i, int j, double pn, double d)
+{
+    double den = pn * s->norm[j] + s->eps;
+    double phi = den > 0.0 ? d / den : 0.0;
+    phi = fmax(-1.0, fmin(1.0, phi));
+    double *target = &s->rho[(size_t)i * s->T + j];
+    double rt = *target, w = 0.0;
+    if (phi < rt) {
+        double srt = sqrt(fmax(0.0, 1.0 - rt * rt));
+        double den2 = s->norm[j] * srt + s->eps;
+        if (den2 > 0.0)
+            w = pn * (rt * sqrt(fmax(0.0, 1.0 - phi * phi)) - phi * srt) / den2;
+    }
+    *target = (1.0 - s->beta) * rt + s->beta * phi;
+    return w;
+}
+
+/* The other tasks of task i, in the visiting order of this step. */
+static int visiting_order(gradvac_state *s, int i, mtb_rng *rng)
+{
+    int n = 0;
+    for (int j = 0; j < s->T; j++)
+        if (j != i)
+            s->idx[n++] = (size_t)j;
+    if (s->order == 0 && n > 1)
+        mtb_rng_shuffle(rng, s->idx, (size_t)n);
+    return n;
+}
+
+/* On inner products only: p = M[i, :] and q = |g_i^PC|^2; adding w g_j changes p by
+ * w M[j, :] and q by 2 w p_j + w^2 M_jj. */
+static void vaccinate_gram(gradvac_state *s, const mtb_balance_in *in)
+{
+    const int T = s->T;
+    mtb_bal_gram(in->G, T, in->D, s->M);
+    for (int j = 0; j < T; j++)
+        s->norm[j] = sqrt(fmax(0.0, s->M[(size_t)j * T + j]));
+    for (int i = 0; i < T; i++) {
+        memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
+        double q = s->M[(size_t)i * T + i];
+        int n = visiting_order(s, i, in->rng);
+        for (int k = 0; k < n; k++) {
+            int j = (int)s->idx[k];
+            double w = adjust(s, i, j, sqrt(fmax(0.0, q)), s->p[j]);
+            if (w != 0.0) {
+                const double *Mj = s->M + (size_t)j * T;
+                q += 2.0 * w * s->p[j] + w * w * Mj[j];
+                for (int t = 0; t < T; t++)
+                    s->p[t] += w * Mj[t];
+                s->coef[j] += w;
+            }
+        }
+    }
+}
+
+/* Sec. 3.3 as written, on the gradients themselves (cheaper when D < T). */
+static void vaccinate_direct(gradvac_state *s, const mtb_balance_in *in)
+{
+    const int T = s->T;
+    const size_t D = in->D;
+    const double *G = in->G;
+    for (int j = 0; j < T; j++)
+        s->norm[j] = mtb_bal_norm(G + (size_t)j * D, D);
+    for (int i = 0; i < T; i++) {
+        memcpy(s->pc, G + (size_t)i * D, D * sizeof *s->pc);
+        int n = visiting_order(s, i, in->rng);
+        for (int k = 0; k < n; k++) {
+            int j = (int)s->idx[k];
+            const double *gj = G + (size_t)j * D;
+            double w = adjust(s, i, j, mtb_bal_norm(s->pc, D), mtb_bal_dot(s->pc, gj, D));
+            if (w != 0.0) {
+                for (size_t c = 0; c < D; c++)
+                    s->pc[c] += w * gj[c];
+                s->coef[j] += w;
+            }
+        }
+    }
+}
+
 static mtb_status gradvac_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
                                mtb_error *err)
 {
     (void)err;
     gradvac_state *s = vs;
-    int T = s->T;
-    size_t D = in->D;
-    const double *G = in->G;
-    for (int j = 0; j < T; j++) {
-        s->norm[j] = mtb_bal_norm(G + (size_t)j * D, D);
+    const int T = s->T;
+    for (int j = 0; j < T; j++)
         s->coef[j] = 1.0;
-    }
-    double *acc = out->trunk_grad;
-    if (acc)
-        memset(acc, 0, D * sizeof *acc);
-    for (int i = 0; i < T; i++) {
-        memcpy(s->pc, G + (size_t)i * D, D * sizeof *s->pc);
-        int n = 0;
-        for (int j = 0; j < T; j++)
-            if (j != i)
-                s->idx[n++] = (size_t)j;
-        if (s->order == 0 && n > 1)
-            mtb_rng_shuffle(in->rng, s->idx, (size_t)n);
-        for (int k = 0; k < n; k++) {
-            int j = (int)s->idx[k];
-            const double *gj = G + (size_t)j * D;
-            double pn = mtb_bal_norm(s->pc, D);
-            double den = pn * s->norm[j] + s->eps;
-            double phi = den > 0.0 ? mtb_bal_dot(s->pc, gj, D) / den : 0.0;
-            phi = fmax(-1.0, fmin(1.0, phi));
-            double *target = &s->rho[(size_t)i * T + j];
-            double rt = *target;
-            if (phi < rt) {
-                double srt = sqrt(fmax(0.0, 1.0 - rt * rt));
-                double den2 = s->norm[j] * srt + s->eps;
-                if (den2 > 0.0) {
-                    double w = pn * (rt * sqrt(fmax(0.0, 1.0 - phi * phi)) - phi * srt) / den2;
-                    for (size_t c = 0; c < D; c++)
-                        s->pc[c] += w * gj[c];
-                    s->coef[j] += w;
-                }
-            }
-            *target = (1.0 - s->beta) * rt + s->beta * phi;
-        }
-        if (acc)
-            for (size_t c = 0; c < D; c++)
-                acc[c] += s->pc[c];
-    }
+    if (in->D >= (size_t)T)
+        vaccinate_gram(s, in);
+    else
+        vaccinate_direct(s, in);
+    /* sum_i g_i^PC = G^T coef */
+    if (out->trunk_grad)
+        mtb_bal_gtw(in->G, T, in->D, s->coef, out->trunk_grad);
     for (int t = 0; t < T; t++) {
         out->head_w[t] = 1.0;
         out->trunk_w[t] = s->coef[t];
     }
-    out->trunk_grad_set = acc != NULL;
+    out->trunk_grad_set = out->trunk_grad != NULL;
     return MTB_OK;
 }
 
