@@ -119,18 +119,6 @@ static double adjust(gradvac_state *s, int i, int j, double pn, double d)
     return w;
 }
 
-/* The other tasks of task i, in the visiting order of this step. */
-static int visiting_order(gradvac_state *s, int i, mtb_rng *rng)
-{
-    int n = 0;
-    for (int j = 0; j < s->T; j++)
-        if (j != i)
-            s->idx[n++] = (size_t)j;
-    if (s->order == 0 && n > 1)
-        mtb_rng_shuffle(rng, s->idx, (size_t)n);
-    return n;
-}
-
 /* On inner products only: p = M[i, :] and q = |g_i^PC|^2; adding w g_j changes p by
  * w M[j, :] and q by 2 w p_j + w^2 M_jj. */
 static void vaccinate_gram(gradvac_state *s, const mtb_balance_in *in)
@@ -142,7 +130,7 @@ static void vaccinate_gram(gradvac_state *s, const mtb_balance_in *in)
     for (int i = 0; i < T; i++) {
         memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
         double q = s->M[(size_t)i * T + i];
-        int n = visiting_order(s, i, in->rng);
+        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             double w = adjust(s, i, j, sqrt(fmax(0.0, q)), s->p[j]);
@@ -167,7 +155,7 @@ static void vaccinate_direct(gradvac_state *s, const mtb_balance_in *in)
         s->norm[j] = mtb_bal_norm(G + (size_t)j * D, D);
     for (int i = 0; i < T; i++) {
         memcpy(s->pc, G + (size_t)i * D, D * sizeof *s->pc);
-        int n = visiting_order(s, i, in->rng);
+        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;

@@ -22,6 +22,9 @@ double mtb_bal_dot(const double *x, const double *y, size_t n);
 /* Euclidean norm of a length-n vector (cblas_dnrm2: no overflow for large entries). */
 double mtb_bal_norm(const double *x, size_t n);
 void mtb_bal_fill(double *x, int n, double v);
+/* The T - 1 tasks other than i into idx, ascending, or in a fresh random order drawn from
+ * rng when shuffle (PCGrad, GradVac: a new permutation per task and step). Returns T - 1. */
+int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng);
 /* T learnable per-task scalars (UW's log-variances, IMTL-L's scales) declared to the caller
  * through setup: one allocation holding the values (set to init), their gradients and
  * `extra` more blocks of T zeroed doubles for the method's own use, in that order. The

@@ -97,18 +97,6 @@ static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     return MTB_OK;
 }
 
-/* The other tasks of task i, in the visiting order of this step. */
-static int visiting_order(pcgrad_state *s, int i, mtb_rng *rng)
-{
-    int n = 0;
-    for (int j = 0; j < s->T; j++)
-        if (j != i)
-            s->idx[n++] = (size_t)j;
-    if (s->order == 0 && n > 1)
-        mtb_rng_shuffle(rng, s->idx, (size_t)n);
-    return n;
-}
-
 /* Alg. 1 on inner products only: p = M[i, :], and projecting on g_j changes p by -f M[j, :]. */
 static void project_gram(pcgrad_state *s, const mtb_balance_in *in)
 {
@@ -116,7 +104,7 @@ static void project_gram(pcgrad_state *s, const mtb_balance_in *in)
     mtb_bal_gram(in->G, T, in->D, s->M);
     for (int i = 0; i < T; i++) {
         memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
-        int n = visiting_order(s, i, in->rng);
+        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             double d = s->p[j];
@@ -142,7 +130,7 @@ static void project_direct(pcgrad_state *s, const mtb_balance_in *in)
         s->sq[j] = mtb_bal_dot(G + (size_t)j * D, G + (size_t)j * D, D);
     for (int i = 0; i < T; i++) {
         memcpy(s->pc, G + (size_t)i * D, D * sizeof *G);
-        int n = visiting_order(s, i, in->rng);
+        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;

@@ -81,3 +81,14 @@ mtb_status mtb_bal_learnable(int T, int extra, double init, double lr, mtb_balan
     *values = v;
     return MTB_OK;
 }
+
+int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng)
+{
+    int n = 0;
+    for (int j = 0; j < T; j++)
+        if (j != i)
+            idx[n++] = (size_t)j;
+    if (shuffle && n > 1)
+        mtb_rng_shuffle(rng, idx, (size_t)n);
+    return n;
+}
