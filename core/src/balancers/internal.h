@@ -25,6 +25,10 @@ void mtb_bal_fill(double *x, int n, double v);
 /* The T - 1 tasks other than i into idx, ascending, or in a fresh random order drawn from
  * rng when shuffle (PCGrad, GradVac: a new permutation per task and step). Returns T - 1. */
 int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng);
+/* Output of a method whose trunk gradient is sum_j c_j g_j over the original gradients
+ * (PCGrad, GradVac): trunk_grad = G^T c when the caller gave one, trunk_w = c (the
+ * equivalent loss weights), heads unweighted. */
+void mtb_bal_output_combination(const mtb_balance_in *in, const double *c, mtb_balance_out *out);
 /* T learnable per-task scalars (UW's log-variances, IMTL-L's scales) declared to the caller
  * through setup: one allocation holding the values (set to init), their gradients and
  * `extra` more blocks of T zeroed doubles for the method's own use, in that order. The

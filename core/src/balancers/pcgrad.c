@@ -158,13 +158,7 @@ static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
     else
         project_direct(s, in);
     /* sum_i g_i^PC = sum_j coef_j g_j = G^T coef */
-    if (out->trunk_grad)
-        mtb_bal_gtw(in->G, T, in->D, s->coef, out->trunk_grad);
-    for (int t = 0; t < T; t++) {
-        out->head_w[t] = 1.0;
-        out->trunk_w[t] = s->coef[t];
-    }
-    out->trunk_grad_set = out->trunk_grad != NULL;
+    mtb_bal_output_combination(in, s->coef, out);
     return MTB_OK;
 }
 

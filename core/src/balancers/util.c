@@ -92,3 +92,14 @@ int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng)
         mtb_rng_shuffle(rng, idx, (size_t)n);
     return n;
 }
+
+void mtb_bal_output_combination(const mtb_balance_in *in, const double *c, mtb_balance_out *out)
+{
+    if (out->trunk_grad)
+        mtb_bal_gtw(in->G, in->T, in->D, c, out->trunk_grad);
+    for (int t = 0; t < in->T; t++) {
+        out->head_w[t] = 1.0;
+        out->trunk_w[t] = c[t];
+    }
+    out->trunk_grad_set = out->trunk_grad != NULL;
+}
