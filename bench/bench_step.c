@@ -41,28 +41,6 @@ static void usage(FILE *out)
 "  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n");
 }
 
-double mtb_bench_sgemm_rate(int n, int reps)
-{
-    size_t nn = (size_t)n * n;
-    float *a = malloc(sizeof(float) * nn), *b = malloc(sizeof(float) * nn), *c = malloc(sizeof(float) * nn);
-    if (!a || !b || !c) {
-        free(a), free(b), free(c);
-        return NAN;
-    }
-    for (size_t i = 0; i < nn; i++)
-        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
-    double best = INFINITY;
-    for (int r = 0; r < reps + 1; r++) {
-        double t0 = cli_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = cli_now() - t0;
-        if (r > 0 && t < best) /* the first call warms caches and thread pools */
-            best = t;
-    }
-    free(a), free(b), free(c);
-    return 2.0 * n * (double)n * n / best;
-}
-
 int mtb_bench_step(int argc, char **argv)
 {
     const char *cmd = "bench step";
@@ -156,7 +134,7 @@ int mtb_bench_step(int argc, char **argv)
             ms[r] = 1e3 * t;
         flops = mtb_trainer_last_flops(tr);
     }
-    double rate = mtb_bench_sgemm_rate(1024, 5);
+    double rate = mtb_sgemm_rate(1024, 5);
     double med = mtb_bench_median(ms, reps);
     double bound = 1e3 * flops / rate;
     const char *gname = need == MTB_NEED_LOSSES ? "none" : need == MTB_NEED_REP_GRADS ? "rep" : "param";

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "../core/src/nn/fast_tanh.h"
+#include "mtb/layer.h"
 #include "mtb/loss.h"
 #include "mtb/rng.h"
 
@@ -47,4 +48,14 @@ Test(nn_kernels, fused_mse_matches_separate_passes)
     cr_assert_lt(fabs(l1 - l2) / l2, 1e-5, "%g vs %g", l1, l2);
     for (int i = 0; i < B * K; i++)
         cr_assert_lt(fabsf(d1[i] - d2[i]), 1e-6f * (fabsf(d2[i]) + 1e-6f) * 10, "entry %d", i);
+}
+
+/* The FLOP-bound denominator: a positive finite rate for valid sizes, NAN for bad ones.
+ * (Its value is a measurement and is never asserted.) */
+Test(nn_kernels, sgemm_rate_is_a_positive_rate)
+{
+    double r = mtb_sgemm_rate(64, 2);
+    cr_assert(isfinite(r) && r > 0.0, "rate %g", r);
+    cr_assert(isnan(mtb_sgemm_rate(0, 2)));
+    cr_assert(isnan(mtb_sgemm_rate(64, 0)));
 }

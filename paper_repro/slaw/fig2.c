@@ -36,26 +36,6 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double sgemm_rate(int n)
-{
-    size_t nn = (size_t)n * n;
-    float *a = malloc(sizeof(float) * nn), *b = malloc(sizeof(float) * nn), *c = malloc(sizeof(float) * nn);
-    if (!a || !b || !c)
-        die("out of memory");
-    for (size_t i = 0; i < nn; i++)
-        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
-    double best = INFINITY;
-    for (int r = 0; r < 4; r++) {
-        double t0 = now_s();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now_s() - t0;
-        if (r > 0 && t < best)
-            best = t;
-    }
-    free(a), free(b), free(c);
-    return 2.0 * n * (double)n * n / best;
-}
-
 /* Times one (T, method); writes the median ms and the step's matrix-product FLOPs. */
 static void time_one(int T, int mi, const scale *sc, const float *theta0, double *ms_out, double *flops_out)
 {
@@ -144,7 +124,9 @@ int cmd_fig2(int argc, char **argv)
     const int tty = isatty(2);
     /* the sgemm rate for the FLOP bound: the best of a measurement before and after the
      * timings (other processes on a shared machine only ever lower it) */
-    double rate = sgemm_rate(1024);
+    double rate = mtb_sgemm_rate(1024, 3);
+    if (isnan(rate))
+        die("out of memory measuring the sgemm rate");
     double t0 = now_s();
     for (int a = 0; a < nT; a++) {
         /* one orthogonal initialisation (a QR of 2048 x 2000) per task count, shared by the methods */
@@ -170,7 +152,7 @@ int cmd_fig2(int argc, char **argv)
         mtb_model_free(m0);
         free(ho);
     }
-    rate = fmax(rate, sgemm_rate(1024));
+    rate = fmax(rate, mtb_sgemm_rate(1024, 3)); /* fmax ignores a NAN */
     fprintf(stderr, "%s[slaw fig2] done in %.0f s\n", tty ? "\n" : "", now_s() - t0);
     char path[1100];
     snprintf(path, sizeof path, "%s/fig2.h5", out);

@@ -145,27 +145,6 @@ static void mtr_flops(const mtb_dataset *ds, const char *method, const char *opt
     mtb_model_free(m);
 }
 
-static double sgemm_rate1(void)
-{
-    const int n = 1024;
-    size_t nn = (size_t)n * n;
-    float *a = malloc(sizeof(float) * nn), *b = malloc(sizeof(float) * nn), *c = malloc(sizeof(float) * nn);
-    if (!a || !b || !c)
-        die("out of memory");
-    for (size_t i = 0; i < nn; i++)
-        a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
-    double best = INFINITY;
-    for (int r = 0; r < 4; r++) {
-        double t0 = now_s();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now_s() - t0;
-        if (r > 0 && t < best)
-            best = t;
-    }
-    free(a), free(b), free(c);
-    return 2.0 * n * (double)n * n / best;
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -421,7 +400,9 @@ int cmd_report(int argc, char **argv)
     const int nT = (int)dT[0], NM2 = (int)dTM[1]; /* methods: ew, slaw, gradnorm, pcgrad */
 
     /* ---- FLOP bound of the whole workload ---- */
-    double rate1 = sgemm_rate1();
+    double rate1 = mtb_sgemm_rate(1024, 3);
+    if (isnan(rate1))
+        die("out of memory measuring the sgemm rate");
     const long n_part = (sc.steps + 1) / 30; /* steps with the last partial batch (184 rows) */
     const long n_eval = (sc.steps - 1) / sc.eval_every + 1 + ((sc.steps - 1) % sc.eval_every != 0);
     const int part_b = (int)(ds.train.n % 304 ? ds.train.n % 304 : 304);

@@ -54,4 +54,10 @@ void mtb_sgemv(int trans, int M, int N, float alpha, const float *A, int lda, co
 /* Thread-unsafe only in the sense that the counter is per thread. */
 double mtb_flops_take(void); /* returns the flops counted since the last call and resets */
 
+/* This machine's single-precision matrix-product rate with the current BLAS thread count, in
+ * FLOP/s: one warm-up call (caches, thread pools), then the best of `reps` timed (n, n) x (n, n)
+ * cblas_sgemm calls. A FLOP bound is counted FLOPs / this rate. NAN if n < 1, reps < 1 or the
+ * operands cannot be allocated. */
+double mtb_sgemm_rate(int n, int reps);
+
 #endif
