@@ -53,6 +53,19 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The code version every run file records (provenance.h): `git describe` of the source
+# tree, rewritten only when it changes so that an unchanged tree does not rebuild.
+VERSION_H := $(B)/gen/mtb_version.h
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(VERSION_H): FORCE
+	@mkdir -p $(@D)
+	@echo '#define MTB_CODE_VERSION "$(GIT_DESCRIBE)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(B)/obj/core/src/provenance.o: $(VERSION_H)
+$(B)/obj/core/src/provenance.o: CFLAGS += -I$(B)/gen
+.PHONY: FORCE
+FORCE:
+
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^

@@ -6,8 +6,4 @@
 int mtb_bench_step(int argc, char **argv);  /* bench_step.c */
 int mtb_bench_weigh(int argc, char **argv); /* bench_weigh.c */
 
-
-/* Median of n values (sorts a copy in place of x). */
-double mtb_bench_median(double *x, int n);
-
 #endif

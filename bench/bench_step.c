@@ -18,6 +18,8 @@
 
 #include "../core/cli/cli.h"
 #include "bench.h"
+#include "mtb/clock.h"
+#include "mtb/stats.h"
 #include "mtb/layer.h"
 #include "mtb/rng.h"
 #include "mtb/train.h"
@@ -115,7 +117,7 @@ int mtb_bench_step(int argc, char **argv)
         x[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)(0.01 * mtb_rng_normal(&rng));
     for (size_t i = 0; i < (size_t)B * T * tw; i++)
         y[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)mtb_rng_normal(&rng);
-    mtb_trainer_config tc = {{0}, 0.5, B, chunk, need, MTB_SCOPE_ALL};
+    mtb_trainer_config tc = {{0}, 0.5, B, chunk, need, MTB_SCOPE_ALL, NULL, NULL};
     mtb_optim_config_adam(&tc.optim, 3e-4);
     tc.optim.eps = 1e-5;
     if (mtb_trainer_new(m, tasks, NULL, &tc, &tr, &err)) {
@@ -124,18 +126,18 @@ int mtb_bench_step(int argc, char **argv)
     }
     double flops = 0.0;
     for (int r = -3; r < reps; r++) {
-        double t0 = cli_now();
+        double t0 = mtb_clock_s();
         if (mtb_trainer_step(tr, x, y, (size_t)T * tw, B, r + 3, 0, NULL, &err)) {
             rc = cli_fail(cmd, &err);
             goto done;
         }
-        double t = cli_now() - t0;
+        double t = mtb_clock_s() - t0;
         if (r >= 0)
             ms[r] = 1e3 * t;
         flops = mtb_trainer_last_flops(tr);
     }
     double rate = mtb_sgemm_rate(1024, 5);
-    double med = mtb_bench_median(ms, reps);
+    double med = mtb_stats_median_inplace(ms, (size_t)reps);
     double bound = 1e3 * flops / rate;
     const char *gname = need == MTB_NEED_LOSSES ? "none" : need == MTB_NEED_REP_GRADS ? "rep" : "param";
     printf("shape=%s tasks=%d batch=%d grads=%s threads=%d params=%zu (trunk %zu)\n", pcba ? "pcba" : "mtr",

@@ -15,6 +15,8 @@
 
 #include "../core/cli/cli.h"
 #include "bench.h"
+#include "mtb/clock.h"
+#include "mtb/stats.h"
 #include "mtb/balancer.h"
 #include "mtb/rng.h"
 
@@ -138,9 +140,9 @@ int mtb_bench_weigh(int argc, char **argv)
     for (long r = 0; r < reps + 3; r++) {
         in.step = r;
         in.epoch = r / 10; /* epoch-based methods (DWA) see their epoch logic run */
-        double t0 = cli_now();
+        double t0 = mtb_clock_s();
         mtb_status st = mtb_balancer_step(b, &in, &out, &err);
-        double dt = cli_now() - t0;
+        double dt = mtb_clock_s() - t0;
         if (st) {
             rc = cli_fail(CMD, &err);
             break;
@@ -151,7 +153,7 @@ int mtb_bench_weigh(int argc, char **argv)
     if (!rc) {
         printf("method=%s tasks=%ld dim=%ld reps=%ld needs=%s\n", type->name, T,
                need_g ? D : 0L, reps, need_g ? "gradients" : "losses");
-        printf("us_per_call=%.3f\n", mtb_bench_median(us, (int)reps));
+        printf("us_per_call=%.3f\n", mtb_stats_median_inplace(us, (size_t)reps));
     }
     free(losses), free(G), free(Z), free(hw), free(tw), free(tg), free(us);
     mtb_balancer_free(b);

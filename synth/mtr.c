@@ -12,7 +12,8 @@
  * eps_1..eps_T, then the n_train training inputs, then the test inputs; everything is
  * computed in double and stored as float32, as the authors' generator does. The stream
  * is mtb's xoshiro256**, not NumPy's, so the numbers differ from the authors' files;
- * the distribution is the same. */
+ * the distribution is the same. The draws (mtb_mtr_draws_*, mtr_draws.h) are shared with
+ * the LSD-6 and BCE-T generators (lsd6.c, bce.c), which are MTR with other targets. */
 #include "mtb/synth.h"
 
 #include <cblas.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "mtb/rng.h"
+#include "mtr_draws.h"
 
 void mtb_mtr_params_default(mtb_mtr_params *p, int T, uint64_t seed)
 {
@@ -112,28 +114,26 @@ static void fill_normal(mtb_rng *rng, double *a, size_t n, double std)
         a[i] = mtb_rng_normal_ms(rng, 0.0, std);
 }
 
-mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *err)
+/* ---- the draws shared with lsd6.c and bce.c (mtr_draws.h) ---------------------------- */
+
+mtb_status mtb_mtr_draws_make(const mtb_mtr_params *p, const char *who, mtb_mtr_draws *d,
+                              mtb_error *err)
 {
-    memset(out, 0, sizeof *out);
-    mtb_status st = check_params(p, err);
-    if (st)
-        return st;
-    const int T = p->T, din = p->d_in, dout = p->d_out, yw = T * dout;
-    const size_t N = p->n_total, ntr = p->n_train, W = (size_t)dout * (size_t)din;
+    memset(d, 0, sizeof *d);
+    const int T = p->T, din = p->d_in, dout = p->d_out;
+    const size_t N = p->n_total, W = (size_t)dout * (size_t)din;
     if (N > SIZE_MAX / sizeof(double) / (size_t)(din > dout ? din : dout) ||
         (size_t)T > SIZE_MAX / sizeof(double) / W)
-        return mtb_fail(err, MTB_EINVAL, "mtr: %zu samples of %d inputs is too large", N, din);
-
-    mtb_dataset ds;
-    if ((st = mtb_dataset_alloc(&ds, T, din, yw, ntr, N - ntr, err)))
-        return st;
+        return mtb_fail(err, MTB_EINVAL, "%s: %zu samples of %d inputs is too large", who, N, din);
     double *B = malloc(W * sizeof *B);                 /* (d_out, d_in) */
     double *eps = malloc((size_t)T * W * sizeof *eps); /* T x (d_out, d_in) */
     double *X = malloc(N * (size_t)din * sizeof *X);   /* (N, d_in): train rows, then test */
-    double *Z = malloc(N * (size_t)dout * sizeof *Z);  /* (N, d_out): (B + eps_t) x, per task */
-    if (!B || !eps || !X || !Z) {
-        st = mtb_fail(err, MTB_ENOMEM, "mtr: out of memory for %zu samples x %d tasks", N, T);
-        goto done;
+    if (!B || !eps || !X) {
+        free(B);
+        free(eps);
+        free(X);
+        return mtb_fail(err, MTB_ENOMEM, "%s: out of memory for %zu samples x %d tasks", who, N,
+                        T);
     }
 
     /* The spec's draw order: B, eps_1..eps_T, train inputs, test inputs. */
@@ -143,24 +143,88 @@ mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *e
     fill_normal(&rng, eps, (size_t)T * W, p->std_eps);
     fill_normal(&rng, X, N * (size_t)din, p->std_x);
 
-    for (size_t i = 0; i < N * (size_t)din; i++) {
-        float v = (float)X[i];
-        if (i < ntr * (size_t)din)
-            ds.train.x[i] = v;
-        else
-            ds.test.x[i - ntr * (size_t)din] = v;
-    }
-
+    /* eps_t becomes B + eps_t in place: only the sums enter any target. */
     for (int t = 0; t < T; t++) {
-        double *Wt = eps + (size_t)t * W; /* becomes B + eps_t in place: eps_t is not needed after */
+        double *Wt = eps + (size_t)t * W;
         for (size_t i = 0; i < W; i++)
             Wt[i] += B[i];
-        /* Z = X Wt^T: (N, d_in) x (d_in, d_out), every sample's pre-activation at once. */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, dout, din, 1.0, X, din, Wt,
-                    din, 0.0, Z, dout);
+    }
+    free(B);
+    d->T = T;
+    d->d_in = din;
+    d->d_out = dout;
+    d->n = N;
+    d->n_train = p->n_train;
+    d->W = eps;
+    d->X = X;
+    return MTB_OK;
+}
+
+void mtb_mtr_draws_z(const mtb_mtr_draws *d, int t, int rows, double *Z)
+{
+    const double *Wt = d->W + (size_t)t * (size_t)d->d_out * (size_t)d->d_in;
+    /* Z = X Wt[0..rows)^T: (N, d_in) x (d_in, rows), every sample's pre-activation at once;
+     * the first `rows` rows of Wt are contiguous, so only they are multiplied. */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d->n, rows, d->d_in, 1.0, d->X,
+                d->d_in, Wt, d->d_in, 0.0, Z, rows);
+}
+
+void mtb_mtr_draws_store_x(const mtb_mtr_draws *d, mtb_dataset *ds)
+{
+    const size_t din = (size_t)d->d_in, ntr = d->n_train;
+    for (size_t i = 0; i < d->n * din; i++) {
+        float v = (float)d->X[i];
+        if (i < ntr * din)
+            ds->train.x[i] = v;
+        else
+            ds->test.x[i - ntr * din] = v;
+    }
+}
+
+float *mtb_mtr_draws_y_row(const mtb_mtr_draws *d, mtb_dataset *ds, size_t r)
+{
+    const size_t yw = (size_t)ds->y_width;
+    return r < d->n_train ? ds->train.y + r * yw : ds->test.y + (r - d->n_train) * yw;
+}
+
+void mtb_mtr_draws_free(mtb_mtr_draws *d)
+{
+    free(d->W);
+    free(d->X);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- MTRRegression ------------------------------------------------------------------ */
+
+mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    mtb_status st = check_params(p, err);
+    if (st)
+        return st;
+    const int T = p->T, din = p->d_in, dout = p->d_out, yw = T * dout;
+    const size_t N = p->n_total, ntr = p->n_train;
+
+    mtb_mtr_draws d;
+    if ((st = mtb_mtr_draws_make(p, "mtr", &d, err)))
+        return st;
+    mtb_dataset ds;
+    if ((st = mtb_dataset_alloc(&ds, T, din, yw, ntr, N - ntr, err))) {
+        mtb_mtr_draws_free(&d);
+        return st;
+    }
+    double *Z = malloc(N * (size_t)dout * sizeof *Z); /* (N, d_out): (B + eps_t) x, per task */
+    if (!Z) {
+        st = mtb_fail(err, MTB_ENOMEM, "mtr: out of memory for %zu samples x %d tasks", N, T);
+        goto done;
+    }
+    mtb_mtr_draws_store_x(&d, &ds);
+
+    for (int t = 0; t < T; t++) {
+        mtb_mtr_draws_z(&d, t, dout, Z);
         const double sigma = p->sigma ? p->sigma[t] : (double)(t + 1);
         for (size_t r = 0; r < N; r++) {
-            float *y = r < ntr ? ds.train.y + r * (size_t)yw : ds.test.y + (r - ntr) * (size_t)yw;
+            float *y = mtb_mtr_draws_y_row(&d, &ds, r);
             for (int c = 0; c < dout; c++)
                 y[(size_t)t * (size_t)dout + (size_t)c] =
                     (float)(sigma * tanh(Z[r * (size_t)dout + (size_t)c]));
@@ -178,10 +242,8 @@ mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *e
     ds.seed = p->seed;
     describe(p, &ds);
 done:
-    free(B);
-    free(eps);
-    free(X);
     free(Z);
+    mtb_mtr_draws_free(&d);
     if (st)
         mtb_dataset_free(&ds);
     else

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mtb/run.h"
+#include "run_testutil.h"
 #include "mtb/synth.h"
 #include "mtb/train.h"
 
@@ -141,8 +142,8 @@ static void small_mtr(mtb_dataset *ds)
 static void run(const mtb_dataset *ds, const char *method, const char *opts, int sgd,
                 mtb_run_log *log)
 {
-    mtb_run_config c;
-    mtb_run_config_default(&c);
+    test_run_config c;
+    test_run_config_default(&c);
     snprintf(c.method, sizeof c.method, "%s", method);
     snprintf(c.options, sizeof c.options, "%s", opts);
     c.seed = 3;
@@ -156,7 +157,7 @@ static void run(const mtb_dataset *ds, const char *method, const char *opts, int
         c.clip_norm = 0.0;
     }
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, ds, log, NULL, NULL, &err), MTB_OK, "%s %s: %s", method, opts,
+    cr_assert_eq(test_run_train(&c, ds, log, &err), MTB_OK, "%s %s: %s", method, opts,
                  err.msg);
     cr_assert_eq(log->steps, 25);
 }

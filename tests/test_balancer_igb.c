@@ -14,6 +14,7 @@
 #include "grad_method_util.h"
 #include "mtb/balancer.h"
 #include "mtb/run.h"
+#include "run_testutil.h"
 #include "mtb/synth.h"
 
 static void step_ok(mtb_balancer *b, long step, long epoch, int T, const double *l, double *hw,
@@ -301,8 +302,8 @@ Test(igbv2, agent_learns_to_weight_the_rewarding_task)
 
 static void run_small(const mtb_dataset *ds, const char *opts, mtb_run_log *log)
 {
-    mtb_run_config c;
-    mtb_run_config_default(&c);
+    test_run_config c;
+    test_run_config_default(&c);
     snprintf(c.method, sizeof c.method, "igbv2");
     snprintf(c.options, sizeof c.options, "%s", opts);
     c.seed = 11;
@@ -312,7 +313,7 @@ static void run_small(const mtb_dataset *ds, const char *opts, mtb_run_log *log)
     for (int i = 0; i < 4; i++)
         c.widths[i] = 8;
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, ds, log, NULL, NULL, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(test_run_train(&c, ds, log, &err), MTB_OK, "%s", err.msg);
     cr_assert_eq(log->steps, 40);
 }
 

@@ -1,6 +1,7 @@
 /* test_nn_grad.c: finite-difference checks of every layer, activation, loss and of the whole
  * model, including the feature-level (REP) and parameter-level (PARAM) task gradients. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,11 @@ static double model_objective(void *p)
     return f;
 }
 
+/* When set, the trainer applies fixed output scales and loss scales (train.h): the
+ * gradients must be those of the scaled losses of the scaled outputs. */
+static int g_scaled;
+static const double OUT_SCALE[3] = {2.5, 1.0, 0.7}, LOSS_SCALE[3] = {3.0, 0.5, 1.0};
+
 /* Mixed heads of different widths: MSE (3 outputs), BCE (2 labels), CE (4 classes). */
 static void model_setup(model_ctx *c, mtb_activation act, mtb_need need, mtb_param_scope scope,
                         int chunk)
@@ -244,6 +250,10 @@ static void model_setup(model_ctx *c, mtb_activation act, mtb_need need, mtb_par
     tc.need = need;
     tc.scope = scope;
     tc.task_chunk = chunk;
+    if (g_scaled) {
+        tc.out_scale = OUT_SCALE;
+        tc.loss_scale = LOSS_SCALE;
+    }
     cr_assert_eq(mtb_trainer_new(c->m, c->tasks, NULL, &tc, &c->tr, &err), MTB_OK, "%s", err.msg);
     c->only_task = -1;
 }
@@ -289,6 +299,51 @@ Test(nn_grad, model_weighted_losses_tanh) { check_weighted(MTB_ACT_TANH, MTB_NEE
 Test(nn_grad, model_weighted_losses_relu) { check_weighted(MTB_ACT_RELU, MTB_NEED_LOSSES); }
 Test(nn_grad, model_weighted_via_rep_grads) { check_weighted(MTB_ACT_TANH, MTB_NEED_REP_GRADS); }
 Test(nn_grad, model_weighted_via_param_grads) { check_weighted(MTB_ACT_TANH, MTB_NEED_PARAM_GRADS); }
+
+Test(nn_grad, model_weighted_with_output_and_loss_scales)
+{
+    g_scaled = 1;
+    check_weighted(MTB_ACT_TANH, MTB_NEED_LOSSES);
+    check_weighted(MTB_ACT_TANH, MTB_NEED_PARAM_GRADS);
+    g_scaled = 0;
+}
+
+/* The scales act as documented: loss_t = loss_scale_t * loss_t(out_scale_t * raw output). */
+Test(nn_grad, output_and_loss_scales_scale_the_loss)
+{
+    model_ctx a, b;
+    g_scaled = 0;
+    model_setup(&a, MTB_ACT_TANH, MTB_NEED_LOSSES, MTB_SCOPE_ALL, 0);
+    g_scaled = 1;
+    model_setup(&b, MTB_ACT_TANH, MTB_NEED_LOSSES, MTB_SCOPE_ALL, 0);
+    g_scaled = 0;
+    /* with the output scale folded into task 0's head (W, b times 2.5) the unscaled model
+     * computes the same outputs; then only the loss scale differs */
+    for (int r = 0; r < 3; r++) {
+        float *W = mtb_model_head_W(a.m) + (size_t)(a.m->head_off[0] + r) * a.m->dz;
+        for (int k = 0; k < a.m->dz; k++)
+            W[k] *= 2.5f;
+        mtb_model_head_b(a.m)[a.m->head_off[0] + r] *= 2.5f;
+    }
+    for (int r = 0; r < 4; r++) {
+        float *W = mtb_model_head_W(a.m) + (size_t)(a.m->head_off[2] + r) * a.m->dz;
+        for (int k = 0; k < a.m->dz; k++)
+            W[k] *= 0.7f;
+        mtb_model_head_b(a.m)[a.m->head_off[2] + r] *= 0.7f;
+    }
+    const double *la, *lb, *G;
+    size_t D;
+    mtb_error err;
+    cr_assert_eq(mtb_trainer_task_grads(a.tr, a.x, a.y, 6, MB, MTB_NEED_LOSSES, MTB_SCOPE_ALL, &la, &G, &D, &err), MTB_OK);
+    double l0[MT];
+    memcpy(l0, la, sizeof l0);
+    cr_assert_eq(mtb_trainer_task_grads(b.tr, b.x, b.y, 6, MB, MTB_NEED_LOSSES, MTB_SCOPE_ALL, &lb, &G, &D, &err), MTB_OK);
+    for (int t = 0; t < MT; t++)
+        cr_assert_float_eq(lb[t], LOSS_SCALE[t] * l0[t], 1e-5 * fabs(lb[t]), "task %d: %g vs %g x %g",
+                           t, lb[t], LOSS_SCALE[t], l0[t]);
+    model_teardown(&a);
+    model_teardown(&b);
+}
 
 /* PARAM: row t of G is d l_t / d theta_trunk (all of it, or the last dense layer). */
 static void check_param_rows(mtb_param_scope scope, int chunk)

@@ -7,6 +7,7 @@
 #include "io_testutil.h"
 #include "mtb/h5.h"
 #include "mtb/run.h"
+#include "run_testutil.h"
 #include "mtb/synth.h"
 
 /* A small MTRRegression: 3 tasks, 600 samples, so a 60-step run takes milliseconds. */
@@ -20,9 +21,9 @@ static void small_mtr(mtb_dataset *ds)
     cr_assert_eq(mtb_synth_mtr(&p, ds, &err), MTB_OK, "%s", err.msg);
 }
 
-static void small_config(mtb_run_config *c, const char *method, uint64_t seed)
+static void small_config(test_run_config *c, const char *method, uint64_t seed)
 {
-    mtb_run_config_default(c);
+    test_run_config_default(c);
     snprintf(c->method, sizeof c->method, "%s", method);
     c->seed = seed;
     c->steps = 60;
@@ -34,12 +35,12 @@ static void small_config(mtb_run_config *c, const char *method, uint64_t seed)
 
 static void run_to_file(const mtb_dataset *ds, const char *method, uint64_t seed, const char *path)
 {
-    mtb_run_config c;
+    test_run_config c;
     small_config(&c, method, seed);
     mtb_run_log log;
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, ds, &log, NULL, NULL, &err), MTB_OK, "%s", err.msg);
-    cr_assert_eq(mtb_run_save(path, &c, ds, "small", &log, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(test_run_train(&c, ds, &log, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(test_run_save(path, &c, ds, "small", &log, &err), MTB_OK, "%s", err.msg);
     mtb_run_log_free(&log);
 }
 
@@ -147,13 +148,13 @@ Test(run, ew_training_reduces_test_loss)
 {
     mtb_dataset ds = {0};
     small_mtr(&ds);
-    mtb_run_config c;
+    test_run_config c;
     small_config(&c, "ew", 2);
     c.steps = 300;
     c.optim.lr = 5e-3; /* the paper's 7e-4 needs thousands of steps */
     mtb_run_log log;
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, &ds, &log, NULL, NULL, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(test_run_train(&c, &ds, &log, &err), MTB_OK, "%s", err.msg);
     double first = log.eval_test_nl[0], last = log.eval_test_nl[log.n_eval - 1];
     /* without learning NL stays at ~57.8 (predicting 0, spec sec. 1); 300 steps bring it to ~48 */
     cr_assert_lt(last, 0.9 * first, "test NL %g -> %g", first, last);
@@ -161,27 +162,27 @@ Test(run, ew_training_reduces_test_loss)
     mtb_dataset_free(&ds);
 }
 
-static void expect_error(mtb_run_config *c, const char *needle)
+static void expect_error(test_run_config *c, const char *needle)
 {
     mtb_dataset ds = {0};
     small_mtr(&ds);
     mtb_run_log log;
     mtb_error err = {0};
-    cr_assert_neq(mtb_run_train(c, &ds, &log, NULL, NULL, &err), MTB_OK);
+    cr_assert_neq(test_run_train(c, &ds, &log, &err), MTB_OK);
     cr_assert(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
     mtb_dataset_free(&ds);
 }
 
 Test(run, unknown_method_is_a_clear_error)
 {
-    mtb_run_config c;
+    test_run_config c;
     small_config(&c, "no_such_method", 1);
     expect_error(&c, "mtb methods");
 }
 
 Test(run, bad_method_option_is_a_clear_error)
 {
-    mtb_run_config c;
+    test_run_config c;
     small_config(&c, "slaw", 1);
     snprintf(c.options, sizeof c.options, "no_such_option=3");
     expect_error(&c, "no_such_option");
@@ -189,7 +190,7 @@ Test(run, bad_method_option_is_a_clear_error)
 
 Test(run, batch_larger_than_the_data_is_a_clear_error)
 {
-    mtb_run_config c;
+    test_run_config c;
     small_config(&c, "ew", 1);
     c.batch = 100000;
     expect_error(&c, "--batch");

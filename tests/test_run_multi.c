@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mtb/run.h"
+#include "run_testutil.h"
 #include "mtb/synth.h"
 
 static void small_mtr(mtb_dataset *ds)
@@ -21,9 +22,9 @@ static void small_mtr(mtb_dataset *ds)
     cr_assert_eq(mtb_synth_mtr(&p, ds, &err), MTB_OK, "%s", err.msg);
 }
 
-static void config(mtb_run_config *c, const char *method, int batch)
+static void config(test_run_config *c, const char *method, int batch)
 {
-    mtb_run_config_default(c);
+    test_run_config_default(c);
     snprintf(c->method, sizeof c->method, "%s", method);
     c->seed = 3;
     c->steps = 25;
@@ -35,10 +36,10 @@ static void config(mtb_run_config *c, const char *method, int batch)
 
 static void run(const mtb_dataset *ds, const char *method, int batch, mtb_run_log *log)
 {
-    mtb_run_config c;
+    test_run_config c;
     config(&c, method, batch);
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, ds, log, NULL, NULL, &err), MTB_OK, "%s: %s", method, err.msg);
+    cr_assert_eq(test_run_train(&c, ds, log, &err), MTB_OK, "%s: %s", method, err.msg);
     cr_assert_eq(log->steps, 25);
 }
 
@@ -130,11 +131,11 @@ Test(run_multi, modo_batch_too_small)
 {
     mtb_dataset ds = {0};
     small_mtr(&ds);
-    mtb_run_config c;
+    test_run_config c;
     config(&c, "modo", 2);
     mtb_run_log log;
     mtb_error err = {0};
-    cr_assert_neq(mtb_run_train(&c, &ds, &log, NULL, NULL, &err), MTB_OK);
+    cr_assert_neq(test_run_train(&c, &ds, &log, &err), MTB_OK);
     cr_assert(strstr(err.msg, "modo") && strstr(err.msg, "3 samples"), "%s", err.msg);
     mtb_run_log_free(&log);
     mtb_dataset_free(&ds);
@@ -151,11 +152,11 @@ Test(run_multi, graddrop_takes_rep_dim_from_trainer)
     run(&ds, "graddrop", 64, &a);
     run(&ds, "graddrop", 64, &b);
     cr_assert(same_log(&a, &b));
-    mtb_run_config c;
+    test_run_config c;
     config(&c, "graddrop", 64);
     snprintf(c.options, sizeof c.options, "rep_dim=8"); /* = widths[3]: dim z */
     mtb_error err = {0};
-    cr_assert_eq(mtb_run_train(&c, &ds, &c1, NULL, NULL, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(test_run_train(&c, &ds, &c1, &err), MTB_OK, "%s", err.msg);
     cr_assert(same_log(&a, &c1), "rep_dim=0 must use dim z = 8 from the trainer");
     mtb_run_log_free(&a), mtb_run_log_free(&b), mtb_run_log_free(&c1);
     mtb_dataset_free(&ds);

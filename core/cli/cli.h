@@ -28,9 +28,6 @@ int cli_parse_long(const char *cmd, const char *opt, const char *text, long lo, 
 int cli_parse_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
                      double *out);
 
-/* Monotonic wall clock in seconds. */
-double cli_now(void);
-
 /* A one-line progress display on stderr, redrawn at most ~10 times per second and
  * only when stderr is a terminal (quiet in pipes, CI and log files). */
 typedef struct cli_progress {

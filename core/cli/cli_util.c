@@ -1,5 +1,6 @@
 /* cli_util.c: error printing, option parsing and the progress line of bin/mtb. */
 #include "cli.h"
+#include "mtb/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,17 +52,10 @@ int cli_parse_double(const char *cmd, const char *opt, const char *text, double 
     return 0;
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void cli_progress_begin(cli_progress *p, const char *label, long total)
 {
     p->enabled = isatty(STDERR_FILENO);
-    p->start = p->last = cli_now();
+    p->start = p->last = mtb_clock_s();
     p->total = total;
     p->label = label;
 }
@@ -70,7 +64,7 @@ void cli_progress_update(cli_progress *p, long done, const char *extra)
 {
     if (!p->enabled)
         return;
-    double now = cli_now();
+    double now = mtb_clock_s();
     if (done < p->total && now - p->last < 0.1)
         return;
     p->last = now;

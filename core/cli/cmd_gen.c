@@ -1,6 +1,7 @@
-/* cmd_gen.c: `mtb gen mtr [options]`, writes a synthetic multi-task dataset (schema:
- * datasets/README.md). The generator itself is synth/mtr.c; this file only turns
- * options into mtb_mtr_params, makes the output directory and reports. */
+/* cmd_gen.c: `mtb gen <generator> [options]`, writes a synthetic multi-task dataset (schema:
+ * datasets/README.md). The generators themselves are synth/mtr.c (MTRRegression),
+ * synth/lsd6.c (LSD-6) and synth/bce.c (BCE-T); this file only turns options into their
+ * parameters, makes the output directory and reports. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,7 +16,7 @@ static const char *CMD = "gen";
 
 #define MAX_TASKS 10000 /* T * 100 target columns stay far inside an int */
 
-static void usage(FILE *out)
+static void usage_mtr(FILE *out)
 {
     fprintf(out,
         "usage: mtb gen mtr [--tasks T] [--sigma s1,...,sT] [--samples N]\n"
@@ -52,6 +53,83 @@ static void usage(FILE *out)
         "\n"
         "The file holds /train/{x,y}, /test/{x,y}, the task table /tasks/* (sigma_t in\n"
         "/tasks/sigma) and the parameters in the root attribute 'generator'.\n");
+}
+
+static void usage_lsd6(FILE *out)
+{
+    fprintf(out,
+        "usage: mtb gen lsd6 [--eq] [--seed S] [-o FILE.h5]\n"
+        "\n"
+        "Generates LSD-6, the loss-scale-disparity benchmark of the RLW, IMTL and DB-MTL\n"
+        "reproductions (shared/specs/rlw.md sec. 2): six tasks on one MTRRegression input,\n"
+        "drawn exactly as 'mtb gen mtr --tasks 6' draws them, with losses that span about six\n"
+        "orders of magnitude:\n"
+        "\n"
+        "    z_t = (B + eps_t) x in R^100,   t = 1..6   (x, B, eps_t as in mtb gen mtr)\n"
+        "    t1  MSE  100 outputs   1    * tanh(z_1)    metric NMSE = MSE / sigma^2\n"
+        "    t2  MSE  100 outputs   30   * tanh(z_2)    metric NMSE\n"
+        "    t3  MSE  100 outputs   1000 * tanh(z_3)    metric NMSE\n"
+        "    t4  L1   100 outputs   10   * tanh(z_4)    metric MAE / sigma\n"
+        "    t5  CE   10 classes    argmax z_5[1..10]   metric accuracy\n"
+        "    t6  BCE  16 bits       1[z_6[j] > 0]       metric mean bit accuracy\n"
+        "\n"
+        "Label noise, train and test alike: 10%% of t5's labels move to one of the 9 other\n"
+        "classes, every t6 bit flips with probability 0.05; the clean labels are stored\n"
+        "beside the noisy ones (y columns 417 and 418..433), read by no loss. Draw order: B,\n"
+        "eps_1..eps_6, training inputs, test inputs (mtb stream 1 of the seed), then the noise\n"
+        "(mtb stream 1 of seed + 1), sample by sample, train first. 9 000 train / 1 000 test\n"
+        "samples; computed in double, stored as float32.\n"
+        "\n"
+        "options (default, and where it comes from):\n"
+        "  --eq                off     LSD-6-eq, the scale-parity control: sigma = 1 for\n"
+        "                              t1..t4, everything else identical\n"
+        "  --seed S            0       spec: 'dataset seed 0 for every run'\n"
+        "  -o, --output FILE   datasets/lsd6.h5 (datasets/lsd6-eq.h5 with --eq; its directory\n"
+        "                              is created if missing)\n"
+        "  -h, --help          this text\n"
+        "\n"
+        "The file holds /train/{x,y}, /test/{x,y}, the task table /tasks/* (the scale sigma_t\n"
+        "in /tasks/sigma) and the parameters in the root attribute 'generator'; the column\n"
+        "layout is in datasets/README.md.\n");
+}
+
+static void usage_bce(FILE *out)
+{
+    fprintf(out,
+        "usage: mtb gen bce --tasks T [--flip P] [--seed S] [-o FILE.h5]\n"
+        "\n"
+        "Generates BCE-T, the CelebA-like problem of the RLW reproduction (shared/specs/rlw.md,\n"
+        "experiment R6(b)): T binary tasks on the MTRRegression inputs, drawn exactly as\n"
+        "'mtb gen mtr --tasks T' draws them (same seed, same T: the same x, byte for byte):\n"
+        "\n"
+        "    z_t = (B + eps_t) x in R^100,   t = 1..T   (x, B, eps_t as in mtb gen mtr)\n"
+        "    label_t = 1[z_t[1] > 0]                    (the first of the 100 outputs)\n"
+        "    noisy_t = 1 - label_t with probability P, else label_t\n"
+        "\n"
+        "Each task is one logit trained with BCE, metric accuracy against the noisy labels\n"
+        "(y column t); the clean labels are stored beside them (y column T + t), read by no\n"
+        "loss. Draw order: B, eps_1..eps_T, training inputs, test inputs (mtb stream 1 of the\n"
+        "seed), then the flips (mtb stream 1 of seed + 1), sample by sample, train first, task\n"
+        "1..T within a sample. 9 000 train / 1 000 test samples.\n"
+        "\n"
+        "options (default, and where it comes from):\n"
+        "  --tasks T           required R6 uses T in {3, 10, 40}\n"
+        "  --flip P            0.05    R6: 'with 5%% flips'\n"
+        "  --seed S            0       as mtb gen mtr and lsd6\n"
+        "  -o, --output FILE   datasets/bce<T>.h5 (its directory is created if missing)\n"
+        "  -h, --help          this text\n");
+}
+
+static void usage_all(FILE *out)
+{
+    fprintf(out,
+        "usage: mtb gen <generator> [options]     (mtb gen <generator> --help for each)\n"
+        "\n"
+        "  mtr    MTRRegression: T regression tasks, y_t = sigma_t tanh((B + eps_t) x)\n"
+        "         (SLAW Eq. 15; shared/specs/mtrregression-and-slaw.md sec. 1)\n"
+        "  lsd6   LSD-6: MSE x3, L1, CE, BCE on MTR inputs, scales 1 to 1000, noisy labels\n"
+        "         (shared/specs/rlw.md sec. 2); --eq for LSD-6-eq\n"
+        "  bce    BCE-T: T noisy binary tasks on MTR inputs (shared/specs/rlw.md R6)\n");
 }
 
 /* "1,2.5,3" into a malloc'd array; prints the error itself and returns NULL. */
@@ -117,55 +195,81 @@ static int make_parent_dirs(const char *path)
     return rc;
 }
 
-int mtb_cmd_gen(int argc, char **argv)
+static int in_list(const char *name, const char *const *list)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
+    for (; *list; list++)
+        if (!strcmp(name, *list))
+            return 1;
+    return 0;
+}
+
+/* One option of `mtb gen <gen>` at argv[*i]. Returns 1 for -h/--help; 0 for a known option,
+ * with *name set and, unless it is one of `flags`, *val set from "--opt value" (advancing
+ * *i) or "--opt=value"; 2 after printing the error for anything else. buf holds the name
+ * of an "--opt=value" argument. */
+static int next_option(int argc, char **argv, int *i, const char *gen, const char *const *valued,
+                       const char *const *flags, char buf[32], const char **name, const char **val)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+        return 1;
+    *name = a;
+    *val = NULL;
+    const char *eq = strchr(a, '=');
+    if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < 32) {
+        memcpy(buf, a, (size_t)(eq - a));
+        buf[eq - a] = '\0';
+        *name = buf;
+        *val = eq + 1;
+    }
+    if (flags && in_list(*name, flags)) {
+        if (*val) {
+            cli_error(CMD, "%s takes no value, got '%s'", *name, a);
+            return 2;
+        }
         return 0;
     }
-    if (argc < 2 || argv[1][0] == '-') {
-        cli_error(CMD, "which generator? the only one is 'mtr' (mtb gen mtr --help)");
+    if (!in_list(*name, valued)) {
+        cli_error(CMD, "unknown option '%s' (mtb gen %s --help)", a, gen);
         return 2;
     }
-    if (strcmp(argv[1], "mtr") != 0) {
-        cli_error(CMD, "unknown generator '%s'; the only one is 'mtr'", argv[1]);
-        return 2;
+    if (!*val) {
+        if (*i + 1 >= argc) {
+            cli_error(CMD, "%s needs a value", *name);
+            return 2;
+        }
+        *val = argv[++*i];
     }
+    return 0;
+}
 
+/* Saves ds to path (whose directories exist) and frees it; 0, or 1 after the message. */
+static int save_and_free(const char *path, mtb_dataset *ds)
+{
+    mtb_error err = {0};
+    mtb_status st = mtb_dataset_save(path, ds, &err);
+    mtb_dataset_free(ds);
+    return st ? cli_fail(CMD, &err) : 0;
+}
+
+static int gen_mtr(int argc, char **argv)
+{
+    static const char *const valued[] = {"--tasks", "--sigma", "--samples", "--train-fraction",
+                                         "--seed", "-o", "--output", NULL};
     long tasks = 10, samples = 10000, seed = 0;
     int tasks_given = 0;
     double frac = 0.9;
     const char *sigma_text = NULL, *output = NULL;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
+        char buf[32];
+        const char *name, *val;
+        int rc = next_option(argc, argv, &i, "mtr", valued, NULL, buf, &name, &val);
+        if (rc == 1) {
+            usage_mtr(stdout);
             return 0;
         }
-        /* Every other option takes a value, as "--opt value" or "--opt=value". */
-        const char *name = a, *val = NULL;
-        char buf[32];
-        const char *eq = strchr(a, '=');
-        if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof buf) {
-            memcpy(buf, a, (size_t)(eq - a));
-            buf[eq - a] = '\0';
-            name = buf;
-            val = eq + 1;
-        }
-        int known = !strcmp(name, "--tasks") || !strcmp(name, "--sigma") ||
-                    !strcmp(name, "--samples") || !strcmp(name, "--train-fraction") ||
-                    !strcmp(name, "--seed") || !strcmp(name, "-o") || !strcmp(name, "--output");
-        if (!known) {
-            cli_error(CMD, "unknown option '%s' (mtb gen mtr --help)", a);
-            return 2;
-        }
-        if (!val) {
-            if (i + 1 >= argc) {
-                cli_error(CMD, "%s needs a value", name);
-                return 2;
-            }
-            val = argv[++i];
-        }
+        if (rc)
+            return rc;
         if (!strcmp(name, "--tasks")) {
             if (cli_parse_long(CMD, "tasks", val, 1, MAX_TASKS, &tasks))
                 return 2;
@@ -241,4 +345,128 @@ int mtb_cmd_gen(int argc, char **argv)
            seed);
     mtb_dataset_free(&ds);
     return 0;
+}
+
+static int gen_lsd6(int argc, char **argv)
+{
+    static const char *const valued[] = {"--seed", "-o", "--output", NULL};
+    static const char *const flags[] = {"--eq", NULL};
+    long seed = 0;
+    int eq = 0;
+    const char *output = NULL;
+    for (int i = 2; i < argc; i++) {
+        char buf[32];
+        const char *name, *val;
+        int rc = next_option(argc, argv, &i, "lsd6", valued, flags, buf, &name, &val);
+        if (rc == 1) {
+            usage_lsd6(stdout);
+            return 0;
+        }
+        if (rc)
+            return rc;
+        if (!strcmp(name, "--eq"))
+            eq = 1;
+        else if (!strcmp(name, "--seed")) {
+            if (cli_parse_long(CMD, "seed", val, 0, LONG_MAX, &seed))
+                return 2;
+        } else
+            output = val;
+    }
+    if (!output)
+        output = eq ? "datasets/lsd6-eq.h5" : "datasets/lsd6.h5";
+    if (make_parent_dirs(output))
+        return 1;
+
+    mtb_lsd6_params p;
+    mtb_lsd6_params_default(&p, eq, (uint64_t)seed);
+    mtb_dataset ds;
+    mtb_error err = {0};
+    if (mtb_synth_lsd6(&p, &ds, &err))
+        return cli_fail(CMD, &err);
+    char msg[256];
+    snprintf(msg, sizeof msg, "wrote %s: %s, 6 tasks (mse x3, l1, ce, bce; sigma %g, %g, %g, "
+             "%g), %zu train + %zu test samples of %d inputs, seed %ld", output, ds.name,
+             ds.tasks[0].sigma, ds.tasks[1].sigma, ds.tasks[2].sigma, ds.tasks[3].sigma,
+             ds.train.n, ds.test.n, ds.d_in, seed);
+    int rc = save_and_free(output, &ds);
+    if (!rc)
+        puts(msg);
+    return rc;
+}
+
+static int gen_bce(int argc, char **argv)
+{
+    static const char *const valued[] = {"--tasks", "--flip", "--seed", "-o", "--output", NULL};
+    long tasks = 0, seed = 0;
+    double flip = 0.05;
+    const char *output = NULL;
+    for (int i = 2; i < argc; i++) {
+        char buf[32];
+        const char *name, *val;
+        int rc = next_option(argc, argv, &i, "bce", valued, NULL, buf, &name, &val);
+        if (rc == 1) {
+            usage_bce(stdout);
+            return 0;
+        }
+        if (rc)
+            return rc;
+        if (!strcmp(name, "--tasks")) {
+            if (cli_parse_long(CMD, "tasks", val, 1, MAX_TASKS, &tasks))
+                return 2;
+        } else if (!strcmp(name, "--flip")) {
+            if (cli_parse_double(CMD, "flip", val, 0.0, 1.0, &flip))
+                return 2;
+        } else if (!strcmp(name, "--seed")) {
+            if (cli_parse_long(CMD, "seed", val, 0, LONG_MAX, &seed))
+                return 2;
+        } else
+            output = val;
+    }
+    if (!tasks) {
+        cli_error(CMD, "bce needs --tasks T (R6 uses 3, 10 and 40; mtb gen bce --help)");
+        return 2;
+    }
+    char defpath[64];
+    if (!output) {
+        snprintf(defpath, sizeof defpath, "datasets/bce%ld.h5", tasks);
+        output = defpath;
+    }
+    if (make_parent_dirs(output))
+        return 1;
+
+    mtb_bce_params p;
+    mtb_bce_params_default(&p, (int)tasks, (uint64_t)seed);
+    p.flip = flip;
+    mtb_dataset ds;
+    mtb_error err = {0};
+    if (mtb_synth_bce(&p, &ds, &err))
+        return cli_fail(CMD, &err);
+    char msg[256];
+    snprintf(msg, sizeof msg, "wrote %s: bce, %d tasks of 1 logit, %zu train + %zu test "
+             "samples of %d inputs, flip %g, seed %ld", output, ds.T, ds.train.n, ds.test.n,
+             ds.d_in, flip, seed);
+    int rc = save_and_free(output, &ds);
+    if (!rc)
+        puts(msg);
+    return rc;
+}
+
+int mtb_cmd_gen(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage_all(stdout);
+        return 0;
+    }
+    if (argc < 2 || argv[1][0] == '-') {
+        cli_error(CMD, "which generator? one of mtr, lsd6, bce (mtb gen --help)");
+        return 2;
+    }
+    if (!strcmp(argv[1], "mtr"))
+        return gen_mtr(argc, argv);
+    if (!strcmp(argv[1], "lsd6"))
+        return gen_lsd6(argc, argv);
+    if (!strcmp(argv[1], "bce"))
+        return gen_bce(argc, argv);
+    cli_error(CMD, "unknown generator '%s'; one of mtr, lsd6, bce (mtb gen --help)", argv[1]);
+    return 2;
 }

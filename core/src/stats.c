@@ -2,6 +2,7 @@
 #include "mtb/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 double mtb_stats_mean(const double *x, size_t n)
 {
@@ -21,6 +22,23 @@ double mtb_stats_std(const double *x, size_t n)
     for (size_t i = 0; i < n; i++)
         s += (x[i] - m) * (x[i] - m);
     return sqrt(s / (double)(n - 1));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double mtb_stats_median_inplace(double *x, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(x[i]))
+            return NAN;
+    qsort(x, n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 /* Continued fraction for I_x(a, b) (the standard expansion, e.g. Abramowitz & Stegun

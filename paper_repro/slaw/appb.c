@@ -91,8 +91,7 @@ int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, cons
     long stop;
     int plot_task;
     appb_draw(seed, sc, &stop, &plot_task);
-    mtb_run_config cfg;
-    mtb_run_config_default(&cfg); /* the Table-1 settings (spec sec. 2) */
+    const mtb_protocol cfg = slaw_problem()->proto; /* the Table-1 settings (spec sec. 2) */
     const int B = cfg.batch;
     const size_t n = ds->train.n, d_in = (size_t)ds->d_in, yw = (size_t)ds->y_width;
 
@@ -132,12 +131,12 @@ int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, cons
         st = err->status ? err->status : MTB_EINVAL;
         goto done;
     }
-    mtb_trainer_config tc = {cfg.optim, cfg.clip_norm, B, 0, MTB_NEED_LOSSES, MTB_SCOPE_ALL};
+    mtb_trainer_config tc = {cfg.optim, cfg.clip_norm, B, 0, MTB_NEED_LOSSES, MTB_SCOPE_ALL, NULL, NULL};
     if ((st = mtb_trainer_new(m, ds->tasks, train_bal, &tc, &tr, err)))
         goto done;
     /* a second trainer on the same model, used only to read per-task gradients of all
      * trunk parameters at t* (its optimiser is never stepped) */
-    mtb_trainer_config pc = {cfg.optim, cfg.clip_norm, B, 0, MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL};
+    mtb_trainer_config pc = {cfg.optim, cfg.clip_norm, B, 0, MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL, NULL, NULL};
     if ((st = mtb_trainer_new(m, ds->tasks, NULL, &pc, &probe, err)))
         goto done;
 

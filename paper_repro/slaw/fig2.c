@@ -74,7 +74,7 @@ static void time_one(int T, int mi, const scale *sc, const float *theta0, double
     mtb_balancer *bal = mtb_balancer_new(type, T, D, &hp, 0, &err);
     if (!bal)
         die("figure 2: %s", err.msg);
-    mtb_trainer_config tc = {{0}, 0.5, B, 32, MTB_NEED_LOSSES, MTB_SCOPE_ALL};
+    mtb_trainer_config tc = {{0}, 0.5, B, 32, MTB_NEED_LOSSES, MTB_SCOPE_ALL, NULL, NULL};
     mtb_optim_config_adam(&tc.optim, 3e-4);
     tc.optim.eps = 1e-5;
     mtb_trainer *tr = NULL;

@@ -55,6 +55,19 @@ const method_def METHODS[N_METHODS] = {
 
 /* ---- helpers ----------------------------------------------------------------------- */
 
+const mtb_problem *slaw_problem(void)
+{
+    static mtb_problem p;
+    static int have;
+    if (!have) {
+        mtb_error err = {0};
+        if (mtb_problem_lookup("mtr", "paper", &p, &err))
+            die("%s", err.msg);
+        have = 1;
+    }
+    return &p;
+}
+
 void die(const char *fmt, ...)
 {
     va_list ap;
@@ -138,50 +151,34 @@ static void on_step(void *vctx, long step, long steps, const mtb_run_log *log)
     *c->slot = step;
 }
 
-/* A run that diverges (non-finite loss or gradient, MTB_ENUMERIC) is a result, not a
- * failure: UW is expected to be unstable (spec sec. 4.5). Record it in a small file. */
-static int write_diverged(const char *path, const mtb_run_config *cfg, long step, const char *msg)
-{
-    mtb_error err = {0};
-    mtb_h5 *f = mtb_h5_create(path, &err);
-    if (!f)
-        return -1;
-    if (mtb_h5_attr_str(f, "/", "format", "mtb-run-diverged", &err) ||
-        mtb_h5_attr_str(f, "/", "method", cfg->method, &err) ||
-        mtb_h5_attr_i64(f, "/", "seed", (int64_t)cfg->seed, &err) ||
-        mtb_h5_attr_i64(f, "/", "diverged", 1, &err) ||
-        mtb_h5_attr_i64(f, "/", "diverged_step", step, &err) ||
-        mtb_h5_attr_str(f, "/", "message", msg, &err)) {
-        mtb_h5_discard(f);
-        return -1;
-    }
-    return mtb_h5_commit(f, &err) ? -1 : 0;
-}
-
 static int run_table1(const job *j, const scale *sc, volatile long *slot)
 {
     const method_def *md = &METHODS[j->a];
-    mtb_run_config cfg;
-    mtb_run_config_default(&cfg); /* spec sec. 2: tanh 4x100, Adam 7e-4, eps 1e-5, clip 0.5, batch 304 */
+    /* spec sec. 2: tanh 4x100, Adam 7e-4, eps 1e-5, clip 0.5, batch 304 */
+    static mtb_problem prob;
+    prob = *slaw_problem();
+    prob.proto.steps = sc->steps;
+    prob.proto.eval_every = sc->eval_every;
+    mtb_run_config cfg = {&prob, "", "", (uint64_t)j->seed, 0, 1};
     snprintf(cfg.method, sizeof cfg.method, "%s", md->method);
     snprintf(cfg.options, sizeof cfg.options, "%s", md->options);
-    cfg.seed = (uint64_t)j->seed;
-    cfg.steps = sc->steps;
-    cfg.eval_every = sc->eval_every;
-    cfg.threads = 1;
+    mtb_provenance prov;
+    mtb_provenance_collect(&prov, 1);
     mtb_run_log log;
     mtb_error err = {0};
     progress_ctx pc = {slot, 0};
     mtb_status st = mtb_run_train(&cfg, g_ds, &log, on_step, &pc, &err);
     if (st == MTB_ENUMERIC) {
         *slot = j->total;
-        if (write_diverged(j->path, &cfg, pc.last, err.msg))
-            die("cannot write %s", j->path);
+        char msg[MTB_ERRMSG_LEN];
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        if (mtb_run_save_diverged(j->path, &cfg, pc.last, msg, &prov, &err))
+            die("cannot write %s: %s", j->path, err.msg);
         return 0;
     }
     if (st)
         die("%s seed %d: %s", md->key, j->seed, err.msg);
-    if (mtb_run_save(j->path, &cfg, g_ds, g_data_path, &log, &err))
+    if (mtb_run_save(j->path, &cfg, g_ds, g_data_path, &log, &prov, &err))
         die("%s", err.msg);
     mtb_run_log_free(&log);
     return 0;

@@ -98,8 +98,7 @@ static int overlap(mtb_stats_summary a, mtb_stats_summary b)
 static void mtr_flops(const mtb_dataset *ds, const char *method, const char *opts, int b, double *step,
                       double *probe, double *eval)
 {
-    mtb_run_config cfg;
-    mtb_run_config_default(&cfg);
+    const mtb_protocol cfg = slaw_problem()->proto; /* the Table-1 settings (spec sec. 2) */
     const int T = ds->T;
     int head_out[T];
     for (int t = 0; t < T; t++)
@@ -120,7 +119,7 @@ static void mtr_flops(const mtb_dataset *ds, const char *method, const char *opt
     size_t D = su.need == MTB_NEED_PARAM_GRADS ? (su.scope == MTB_SCOPE_ALL ? m->n_trunk : m->last_dense_size)
              : su.need == MTB_NEED_REP_GRADS ? (size_t)cfg.batch * m->dz : 0;
     mtb_balancer *bal = mtb_balancer_new(type, T, D, &hp, 0, &err);
-    mtb_trainer_config tc = {cfg.optim, cfg.clip_norm, cfg.batch, 0, MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL};
+    mtb_trainer_config tc = {cfg.optim, cfg.clip_norm, cfg.batch, 0, MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL, NULL, NULL};
     mtb_trainer *tr = NULL, *pr = NULL;
     if (!bal || mtb_trainer_new(m, ds->tasks, bal, &tc, &tr, &err) || mtb_trainer_new(m, ds->tasks, NULL, &tc, &pr, &err))
         die("flops: %s", err.msg);
@@ -259,7 +258,9 @@ int cmd_report(int argc, char **argv)
                 continue;
             char fmt[64] = "";
             mtb_h5_attr_get_str(f, "/", "format", fmt, sizeof fmt, &err);
-            if (!strcmp(fmt, "mtb-run-diverged")) {
+            int64_t diverged = 0;
+            mtb_h5_attr_get_i64(f, "/", "diverged", &diverged, &err);
+            if (diverged) {
                 int64_t st;
                 mtb_h5_attr_get_i64(f, "/", "diverged_step", &st, &err);
                 r->div_step[r->n_div++] = (long)st;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "mtb/dataset.h"
+#include "mtb/problem.h"
 #include "mtb/status.h"
 
 #define N_METHODS 7
@@ -68,6 +69,10 @@ int thm1_run(int func, const scale *sc, const char *path, volatile long *progres
 
 int cmd_fig2(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+
+/* The `mtr` problem (MTRRegression-10, the SLAW code's protocol) at paper scale; the
+ * program's scale changes only the steps and the evaluation interval. */
+const mtb_problem *slaw_problem(void);
 
 /* helpers (main.c) */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

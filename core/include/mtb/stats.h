@@ -4,7 +4,7 @@
  *   Student-t quantiles and the 95 % confidence half-width t_{0.975, n-1} s / sqrt(n)
  *   (the SLAW code's experiment driver, spec sec. 3.4: t = 2.2622 for n = 10),
  *   Pearson correlation, and the least-squares line y = a + b x with its R^2.
- * All functions are pure, never allocate, and return NAN when the quantity is undefined
+ * All functions but the median are pure; none allocates; each returns NAN when the quantity is undefined
  * (too few points, zero variance). Inputs are double arrays of n values. */
 #ifndef MTB_STATS_H
 #define MTB_STATS_H
@@ -13,6 +13,9 @@
 
 double mtb_stats_mean(const double *x, size_t n);            /* NAN if n = 0 */
 double mtb_stats_std(const double *x, size_t n);             /* sample std; NAN if n < 2 */
+/* Median (the mean of the two middle values for even n); sorts x in place; NAN if n = 0 or
+ * a value is NaN. */
+double mtb_stats_median_inplace(double *x, size_t n);
 
 /* Regularised incomplete beta function I_x(a, b), a, b > 0, 0 <= x <= 1. */
 double mtb_stats_betainc(double a, double b, double x);

@@ -25,4 +25,47 @@ typedef struct mtb_mtr_params {
 void mtb_mtr_params_default(mtb_mtr_params *p, int T, uint64_t seed);
 mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *err);
 
+/* LSD-6, the loss-scale-disparity benchmark (../shared/specs/rlw.md sec. 2): the MTR generator
+ * with 6 task matrices (B, eps_1..eps_6, train x, test x from MTB_STREAM_DATA of seed), then the
+ * label noise from a second stream (MTB_STREAM_DATA of seed + 1), per sample in order, train
+ * split first: t5 (u < 0.10: replaced by one of the 9 other classes, uniformly, a second draw
+ * made only then), then t6
+ * (bit j flipped if u_j < 0.05, j = 1..16). Tasks and target columns of y (width 434):
+ *   t1 MSE  100 outputs  sigma_1 * tanh(z_1)   columns   0..99    sigma 1
+ *   t2 MSE  100 outputs  sigma_2 * tanh(z_2)   columns 100..199   sigma 30
+ *   t3 MSE  100 outputs  sigma_3 * tanh(z_3)   columns 200..299   sigma 1000
+ *   t4 L1   100 outputs  sigma_4 * tanh(z_4)   columns 300..399   sigma 10
+ *   t5 CE    10 classes  argmax z_5[1..10], noisy        column 400
+ *   t6 BCE   16 bits     1[z_6[j] > 0], noisy            columns 401..416
+ *   clean t5 label (column 417) and clean t6 bits (columns 418..433), read by no loss.
+ * eq = 1 gives LSD-6-eq: sigma = 1 for t1..t4. The task table's sigma holds the scale. */
+typedef struct mtb_lsd6_params {
+    int eq;
+    uint64_t seed;            /* 0 for every run of the benchmark */
+    size_t n_total, n_train;  /* 10 000, 9 000 */
+} mtb_lsd6_params;
+
+#define MTB_LSD6_T 6
+#define MTB_LSD6_Y_WIDTH 434
+#define MTB_LSD6_CLEAN_T5 417
+#define MTB_LSD6_CLEAN_T6 418
+
+void mtb_lsd6_params_default(mtb_lsd6_params *p, int eq, uint64_t seed);
+mtb_status mtb_synth_lsd6(const mtb_lsd6_params *p, mtb_dataset *out, mtb_error *err);
+
+/* BCE-T (rlw.md R6): the MTR inputs (the same draws as mtb_synth_mtr with T tasks and the
+ * same seed: B, eps_1..eps_T, train x, test x), task t's label 1[z_t[1] > 0] flipped with
+ * probability flip (0.05) from a second stream (MTB_STREAM_DATA of seed + 1), per sample in
+ * order, train first; one-logit BCE heads. y: T noisy labels (column t) then T clean labels
+ * (column T + t). */
+typedef struct mtb_bce_params {
+    int T;
+    double flip;              /* 0.05 */
+    uint64_t seed;
+    size_t n_total, n_train;  /* 10 000, 9 000 */
+} mtb_bce_params;
+
+void mtb_bce_params_default(mtb_bce_params *p, int T, uint64_t seed);
+mtb_status mtb_synth_bce(const mtb_bce_params *p, mtb_dataset *out, mtb_error *err);
+
 #endif

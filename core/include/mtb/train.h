@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #include "mtb/balancer.h"
+#include "mtb/metric.h"
 #include "mtb/model.h"
 #include "mtb/optim.h"
 #include "mtb/task.h"
@@ -46,6 +47,13 @@ typedef struct mtb_trainer_config {
     int task_chunk;         /* tasks propagated together for PARAM gradients; 0 = all */
     mtb_need need;          /* without a balancer (benchmarks): which task gradients to compute */
     mtb_param_scope scope;  /* ... and at which scope */
+    /* Optional (T) arrays, copied; NULL = all 1 (problem.h):
+     *   out_scale:  head t's output is out_scale[t] (W_t z + b_t), a fixed scale that lets a
+     *               head reach targets of any magnitude (LSD-6's regression heads);
+     *   loss_scale: task t's loss (and its gradient) is multiplied by loss_scale[t] before
+     *               the balancer sees it (LSD-6xk@t). Reported losses include it. */
+    const double *out_scale;
+    const double *loss_scale;
 } mtb_trainer_config;
 
 typedef struct mtb_step_result {
@@ -88,6 +96,15 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
  * outputs (the normalised loss's building block; 0 for classification tasks). */
 mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
                                 size_t n, double *losses, double *sum_sq_err, mtb_error *err);
+
+/* The same, and metrics (metric.h): metric i is metrics[i] of task metric_task[i];
+ * values (n_metrics) receives its mean over the n samples (NAN where no sample counts,
+ * 0 metrics allowed). */
+mtb_status mtb_trainer_evaluate_metrics(mtb_trainer *tr, const float *x, const float *y,
+                                        size_t ldy, size_t n, int n_metrics,
+                                        const mtb_metric *metrics, const int *metric_task,
+                                        double *losses, double *sum_sq_err, double *values,
+                                        mtb_error *err);
 
 /* Floating-point operations of the matrix products of the last step (for FLOP bounds). */
 double mtb_trainer_last_flops(const mtb_trainer *tr);

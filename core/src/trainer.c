@@ -48,6 +48,7 @@ struct mtb_trainer {
     size_t *block_off;      /* (n_blocks + 1) column offsets into G, or NULL */
     int wants_after;        /* re-evaluate the losses after the update (FAMO) */
     double *losses_after;   /* (T) */
+    double *out_scale, *loss_scale; /* (T) each, or NULL when all 1 (train.h) */
 
     /* the last task_grads call */
     int B;
@@ -84,6 +85,7 @@ void mtb_trainer_free(mtb_trainer *tr)
     free(tr->losses), free(tr->head_w), free(tr->trunk_w);
     free(tr->G_s), free(tr->L_s), free(tr->Gp), free(tr->Lp), free(tr->losses_after);
     free(tr->learn_m), free(tr->learn_v);
+    free(tr->out_scale), free(tr->loss_scale);
     mtb_optim_free(&tr->opt);
     free(tr);
 }
@@ -187,6 +189,26 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
         tr->losses_after = xcalloc((size_t)T, sizeof(double), &fail);
     if (tr->need == MTB_NEED_PARAM_GRADS && tr->scope == MTB_SCOPE_ALL)
         tr->block_off = xcalloc(2 * (size_t)model->n_layers + 1, sizeof(size_t), &fail);
+    for (int t = 0; t < T; t++) {
+        if (cfg->out_scale && cfg->out_scale[t] != 1.0 && !tr->out_scale)
+            tr->out_scale = xcalloc((size_t)T, sizeof(double), &fail);
+        if (cfg->loss_scale && cfg->loss_scale[t] != 1.0 && !tr->loss_scale)
+            tr->loss_scale = xcalloc((size_t)T, sizeof(double), &fail);
+    }
+    if (!fail)
+        for (int t = 0; t < T; t++) {
+            double os = cfg->out_scale ? cfg->out_scale[t] : 1.0;
+            double ls = cfg->loss_scale ? cfg->loss_scale[t] : 1.0;
+            if (!isfinite(os) || !(os > 0.0) || !isfinite(ls) || !(ls > 0.0)) {
+                mtb_trainer_free(tr);
+                return mtb_fail(err, MTB_EINVAL, "trainer: task %d has output scale %g and loss "
+                                "scale %g; both must be finite and > 0", t, os, ls);
+            }
+            if (tr->out_scale)
+                tr->out_scale[t] = os;
+            if (tr->loss_scale)
+                tr->loss_scale[t] = ls;
+        }
     int n_learn = setup ? setup->n_learn : 0;
     tr->learn_m = xcalloc((size_t)n_learn, sizeof(double), &fail);
     tr->learn_v = xcalloc((size_t)n_learn, sizeof(double), &fail);
@@ -240,6 +262,27 @@ static void forward(mtb_trainer *tr, const float *x, int B)
         memcpy(tr->yhat + (size_t)r * m->sum_out, bh, sizeof(float) * (size_t)m->sum_out);
     mtb_sgemm(0, 1, B, m->sum_out, m->dz, 1.0f, tr->act[m->n_layers], m->dz, mtb_model_head_W(m),
               m->dz, 1.0f, tr->yhat, m->sum_out);
+    if (tr->out_scale) /* fixed output scales (train.h): yhat_t = s_t (W_t z + b_t) */
+        for (int r = 0; r < B; r++) {
+            float *row = tr->yhat + (size_t)r * m->sum_out;
+            for (int t = 0; t < m->T; t++) {
+                const float s = (float)tr->out_scale[t];
+                for (int k = m->head_off[t]; k < m->head_off[t] + m->head_out[t]; k++)
+                    row[k] *= s;
+            }
+        }
+}
+
+/* The chain-rule factor of task t's loss gradient with respect to the head's raw output:
+ * loss scale times output scale (train.h). */
+static double grad_factor(const mtb_trainer *tr, int t)
+{
+    return (tr->loss_scale ? tr->loss_scale[t] : 1.0) * (tr->out_scale ? tr->out_scale[t] : 1.0);
+}
+
+static double loss_factor(const mtb_trainer *tr, int t)
+{
+    return tr->loss_scale ? tr->loss_scale[t] : 1.0;
 }
 
 /* Stacked backward through trunk layers (last .. stop): the cotangent of the trunk's
@@ -287,7 +330,9 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
         const mtb_task_spec *ts = &tr->tasks[t];
         const float *yh = tr->yhat + m->head_off[t];
         const float *yt = y + ts->target_offset;
-        tr->losses[t] = mtb_loss_forward_backward(ts, yh, (size_t)so, yt, ldy, B, 1.0f,
+        tr->losses[t] = loss_factor(tr, t) *
+                        mtb_loss_forward_backward(ts, yh, (size_t)so, yt, ldy, B,
+                                                  (float)grad_factor(tr, t),
                                                   tr->dy_raw + m->head_off[t], (size_t)so);
         if (!isfinite(tr->losses[t]))
             return mtb_fail(err, MTB_ENUMERIC, "trainer: loss of task %d is %g (diverged?)", t,
@@ -531,7 +576,8 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
         forward(tr, x, B);
         for (int t = 0; t < T; t++) {
             const mtb_task_spec *ts = &tr->tasks[t];
-            tr->losses_after[t] = mtb_loss_forward(ts, tr->yhat + m->head_off[t], (size_t)m->sum_out,
+            tr->losses_after[t] = loss_factor(tr, t) *
+                                  mtb_loss_forward(ts, tr->yhat + m->head_off[t], (size_t)m->sum_out,
                                                    y + ts->target_offset, ldy, B);
         }
         st = mtb_balancer_after_update(tr->bal, tr->losses_after, err);
@@ -544,31 +590,57 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
     return MTB_OK;
 }
 
-mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
-                                size_t n, double *losses, double *sum_sq_err, mtb_error *err)
+mtb_status mtb_trainer_evaluate_metrics(mtb_trainer *tr, const float *x, const float *y,
+                                        size_t ldy, size_t n, int n_metrics,
+                                        const mtb_metric *metrics, const int *metric_task,
+                                        double *losses, double *sum_sq_err, double *values,
+                                        mtb_error *err)
 {
     mtb_model *m = tr->m;
     const int T = m->T;
     if (n == 0)
         return mtb_fail(err, MTB_EINVAL, "evaluate: no samples");
+    for (int i = 0; i < n_metrics; i++)
+        if (metric_task[i] < 0 || metric_task[i] >= T)
+            return mtb_fail(err, MTB_EINVAL, "evaluate: metric %d names task %d of %d", i,
+                            metric_task[i], T);
     for (int t = 0; t < T; t++)
         losses[t] = sum_sq_err[t] = 0.0;
+    /* per-metric sums and counts, kept in the caller's values array and a VLA */
+    double count[n_metrics > 0 ? n_metrics : 1];
+    for (int i = 0; i < n_metrics; i++)
+        values[i] = count[i] = 0.0;
     for (size_t r0 = 0; r0 < n; r0 += (size_t)tr->Bmax) {
         int B = (int)(n - r0 < (size_t)tr->Bmax ? n - r0 : (size_t)tr->Bmax);
         forward(tr, x + r0 * (size_t)m->d_in, B);
         for (int t = 0; t < T; t++) {
             const mtb_task_spec *ts = &tr->tasks[t];
             const float *yh = tr->yhat + m->head_off[t], *yt = y + r0 * ldy + ts->target_offset;
-            losses[t] += (double)B * mtb_loss_forward(ts, yh, (size_t)m->sum_out, yt, ldy, B);
+            losses[t] += (double)B * loss_factor(tr, t) *
+                         mtb_loss_forward(ts, yh, (size_t)m->sum_out, yt, ldy, B);
             if (ts->loss == MTB_LOSS_MSE || ts->loss == MTB_LOSS_L1)
                 sum_sq_err[t] += (double)B * mtb_loss_sum_sq_err(ts, yh, (size_t)m->sum_out, yt, ldy, B);
+        }
+        for (int i = 0; i < n_metrics; i++) {
+            const int t = metric_task[i];
+            mtb_metric_accumulate(&metrics[i], &tr->tasks[t], tr->yhat + m->head_off[t],
+                                  (size_t)m->sum_out, y + r0 * ldy, ldy, B, &values[i], &count[i]);
         }
     }
     for (int t = 0; t < T; t++) {
         losses[t] /= (double)n;
         sum_sq_err[t] /= (double)n;
     }
+    for (int i = 0; i < n_metrics; i++)
+        values[i] = count[i] > 0.0 ? values[i] / count[i] : NAN;
     return MTB_OK;
+}
+
+mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                size_t n, double *losses, double *sum_sq_err, mtb_error *err)
+{
+    return mtb_trainer_evaluate_metrics(tr, x, y, ldy, n, 0, NULL, NULL, losses, sum_sq_err, NULL,
+                                        err);
 }
 
 double mtb_trainer_last_flops(const mtb_trainer *tr) { return tr->last_flops; }

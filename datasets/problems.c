@@ -1,0 +1,320 @@
+/* problems.c: the registry of named benchmark problems (problem.h). Each family sets its
+ * data generator, its tasks (metric, direction, scales, oracle weight) and its protocol
+ * from the spec that defines it; nothing here is read by the run loop except through the
+ * mtb_problem struct.
+ *   mtr, mtr-<T>      ../shared/specs/mtrregression-and-slaw.md sec. 1-3 (the SLAW code)
+ *   mtr-hom-<T>       ../shared/specs/rlw.md R6 (a): sigma_t = 1
+ *   bce-<T>           ../shared/specs/rlw.md R6 (b)
+ *   lsd6, lsd6-eq, lsd6x<k>@<t>   ../shared/specs/rlw.md sec. 2 */
+#include "mtb/problem.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtb/synth.h"
+
+typedef struct family {
+    const char *pattern;
+    const char *summary;
+} family;
+
+static const family families[] = {
+    {"mtr, mtr-<T>", "MTRRegression, T tasks (default 10), sigma_t = t; the SLAW paper's "
+                     "setting (9 900 steps, clip 0.5, normalised loss)"},
+    {"mtr-hom-<T>", "MTRRegression with every sigma_t = 1 (RLW R6); Adam, no clipping, 4 000 steps"},
+    {"bce-<T>", "T one-logit BCE tasks on the MTR inputs, 5 % label flips (RLW R6)"},
+    {"lsd6", "LSD-6: MSE x3, L1, softmax CE, multi-label BCE; loss scales over 6 orders "
+             "of magnitude (rlw.md sec. 2)"},
+    {"lsd6-eq", "LSD-6 with sigma = 1 for t1..t4: the scale-parity control"},
+    {"lsd6x<k>@<t>", "LSD-6 with task t's loss multiplied by k before the method sees it"},
+};
+
+int mtb_problem_family_count(void) { return (int)(sizeof families / sizeof *families); }
+const char *mtb_problem_family_pattern(int i)
+{
+    return i >= 0 && i < mtb_problem_family_count() ? families[i].pattern : NULL;
+}
+const char *mtb_problem_family_summary(int i)
+{
+    return i >= 0 && i < mtb_problem_family_count() ? families[i].summary : NULL;
+}
+
+/* A whole decimal integer in [lo, hi], nothing after it. */
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi || s[0] == '+' || s[0] == ' ')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void task(mtb_problem *p, int t, const char *name, double out_scale, double oc,
+                 mtb_metric_kind kind, double ref, mtb_metric_kind clean_kind, int clean_offset)
+{
+    mtb_problem_task *k = &p->tasks[t];
+    snprintf(k->name, sizeof k->name, "%s", name);
+    k->out_scale = out_scale;
+    k->loss_scale = 1.0;
+    k->oc_weight = oc;
+    k->metric = (mtb_metric){kind, ref, -1};
+    k->metric_clean = (mtb_metric){clean_kind, 1.0, clean_offset};
+}
+
+/* The MTR trunk (SLAW spec sec. 2): 250 -> 4 x 100, tanh, orthogonal init gain sqrt 2. */
+static void mtr_network(mtb_protocol *pr)
+{
+    pr->n_hidden = 4;
+    for (int i = 0; i < MTB_MAX_HIDDEN; i++)
+        pr->widths[i] = i < 4 ? 100 : 0;
+    pr->act = MTB_ACT_TANH;
+    pr->init_gain = sqrt(2.0);
+}
+
+/* mtr: the SLAW code's settings (SLAW spec sec. 2): Adam lr 7e-4, eps 1e-5, global clip 0.5,
+ * batch 304 keeping the last partial batch, 9 900 steps, test every 33 steps (after the
+ * update of step s with s % 33 == 0), the normalised loss over a 30-step window. */
+static void setup_mtr(mtb_problem *p, int T, int homogeneous, int smoke)
+{
+    snprintf(p->family, sizeof p->family, homogeneous ? "mtr-hom" : "mtr");
+    snprintf(p->description, sizeof p->description,
+             homogeneous ? "MTRRegression, %d tasks, every sigma = 1 (rlw.md R6)"
+                         : "MTRRegression, %d tasks, sigma_t = t (SLAW paper sec. 4.1)", T);
+    snprintf(p->data_generator, sizeof p->data_generator, "mtr");
+    snprintf(p->data_params, sizeof p->data_params, "tasks=%d,sigma=%s", T, homogeneous ? "1" : "t");
+    p->data_seed = 0;
+    p->T = T;
+    for (int t = 0; t < T; t++) {
+        double s = homogeneous ? 1.0 : (double)(t + 1);
+        char name[32];
+        snprintf(name, sizeof name, "t%d-mse-s%g", t + 1, s);
+        /* oracle: 1/sigma^2 (SLAW spec sec. 3.2, "IdealConstant") */
+        task(p, t, name, 1.0, 1.0 / (s * s), MTB_METRIC_NMSE, s, MTB_METRIC_NONE, -1);
+    }
+    mtb_protocol *pr = &p->proto;
+    mtr_network(pr);
+    mtb_optim_config_adam(&pr->optim, 7e-4);
+    pr->batch = 304;
+    pr->drop_last = 0;
+    if (!homogeneous) {
+        pr->optim.eps = 1e-5;
+        pr->clip_norm = 0.5;
+        pr->steps = smoke ? 120 : 9900;
+        pr->eval_every = 33;
+        pr->eval_initial = 0;
+        pr->eval_after_updates = 0;
+        pr->nl_window = 30; /* one data epoch of MTRRegression */
+    } else {
+        /* rlw.md R6: Adam lr 7e-4, eps 1e-8, no clipping, batch 304, 4 000 steps, test every 100 */
+        pr->clip_norm = 0.0;
+        pr->steps = smoke ? 400 : 4000;
+        pr->eval_every = 100;
+        pr->eval_initial = 1;
+        pr->eval_after_updates = 1;
+        pr->nl_window = 30;
+    }
+}
+
+/* bce-<T>: rlw.md R6 (b), the protocol of mtr-hom. Metric: accuracy of the one bit against
+ * the noisy test label; the clean-label accuracy is stored beside it. */
+static void setup_bce(mtb_problem *p, int T, int smoke)
+{
+    setup_mtr(p, T, 1, smoke);
+    snprintf(p->family, sizeof p->family, "bce");
+    snprintf(p->description, sizeof p->description,
+             "%d one-logit BCE tasks on the MTR inputs, 5 %% label flips (rlw.md R6)", T);
+    snprintf(p->data_generator, sizeof p->data_generator, "bce");
+    snprintf(p->data_params, sizeof p->data_params, "tasks=%d,flip=0.05", T);
+    for (int t = 0; t < T; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "t%d-bce", t + 1);
+        task(p, t, name, 1.0, 1.0, MTB_METRIC_BIT_ACCURACY, 1.0, MTB_METRIC_BIT_ACCURACY, T + t);
+    }
+    p->proto.nl_window = 0; /* no regression task */
+}
+
+/* LSD-6 (rlw.md sec. 2). eq: sigma = 1 for t1..t4; k_task (1-based) of 0: no loss multiplier. */
+static void setup_lsd6(mtb_problem *p, int eq, double k, int k_task, int smoke)
+{
+    snprintf(p->family, sizeof p->family, "lsd6");
+    const double sig[4] = {eq ? 1 : 1, eq ? 1 : 30, eq ? 1 : 1000, eq ? 1 : 10};
+    if (k_task)
+        snprintf(p->description, sizeof p->description,
+                 "LSD-6 with the loss of task %d multiplied by %g (rlw.md sec. 2)", k_task, k);
+    else
+        snprintf(p->description, sizeof p->description, eq
+                 ? "LSD-6-eq: LSD-6 with sigma = 1 for t1..t4, the scale-parity control"
+                 : "LSD-6: MSE (sigma 1, 30, 1000), L1 (sigma 10), CE (10 classes), BCE (16 bits)");
+    snprintf(p->data_generator, sizeof p->data_generator, "lsd6");
+    snprintf(p->data_params, sizeof p->data_params, "eq=%d", eq);
+    p->data_seed = 0; /* one fixed instance for every run (rlw.md sec. 2) */
+    p->T = MTB_LSD6_T;
+    char name[32];
+    for (int t = 0; t < 3; t++) {
+        snprintf(name, sizeof name, "t%d-mse-s%g", t + 1, sig[t]);
+        task(p, t, name, sig[t], 1.0 / (sig[t] * sig[t]), MTB_METRIC_NMSE, sig[t], MTB_METRIC_NONE, -1);
+    }
+    snprintf(name, sizeof name, "t4-l1-s%g", sig[3]);
+    task(p, 3, name, sig[3], 1.0 / sig[3], MTB_METRIC_MAE_REL, sig[3], MTB_METRIC_NONE, -1);
+    task(p, 4, "t5-ce", 1.0, 1.0, MTB_METRIC_ACCURACY, 1.0, MTB_METRIC_ACCURACY, MTB_LSD6_CLEAN_T5);
+    task(p, 5, "t6-bce", 1.0, 1.0, MTB_METRIC_BIT_ACCURACY, 1.0, MTB_METRIC_BIT_ACCURACY,
+         MTB_LSD6_CLEAN_T6);
+    if (k_task) {
+        p->tasks[k_task - 1].loss_scale = k;
+        p->tasks[k_task - 1].oc_weight /= k; /* the oracle undoes the multiplier */
+    }
+    /* Network: the MTR trunk, orthogonal heads; Adam lr 7e-4, betas (0.9, 0.999), eps 1e-8,
+     * no clipping; batch 256 dropping the last partial batch (35 steps an epoch); 6 000
+     * steps; test at step 0 (the initial model), every 200 updates and at the end.
+     * Smoke (rlw.md sec. 2, "Budget"): 600 steps, eval every 100. */
+    mtb_protocol *pr = &p->proto;
+    mtr_network(pr);
+    mtb_optim_config_adam(&pr->optim, 7e-4);
+    pr->clip_norm = 0.0;
+    pr->batch = 256;
+    pr->drop_last = 1;
+    pr->steps = smoke ? 600 : 6000;
+    pr->eval_every = smoke ? 100 : 200;
+    pr->eval_initial = 1;
+    pr->eval_after_updates = 1;
+    pr->nl_window = 0;
+}
+
+mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *p, mtb_error *err)
+{
+    if (!scale)
+        scale = "paper";
+    int smoke;
+    if (!strcmp(scale, "smoke"))
+        smoke = 1;
+    else if (!strcmp(scale, "paper") || !strcmp(scale, "full"))
+        smoke = 0;
+    else
+        return mtb_fail(err, MTB_EINVAL, "problem: unknown scale '%s' (use smoke, paper or full)",
+                        scale);
+    if (!name || !*name || strlen(name) >= MTB_PROBLEM_NAME_LEN)
+        return mtb_fail(err, MTB_EINVAL, "problem: a problem name of 1..%d characters is needed "
+                        "(run 'mtb problems' for the list)", MTB_PROBLEM_NAME_LEN - 1);
+    memset(p, 0, sizeof *p);
+    long T = 0, k_task = 0;
+    const long T_max = MTB_PROBLEM_MAX_TASKS;
+    if (!strcmp(name, "mtr")) {
+        setup_mtr(p, 10, 0, smoke);
+    } else if (!strncmp(name, "mtr-hom-", 8)) {
+        if (parse_int(name + 8, 1, T_max, &T))
+            goto bad_T;
+        setup_mtr(p, (int)T, 1, smoke);
+    } else if (!strncmp(name, "mtr-", 4)) {
+        if (parse_int(name + 4, 1, T_max, &T))
+            goto bad_T;
+        setup_mtr(p, (int)T, 0, smoke);
+    } else if (!strncmp(name, "bce-", 4)) {
+        if (parse_int(name + 4, 1, T_max, &T))
+            goto bad_T;
+        setup_bce(p, (int)T, smoke);
+    } else if (!strcmp(name, "lsd6") || !strcmp(name, "lsd6-eq")) {
+        setup_lsd6(p, name[4] == '-', 1.0, 0, smoke);
+    } else if (!strncmp(name, "lsd6x", 5)) {
+        /* lsd6x<k>@<t>: k a positive finite number, t in 1..6 */
+        const char *at = strchr(name, '@');
+        char kbuf[32];
+        size_t kl = at ? (size_t)(at - (name + 5)) : 0;
+        if (!at || kl == 0 || kl >= sizeof kbuf || parse_int(at + 1, 1, MTB_LSD6_T, &k_task))
+            return mtb_fail(err, MTB_EINVAL, "problem: '%s' should read lsd6x<k>@<t>, e.g. "
+                            "lsd6x10@3 (task t in 1..6)", name);
+        memcpy(kbuf, name + 5, kl);
+        kbuf[kl] = 0;
+        char *end;
+        double k = strtod(kbuf, &end);
+        if (*end || !isfinite(k) || !(k > 0.0))
+            return mtb_fail(err, MTB_EINVAL, "problem: '%s': the multiplier k = '%s' must be a "
+                            "finite number > 0", name, kbuf);
+        setup_lsd6(p, 0, k, (int)k_task, smoke);
+    } else {
+        return mtb_fail(err, MTB_EINVAL, "problem: unknown problem '%s' (run 'mtb problems' for "
+                        "the list)", name);
+    }
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->scale, sizeof p->scale, "%s", smoke ? "smoke" : "paper");
+    return MTB_OK;
+bad_T:
+    return mtb_fail(err, MTB_EINVAL, "problem: '%s': the task count must be a whole number in "
+                    "1..%ld", name, T_max);
+}
+
+void mtb_problem_oc_weights(const mtb_problem *p, double *w)
+{
+    double s = 0.0;
+    for (int t = 0; t < p->T; t++)
+        s += w[t] = p->tasks[t].oc_weight;
+    for (int t = 0; t < p->T; t++)
+        w[t] *= p->T / s;
+}
+
+mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    mtb_status st;
+    if (!strcmp(p->data_generator, "mtr")) {
+        mtb_mtr_params mp;
+        mtb_mtr_params_default(&mp, p->T, p->data_seed);
+        double sig[MTB_PROBLEM_MAX_TASKS];
+        if (strstr(p->data_params, "sigma=1")) {
+            for (int t = 0; t < p->T; t++)
+                sig[t] = 1.0;
+            mp.sigma = sig;
+        }
+        st = mtb_synth_mtr(&mp, ds, err);
+    } else if (!strcmp(p->data_generator, "lsd6")) {
+        mtb_lsd6_params lp;
+        mtb_lsd6_params_default(&lp, strstr(p->data_params, "eq=1") != NULL, p->data_seed);
+        st = mtb_synth_lsd6(&lp, ds, err);
+    } else if (!strcmp(p->data_generator, "bce")) {
+        mtb_bce_params bp;
+        mtb_bce_params_default(&bp, p->T, p->data_seed);
+        st = mtb_synth_bce(&bp, ds, err);
+    } else {
+        return mtb_fail(err, MTB_EINVAL, "problem %s: unknown data generator '%s'", p->name,
+                        p->data_generator);
+    }
+    if (st)
+        return st;
+    return mtb_problem_check_dataset(p, ds, err);
+}
+
+mtb_status mtb_problem_check_dataset(const mtb_problem *p, const mtb_dataset *ds, mtb_error *err)
+{
+    if (ds->T != p->T)
+        return mtb_fail(err, MTB_EINVAL, "problem %s has %d tasks but the data set has %d", p->name,
+                        p->T, ds->T);
+    for (int t = 0; t < p->T; t++) {
+        const mtb_task_spec *k = &ds->tasks[t];
+        const mtb_problem_task *pt = &p->tasks[t];
+        const mtb_metric *ms[2] = {&pt->metric, &pt->metric_clean};
+        for (int i = 0; i < 2; i++) {
+            const mtb_metric *m = ms[i];
+            if (m->kind == MTB_METRIC_NONE)
+                continue;
+            int cls = m->kind == MTB_METRIC_ACCURACY, bits = m->kind == MTB_METRIC_BIT_ACCURACY;
+            if ((cls && k->loss != MTB_LOSS_CE) || (bits && k->loss != MTB_LOSS_BCE) ||
+                (!cls && !bits && k->loss != MTB_LOSS_MSE && k->loss != MTB_LOSS_L1))
+                return mtb_fail(err, MTB_EINVAL, "problem %s: task %d has loss %s, which metric %s "
+                                "cannot judge (wrong data set for this problem?)", p->name, t + 1,
+                                mtb_loss_name(k->loss), mtb_metric_name(m->kind));
+            int off = m->target_offset >= 0 ? m->target_offset : k->target_offset;
+            if (off < 0 || off + k->target_width > ds->y_width)
+                return mtb_fail(err, MTB_EINVAL, "problem %s: task %d's %s reads target columns "
+                                "%d..%d, but the data set has %d", p->name, t + 1,
+                                mtb_metric_name(m->kind), off, off + k->target_width - 1, ds->y_width);
+            if (!cls && !bits && !(m->ref > 0.0))
+                return mtb_fail(err, MTB_EINVAL, "problem %s: task %d's reference scale must be > 0",
+                                p->name, t + 1);
+        }
+    }
+    return MTB_OK;
+}
