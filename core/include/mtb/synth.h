@@ -28,9 +28,9 @@ mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *e
 /* LSD-6, the loss-scale-disparity benchmark (../shared/specs/rlw.md sec. 2): the MTR generator
  * with 6 task matrices (B, eps_1..eps_6, train x, test x from MTB_STREAM_DATA of seed), then the
  * label noise from a second stream (MTB_STREAM_DATA of seed + 1), per sample in order, train
- * split first: t5 (u < 0.10: replaced by one of the 9 other classes, uniformly, a second draw
- * made only then), then t6
- * (bit j flipped if u_j < 0.05, j = 1..16). Tasks and target columns of y (width 434):
+ * split first: t5 (u < 0.10: replaced by one of the 9 other classes, uniformly, by a second
+ * draw made only then), then t6 (bit j flipped if u_j < 0.05, j = 1..16); the test labels are
+ * noisy too. Tasks and target columns of y (width 434):
  *   t1 MSE  100 outputs  sigma_1 * tanh(z_1)   columns   0..99    sigma 1
  *   t2 MSE  100 outputs  sigma_2 * tanh(z_2)   columns 100..199   sigma 30
  *   t3 MSE  100 outputs  sigma_3 * tanh(z_3)   columns 200..299   sigma 1000
