@@ -3,10 +3,15 @@
 #   make test       Criterion suite, then the LibMTL golden vectors, then the SLAW smoke pipeline
 #   make sanitize   the same tests built with ASan + UBSan (into build-san/)
 #   make bench      the microbenchmarks of bench/README.md
+#   make fuzz       libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS each [60]
+#   make install    headers, libmtb.a, libmtb.so, mtb.pc and bin/mtb under $(DESTDIR)$(PREFIX)
 #   make clean
 # Dependencies (Debian): pkg-config libopenblas-dev liblapacke-dev libhdf5-dev libcriterion-dev gnuplot-nox
+#                        libopenmpi-dev openmpi-bin (MPI sweeps: mpirun -np N bin/mtb sweep ...)
 
 SHARED  ?= ../shared
+# The LibMTL reference vectors `make test` replays (tests/fixtures/golden/README.md).
+GOLDEN  ?= tests/fixtures/golden
 B       ?= build
 BIN     ?= bin
 PKGS    := openblas hdf5 lapacke
@@ -15,6 +20,17 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
   $(warning pkg-config found none of: $(PKGS). Install them: apt-get install -y pkg-config libopenblas-dev liblapacke-dev libhdf5-dev)
+endif
+
+# MPI for `mpirun -np N bin/mtb sweep`: the CLI objects compile with Open MPI's flags and
+# bin/mtb links libmpi (MPI_Init runs only under an MPI launcher, so a plain bin/mtb never
+# starts MPI). Without mpicc, mtb builds without MPI and `mtb sweep` under mpirun says so.
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS   := $(shell mpicc --showme:link 2>/dev/null)
+ifeq ($(strip $(MPI_LIBS)),)
+  $(warning mpicc not found: building bin/mtb without MPI (mpirun -np N bin/mtb sweep will refuse to run). Install it: apt-get install -y libopenmpi-dev openmpi-bin)
+else
+  MPI_CFLAGS += -DMTB_HAVE_MPI
 endif
 
 OPT      ?= -O2
@@ -28,11 +44,12 @@ LDFLAGS  := $(EXTRA_LDFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard core/src/*.c core/src/*/*.c synth/*.c datasets/*.c))
-CLI_SRC  := $(sort $(wildcard core/cli/*.c bench/*.c))
+CLI_SRC  := $(sort $(wildcard core/cli/*.c bench/*.c tests/golden/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/obj/%.o)
+$(filter $(B)/obj/core/cli/%,$(CLI_OBJ)): CFLAGS += $(MPI_CFLAGS)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 
 LIBA     := $(B)/lib/libmtb.a
@@ -42,8 +59,10 @@ TESTBIN  := $(B)/tests/test_mtb
 
 # One program per paper: paper_repro/<paper>/*.c -> $(BIN)/repro-<paper>, and a
 # `make reproduce-<paper> [SCALE=smoke|paper]` target that runs paper_repro/<paper>/reproduce.
-PAPERS     := $(sort $(patsubst paper_repro/%/,%,$(dir $(wildcard paper_repro/*/*.c))))
+# paper_repro/common/ is the toolkit every reproduction links (repro.h), not a paper.
+PAPERS     := $(filter-out common,$(sort $(patsubst paper_repro/%/,%,$(dir $(wildcard paper_repro/*/*.c)))))
 REPRO_BINS := $(PAPERS:%=$(BIN)/repro-%)
+COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/common/*.c))
 SCALE      ?= paper
 
 .PHONY: all test sanitize bench clean demo $(PAPERS:%=reproduce-%)
@@ -70,16 +89,19 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# The shared library's soname carries the ABI version (SOVER): programs linked against it
+# load libmtb.so.$(SOVER), which `make install` installs, with libmtb.so as a link to it.
+SOVER    := 0
 $(LIBSO): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libmtb.so.$(SOVER) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(MTB): $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS) $(MPI_LIBS)
 
 define repro_rule
-$(BIN)/repro-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/$(1)/*.c)) $(LIBA)
+$(BIN)/repro-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/$(1)/*.c)) $(COMMON_OBJ) $(LIBA)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBA) $$(LDLIBS)
 endef
@@ -89,15 +111,16 @@ $(foreach p,$(PAPERS),$(eval $(call repro_rule,$(p))))
 $(PAPERS:%=reproduce-%): reproduce-%: all
 	MTB=$(MTB) REPRO=$(BIN)/repro-$* SCALE=$(SCALE) SHARED=$(SHARED) paper_repro/$*/reproduce
 
-$(TESTBIN): $(TEST_OBJ) $(LIBA)
+$(TESTBIN): $(TEST_OBJ) $(COMMON_OBJ) $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIBA) $(LDLIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(COMMON_OBJ) $(LIBA) $(LDLIBS) -lcriterion
 
 # Tests run with one BLAS thread: results are then bit-identical run to run.
 test: $(TESTBIN) $(MTB)
 	OPENBLAS_NUM_THREADS=1 MTB_BIN=$(MTB) $(TESTBIN) --jobs 2
-	@if [ -d "$(SHARED)/golden" ]; then $(MTB) golden $(SHARED)/golden; \
-	 else echo "golden: FAILED: no reference vectors at $(SHARED)/golden (set SHARED=/path/to/shared)"; exit 1; fi
+	@if [ -d "$(GOLDEN)" ]; then $(MTB) golden $(GOLDEN); \
+	 else echo "golden: FAILED: no reference vectors at $(GOLDEN) (set GOLDEN=/path/to/fixtures)"; exit 1; fi
+	tests/install_test.sh
 	$(MAKE) reproduce-slaw SCALE=smoke
 
 sanitize:
@@ -111,7 +134,54 @@ demo: $(MTB)
 	$(MTB) train --data datasets/mtr10.h5 --method ew --seed 1 -o runs/ew-1.h5
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
+
+# ---- fuzzing (tests/fuzz/README.md) ----------------------------------------------------
+# Every tests/fuzz/fuzz_*.c is a libFuzzer target, built with clang, ASan and UBSan against
+# the library compiled the same way (into build-fuzz/), then run FUZZ_SECONDS seconds on a
+# corpus seeded with small files made by bin/mtb. Needs clang and libclang-rt-14-dev.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FB           := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -O1 -g -Wall -Wextra -D_DEFAULT_SOURCE -fno-math-errno \
+                -fno-omit-frame-pointer -Icore/include -I$(B)/gen $(PKG_CFLAGS) \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FB)/obj/%.o)
+.PHONY: fuzz
+$(FB)/obj/%.o: %.c $(VERSION_H)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FB)/libmtb.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FB)/libmtb.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FB)/libmtb.a $(LDLIBS)
+# The trusted readers on one file, in-process: what minimize.py reproduces HDF5's crashes with.
+$(FB)/raw_read: tests/fuzz/raw_read.c $(LIBA)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+fuzz: $(FUZZ_TARGETS:%=$(FB)/%) $(FB)/raw_read $(MTB)
+	tests/fuzz/run $(FB) $(MTB) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=/staging/root] ------------------
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+.PHONY: install
+$(B)/mtb.pc: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: mtb' 'Description: multi-task learning task-balancing methods (mtb)' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lmtb' 'Libs.private: -lm' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+install: $(LIBA) $(LIBSO) $(MTB) $(B)/mtb.pc
+	install -d $(DESTDIR)$(PREFIX)/include/mtb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 core/include/mtb/*.h $(DESTDIR)$(PREFIX)/include/mtb/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libmtb.a
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libmtb.so.$(SOVER)
+	ln -sf libmtb.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libmtb.so
+	install -m 644 $(B)/mtb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mtb.pc
+	install -m 755 $(MTB) $(DESTDIR)$(PREFIX)/bin/mtb
 
 REPRO_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/*/*.c))
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(REPRO_OBJ:.o=.d)

@@ -129,12 +129,10 @@ int mtb_bench_weigh(int argc, char **argv)
     }
 
     mtb_balance_in in = {.T = (int)T, .losses = losses, .G = G, .D = need_g ? (size_t)D : 0,
-                         .Z = Z};
-    if (K > 1) {
-        in.n_samples = (int)K;
-        in.loss_samples = loss_samples;
-        in.G_samples = need_g ? G_samples : NULL;
-    }
+                         .rep = {.Z = Z},
+                         .samples = {.n = K > 1 ? (int)K : 0,
+                                     .losses = K > 1 ? loss_samples : NULL,
+                                     .G = K > 1 && need_g ? G_samples : NULL}};
     mtb_balance_out out = {.head_w = hw, .trunk_w = tw, .trunk_grad = tg};
     int rc = 0;
     for (long r = 0; r < reps + 3; r++) {

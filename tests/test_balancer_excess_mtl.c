@@ -88,6 +88,5 @@ Test(excess_mtl, zero_first_gradient_waits_for_a_usable_scale)
     enum { T = 2, D = 2 };
     double Gs[3 * T * D] = {0, 0, 1, 1, /* step 0: task 0 zero */ 1, 0, 1, 1, 1, 0, 1, 1}, w[T];
     run("", T, D, 3, Gs, w);
-    cr_assert(isfinite(w[0]) && isfinite(w[1]));
     cr_assert_leq(fabs(w[0] + w[1] - 2.0), 1e-14);
 }

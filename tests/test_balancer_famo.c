@@ -31,7 +31,7 @@ Test(famo, initial_weights_are_normalised_inverse_losses)
     mtb_balancer *b = gm_new("famo", "", 3, 0);
     const mtb_balancer_setup *su = mtb_balancer_get_setup(b);
     cr_assert_eq(su->need, MTB_NEED_LOSSES);
-    cr_assert_eq(su->wants_losses_after, 1);
+    cr_assert(su->after_update != NULL, "famo must ask for the losses after the update");
     cr_assert_eq(su->n_samples, 1);
     double l[3] = {1.0, 4.0, 0.5}, hw[3], tw[3];
     famo_step_ok(b, 3, l, hw, tw);
@@ -121,14 +121,13 @@ Test(famo, degenerate_inputs)
     mtb_balancer *b = gm_new("famo", "", 2, 0);
     double big[2] = {1e-4, 1e4};
     famo_step_ok(b, 2, big, hw, tw);
-    cr_assert(isfinite(tw[0]) && isfinite(tw[1]));
     cr_assert_float_eq(tw[0] + tw[1], 1.0, 1e-15);
     cr_assert_float_eq(tw[1] / tw[0], 1e-8, 1e-12);
     double after[2] = {5e-5, 1e4};
     famo_after_ok(b, after);
     double zero[2] = {0.0, 1.0};
     famo_step_ok(b, 2, zero, hw, tw);
-    cr_assert(isfinite(tw[0]) && tw[0] > 0.99999);
+    cr_assert_gt(tw[0], 0.99999);
     mtb_error err = {0};
     cr_assert_eq(mtb_balancer_after_update(b, (double[]){NAN, 1.0}, &err), MTB_ENUMERIC);
     cr_assert(strstr(err.msg, "famo") != NULL, "%s", err.msg);
@@ -158,7 +157,7 @@ Test(famo, degenerate_inputs)
         famo_step_ok(b, 1024, l, hw, tw);
         double s = 0.0;
         for (int t = 0; t < 1024; t++) {
-            cr_assert(isfinite(tw[t]) && tw[t] >= 0.0);
+            cr_assert_geq(tw[t], 0.0);
             s += tw[t];
         }
         cr_assert_float_eq(s, 1.0, 1e-12);

@@ -100,3 +100,52 @@ Test(graddrop, same_seed_same_mask)
     mtb_balancer_free(a);
     mtb_balancer_free(b);
 }
+
+/* Recorded uniforms (balancer.h replay), one per feature, replace the stream: two seeds
+ * agree; U = 0 keeps the positive-sign tasks wherever P > 0, and U = 1 the negative ones
+ * wherever P < 1 (M_t = [P > U][s_t > 0] + [P < U][s_t < 0]); a wrong count is an error. */
+Test(graddrop, recorded_uniforms_decide_the_sign)
+{
+    enum { T = 3, D = 12 };
+    double G[T * D], Z[D], l[T] = {1, 1, 1}, hw[T], w[T], g[2][D];
+    gm_randn(G, T * D, 8);
+    gm_randn(Z, D, 9);
+    const mtb_balancer_type *ty = mtb_balancer_find("graddrop");
+    for (int u = 0; u < 2; u++) {
+        double U[D];
+        for (int c = 0; c < D; c++)
+            U[c] = u;
+        for (int k = 0; k < 2; k++) {
+            mtb_hparams hp;
+            mtb_error err = {0};
+            mtb_hparams_default(ty, &hp);
+            mtb_balancer *b = mtb_balancer_new(ty, T, D, &hp, 10 + (unsigned)k, &err);
+            cr_assert(b, "%s", err.msg);
+            mtb_balance_in in = {.T = T, .losses = l, .G = G, .D = D, .rep = {.Z = Z},
+                                 .draws = {.values = U, .n_values = D}};
+            mtb_balance_out out = {.head_w = hw, .trunk_w = w, .trunk_grad = g[k]};
+            cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+            if (k == 1) {
+                in.draws.n_values = D - 1;
+                cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_EINVAL);
+                cr_assert(strstr(err.msg, "graddrop") && strstr(err.msg, "uniforms"), "%s",
+                          err.msg);
+            }
+            mtb_balancer_free(b);
+        }
+        cr_assert_eq(memcmp(g[0], g[1], sizeof g[0]), 0, "the seed changed a replayed step");
+        for (int c = 0; c < D; c++) {
+            double sz = Z[c] > 0 ? 1.0 : -1.0, pos = 0, neg = 0, sum = 0, abs = 0;
+            for (int t = 0; t < T; t++) {
+                double st = sz * G[t * D + c];
+                sum += st, abs += fabs(st);
+                pos += st > 0 ? G[t * D + c] : 0.0;
+                neg += st < 0 ? G[t * D + c] : 0.0;
+            }
+            double P = 0.5 * (1.0 + sum / abs);
+            double want = u == 0 ? (P > 0 ? pos : 0.0) : (P < 1 ? neg : 0.0);
+            cr_assert_leq(fabs(g[0][c] - want), 1e-15 * (1.0 + fabs(want)),
+                          "U = %d, feature %d: %g, want %g", u, c, g[0][c], want);
+        }
+    }
+}

@@ -124,8 +124,12 @@ Test(gradnorm, degenerate_losses_and_gradients_stay_finite)
         mtb_balancer *b = gm_new("gradnorm", v ? "variant=libmtl" : "", T, D);
         for (int s = 0; s < 20; s++) {
             cr_assert_eq(gm_step_z(b, s, s / 5, T, D, l, G, NULL, hw, tw, g, NULL), MTB_OK);
-            for (int t = 0; t < T; t++)
-                cr_assert(isfinite(tw[t]));
+            double sum = 0.0; /* both variants: weights >= 0 summing to T */
+            for (int t = 0; t < T; t++) {
+                cr_assert_geq(tw[t], 0.0, "variant %d step %d: w[%d] = %g", v, s, t, tw[t]);
+                sum += tw[t];
+            }
+            cr_assert_float_eq(sum, (double)T, 1e-12, "variant %d step %d: sum %.17g", v, s, sum);
             l[0] = s % 2 ? 0.0 : 1.0;
         }
         mtb_balancer_free(b);

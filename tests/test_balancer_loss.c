@@ -1,5 +1,6 @@
 /* test_balancer_loss.c: paper properties of the loss-based methods (IMTL, RLW, SLAW,
- * DB-MTL, UW, GLS, DWA, RLW-L2C), degenerate inputs and determinism. */
+ * DB-MTL, UW, GLS, DWA, RLW-L2C). Degenerate inputs and determinism for every method:
+ * test_balancer_properties.c. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -7,11 +8,6 @@
 
 #include "mtb/balancer.h"
 #include "mtb/rng.h"
-
-/* The methods of this file (the gradient methods are tested in their own files). */
-static const char *const MINE[] = {"ew",     "constant", "rlw",    "rgw",    "rlw_l2c",
-                                   "uw",     "dwa",      "gls",    "slaw",   "imtl_l",
-                                   "imtl_g", "imtl",     "db_mtl", NULL};
 
 typedef struct runner {
     mtb_balancer *b;
@@ -166,15 +162,17 @@ Test(imtl, hybrid_weights_and_scale_gradient)
     runner h = make("imtl", "level=param,init=0.3", T, D, 1);
     const mtb_balancer_setup *su = mtb_balancer_get_setup(h.b);
     cr_assert_eq(run(&h, 0, 0, l, G, &err), MTB_OK);
-    /* trunk = IMTL-G on e^s g: with equal s the direction is IMTL-G's on g, and
-     * alpha sums to 1, so trunk weights sum to e^s */
-    double s = 0.0;
+    /* trunk = IMTL-G on the scaled gradients e^s g: with equal s, IMTL-G's alpha of g
+     * itself (Eq. 2 is invariant to a common scale), applied to e^s g: e^s alpha */
+    runner g = make("imtl_g", "level=param", T, D, 1);
+    cr_assert_eq(run(&g, 0, 0, l, G, &err), MTB_OK);
     for (int t = 0; t < T; t++) {
-        s += h.tw[t];
         cr_assert_float_eq(h.hw[t], exp(0.3), 1e-15);
         cr_assert_float_eq(su->learn_grad[t], exp(0.3) * l[t] - 1.0, 1e-14);
+        cr_assert_float_eq(h.tw[t], exp(0.3) * g.tw[t], 1e-12, "task %d: %.17g vs e^s %.17g", t,
+                           h.tw[t], g.tw[t]);
     }
-    cr_assert_float_eq(s, exp(0.3), 1e-12);
+    drop(&g);
     drop(&h);
 }
 
@@ -310,12 +308,26 @@ Test(rlw, bernoulli_never_all_zero_and_random_normal_on_simplex)
         cr_assert_eq(r.tw[0], 1.0); /* T = 1: the all-zero draw is redrawn */
     }
     drop(&r);
-    double l4[4] = {1, 1, 1, 1}, G4[4] = {0};
+    /* random_normal, written out on the balancer's own stream (seed 3, MTB_STREAM_METHOD):
+     * per task mu_t ~ U(0,1) and a variance ~ U(0,1), drawn once at the first step; each
+     * step lambda_t ~ N(mu_t, v_t), weights T softmax(lambda) (scale=T) */
+    double l4[4] = {1, 1, 1, 1}, G4[4] = {0}, mu[4], sd[4], z[4];
     runner q = make("rlw", "dist=random_normal,scale=T", 4, 0, 3);
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 3, MTB_STREAM_METHOD);
+    for (int t = 0; t < 4; t++) {
+        mu[t] = mtb_rng_uniform(&rng);
+        sd[t] = sqrt(mtb_rng_uniform(&rng));
+    }
     for (int n = 0; n < 100; n++) {
         cr_assert_eq(run(&q, n, 0, l4, G4, &err), MTB_OK);
-        double s = q.tw[0] + q.tw[1] + q.tw[2] + q.tw[3];
-        cr_assert_float_eq(s, 4.0, 1e-12);
+        double mx = -INFINITY, s = 0.0;
+        for (int t = 0; t < 4; t++)
+            z[t] = mtb_rng_normal_ms(&rng, mu[t], sd[t]), mx = fmax(mx, z[t]);
+        for (int t = 0; t < 4; t++)
+            s += exp(z[t] - mx);
+        for (int t = 0; t < 4; t++)
+            cr_assert_float_eq(q.tw[t], 4.0 * exp(z[t] - mx) / s, 1e-14, "step %d task %d", n, t);
     }
     drop(&q);
 }
@@ -324,13 +336,20 @@ Test(rgw, heads_unweighted_trunk_random)
 {
     double l[3] = {1, 2, 3}, G[3] = {0};
     mtb_error err = {0};
-    runner r = make("rgw", "", 3, 0, 11);
-    cr_assert_eq(run(&r, 0, 0, l, G, &err), MTB_OK);
-    cr_assert_float_eq(r.tw[0] + r.tw[1] + r.tw[2], 1.0, 1e-12);
-    for (int t = 0; t < 3; t++)
-        cr_assert_eq(r.hw[t], 1.0);
+    /* the same sampler and stream as RLW (same seed): RLW's loss weights, on the trunk only */
+    runner r = make("rgw", "", 3, 0, 11), w = make("rlw", "", 3, 0, 11);
+    for (int n = 0; n < 3; n++) {
+        cr_assert_eq(run(&r, n, 0, l, G, &err), MTB_OK);
+        cr_assert_eq(run(&w, n, 0, l, G, &err), MTB_OK);
+        for (int t = 0; t < 3; t++) {
+            cr_assert_eq(r.hw[t], 1.0);
+            cr_assert_eq(r.tw[t], w.tw[t], "step %d task %d: %.17g vs RLW's %.17g", n, t, r.tw[t],
+                         w.tw[t]);
+        }
+    }
     cr_assert(r.tw[0] != r.tw[1]);
     drop(&r);
+    drop(&w);
 }
 
 /* learn_grad of RLW-L2C against a central difference of sum_t w_t(c) l_t with the
@@ -410,7 +429,9 @@ Test(slaw, constant_loss_hits_the_floor_not_nan)
     runner r = make("slaw", "", 2, 0, 1);
     for (int n = 0; n < 5; n++)
         cr_assert_eq(run(&r, n, 0, l, G, &err), MTB_OK);
-    cr_assert_float_eq(r.tw[0] + r.tw[1], 2.0, 1e-12);
+    /* both standard deviations are 0 and hit the same floor: equal weights, 1 each */
+    cr_assert_float_eq(r.tw[0], 1.0, 1e-12, "%.17g", r.tw[0]);
+    cr_assert_float_eq(r.tw[1], 1.0, 1e-12, "%.17g", r.tw[1]);
     drop(&r);
 }
 
@@ -476,74 +497,41 @@ Test(db_mtl, first_step_is_normalised_sum_scaled_by_max_norm)
     drop(&r);
 }
 
-/* ---- degenerate inputs and determinism, every method of this file ------------------- */
-
-static void check_case(const char *name, const char *what, int T, size_t D, const double *l,
-                       const double *G)
+/* Recorded raw draws (balancer.h replay) replace the stream: the weights are f(lambda) of the
+ * record, whatever the seed (normal: softmax(z), LibMTL's RLW); a count other than T and an
+ * all-zero Bernoulli record are errors naming the method. */
+Test(rlw, recorded_draws_are_replayed)
 {
+    enum { T = 3 };
+    double l[T] = {1, 2, 3}, z[T] = {0.3, -1.2, 2.0}, hw[T], tw[2][T];
+    const mtb_balancer_type *ty = mtb_balancer_find("rlw");
     mtb_error err = {0};
-    runner r = make(name, "", T, D, 1);
-    for (int s = 0; s < 3; s++) {
-        mtb_status st = run(&r, s, s, l, G, &err);
-        /* A clear error would be acceptable by contract; these methods all define a
-         * finite answer for these inputs, so require it. */
-        cr_assert_eq(st, MTB_OK, "%s on %s: %s", name, what, err.msg);
-        for (int t = 0; t < T; t++)
-            cr_assert(isfinite(r.hw[t]) && isfinite(r.tw[t]), "%s on %s", name, what);
-        for (size_t j = 0; j < D; j++)
-            cr_assert(isfinite(r.tg[j]), "%s on %s", name, what);
+    for (int k = 0; k < 2; k++) {
+        mtb_hparams hp;
+        mtb_hparams_default(ty, &hp);
+        mtb_balancer *b = mtb_balancer_new(ty, T, 0, &hp, 5 + (unsigned)k, &err);
+        cr_assert(b, "%s", err.msg);
+        mtb_balance_in in = {.T = T, .losses = l, .draws = {.values = z, .n_values = T}};
+        mtb_balance_out out = {.head_w = hw, .trunk_w = tw[k]};
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+        in.draws.n_values = 2;
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_EINVAL);
+        cr_assert(strstr(err.msg, "rlw") && strstr(err.msg, "T = 3"), "%s", err.msg);
+        mtb_balancer_free(b);
     }
+    double e[T], s = 0.0;
+    for (int t = 0; t < T; t++)
+        s += e[t] = exp(z[t]);
+    for (int t = 0; t < T; t++) {
+        cr_assert_eq(tw[0][t], tw[1][t], "the seed changed a replayed step");
+        cr_assert_float_eq(tw[0][t], e[t] / s, 1e-15, "w[%d] = %g, softmax %g", t, tw[0][t],
+                           e[t] / s);
+    }
+    runner r = make("rlw", "dist=bernoulli", T, 0, 1);
+    const double zero[T] = {0, 0, 0};
+    mtb_balance_in in = {.T = T, .losses = l, .draws = {.values = zero, .n_values = T}};
+    mtb_balance_out out = {.head_w = r.hw, .trunk_w = r.tw};
+    cr_assert_eq(mtb_balancer_step(r.b, &in, &out, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "all zero"), "%s", err.msg);
     drop(&r);
-}
-
-Test(degenerate, finite_outputs, .timeout = 120)
-{
-    enum { D = 6 };
-    double Gid[2 * D], Gop[2 * D], Gz[2 * D] = {0}, l1[2] = {1.0, 1.0}, l0[2] = {0.0, 1.0},
-                                    lr[2] = {1e-4, 1e4}, Gr[2 * D];
-    for (int j = 0; j < D; j++) {
-        Gid[j] = Gid[D + j] = j - 2.5;
-        Gop[j] = j - 2.5;
-        Gop[D + j] = -(j - 2.5);
-        Gr[j] = 1e-4 * (j + 1);
-        Gr[D + j] = 1e4 * (D - j);
-    }
-    double lT1[1] = {0.7}, GT1[D] = {1, 2, 3, 4, 5, 6};
-    int TB = 1024;
-    double *lB = malloc((size_t)TB * sizeof *lB), *GB = malloc((size_t)TB * D * sizeof *GB);
-    rand_G(GB, TB, D, 9);
-    for (int t = 0; t < TB; t++)
-        lB[t] = 0.1 + (t % 17) * 0.3;
-    for (int i = 0; MINE[i]; i++) {
-        check_case(MINE[i], "identical gradients", 2, D, l1, Gid);
-        check_case(MINE[i], "opposite gradients", 2, D, l1, Gop);
-        check_case(MINE[i], "zero gradients", 2, D, l1, Gz);
-        check_case(MINE[i], "a zero loss", 2, D, l0, Gr);
-        check_case(MINE[i], "losses 1e8 apart", 2, D, lr, Gr);
-        check_case(MINE[i], "T = 1", 1, D, lT1, GT1);
-        check_case(MINE[i], "T = 1024", TB, D, lB, GB);
-    }
-    free(lB);
-    free(GB);
-}
-
-Test(determinism, same_seed_same_weights)
-{
-    enum { T = 3, D = 5 };
-    double G[T * D], l[T] = {0.4, 1.1, 2.5};
-    rand_G(G, T, D, 4);
-    for (int i = 0; MINE[i]; i++) {
-        mtb_error err = {0};
-        runner a = make(MINE[i], "", T, D, 77), b = make(MINE[i], "", T, D, 77);
-        for (int s = 0; s < 5; s++) {
-            cr_assert_eq(run(&a, s, s / 2, l, G, &err), MTB_OK);
-            cr_assert_eq(run(&b, s, s / 2, l, G, &err), MTB_OK);
-            cr_assert(!memcmp(a.tw, b.tw, sizeof(double) * T), "%s step %d", MINE[i], s);
-            cr_assert(!memcmp(a.hw, b.hw, sizeof(double) * T), "%s step %d", MINE[i], s);
-            cr_assert(!memcmp(a.tg, b.tg, sizeof(double) * D), "%s step %d", MINE[i], s);
-            l[s % T] *= 1.1;
-        }
-        drop(&a);
-        drop(&b);
-    }
 }

@@ -186,3 +186,127 @@ Test(pcgrad, gram_and_direct_paths_agree)
     for (int c = D; c < DP; c++)
         cr_assert_eq(g2[c], 0.0);
 }
+
+/* One step with recorded orders (balancer.h replay) through a balancer of the given seed. */
+static mtb_status pc_replay(const char *opts, unsigned long long seed, int T, size_t D,
+                            const double *G, const int *orders, size_t n_orders, double *w,
+                            double *g, mtb_error *err)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find("pcgrad");
+    mtb_hparams hp;
+    cr_assert_eq(mtb_hparams_parse(ty, opts, &hp, err), MTB_OK, "%s", err->msg);
+    mtb_balancer *b = mtb_balancer_new(ty, T, D, &hp, seed, err);
+    cr_assert(b, "%s", err->msg);
+    double l[8] = {1, 1, 1, 1, 1, 1, 1, 1}, hw[8], *tg = malloc(D * sizeof *tg);
+    mtb_balance_in in = {.T = T, .losses = l, .G = G, .D = D,
+                         .draws = {.orders = orders, .n_orders = n_orders}};
+    mtb_balance_out out = {.head_w = hw, .trunk_w = w, .trunk_grad = tg};
+    mtb_status st = mtb_balancer_step(b, &in, &out, err);
+    if (!st)
+        memcpy(g, tg, D * sizeof *g);
+    free(tg);
+    mtb_balancer_free(b);
+    return st;
+}
+
+/* Recorded orders replace the random ones: two seeds give the same result, and it is IMTL's
+ * Eq. (32)-(33) for those orders. */
+Test(pcgrad, recorded_orders_are_followed)
+{
+    enum { T = 4, D = 6 };
+    double G[T * D], w1[T], w2[T], g1[D], g2[D], alpha[T], ref[D];
+    gm_randn(G, T * D, 51);
+    const int orders[T * (T - 1)] = {3, 1, 2, 2, 0, 3, 1, 3, 0, 0, 2, 1};
+    mtb_error err = {0};
+    cr_assert_eq(pc_replay("", 1, T, D, G, orders, T * (T - 1), w1, g1, &err), MTB_OK, "%s",
+                 err.msg);
+    cr_assert_eq(pc_replay("", 2, T, D, G, orders, T * (T - 1), w2, g2, &err), MTB_OK, "%s",
+                 err.msg);
+    cr_assert_eq(memcmp(g1, g2, sizeof g1), 0, "the seed changed a replayed step");
+    imtl_alpha(G, T, D, orders, alpha);
+    combine(G, T, D, alpha, ref);
+    cr_assert_leq(gm_reldiff(g1, ref, D), PC_TOL, "grad differs by %g", gm_reldiff(g1, ref, D));
+}
+
+/* LibMTL's loop, written out: for each i, every task j of its order (i itself included), on
+ * the original g_j with eps 1e-8 (LIBMTL-FORMULAS.md). */
+static void libmtl_pcgrad(const double *G, int T, size_t D, const int *orders, double *grad)
+{
+    double pc[16];
+    memset(grad, 0, D * sizeof *grad);
+    for (int i = 0; i < T; i++) {
+        memcpy(pc, G + (size_t)i * D, D * sizeof *pc);
+        for (int k = 0; k < T; k++) {
+            const double *gj = G + (size_t)orders[i * T + k] * D;
+            double d = gm_dot(pc, gj, D);
+            if (d < 0.0)
+                for (size_t c = 0; c < D; c++)
+                    pc[c] -= d / (gm_dot(gj, gj, D) + 1e-8) * gj[c];
+        }
+        for (size_t c = 0; c < D; c++)
+            grad[c] += pc[c];
+    }
+}
+
+/* visit_self (LibMTL's loop) on both paths (D < T: direct, D >= T: Gram matrix), for random
+ * gradients and orders: equal to the loop written out; and on at least one of the draws the
+ * projection onto the task's own gradient happens, i.e. the option changes the result
+ * (otherwise this test would not exercise it). With the task itself visited first its order
+ * is the paper's. */
+Test(pcgrad, visit_self_is_libmtls_loop)
+{
+    enum { T = 4 };
+    int changed = 0;
+    mtb_rng r;
+    mtb_rng_seed(&r, 3, 0);
+    for (int trial = 0; trial < 40; trial++) {
+        size_t D = trial % 2 ? 3 : 9;
+        double G[T * 9], w[T], g[9], ref[9], gp[9];
+        gm_randn(G, T * D, 100 + (uint64_t)trial);
+        int orders[T * T], others[T * (T - 1)], first[T * T];
+        for (int i = 0; i < T; i++) {
+            size_t idx[T] = {0, 1, 2, 3};
+            mtb_rng_shuffle(&r, idx, T);
+            int n = 0;
+            first[i * T] = i;
+            for (int k = 0; k < T; k++) {
+                orders[i * T + k] = (int)idx[k];
+                if ((int)idx[k] != i) {
+                    others[i * (T - 1) + n] = (int)idx[k];
+                    first[i * T + 1 + n++] = (int)idx[k];
+                }
+            }
+        }
+        mtb_error err = {0};
+        cr_assert_eq(pc_replay("eps=1e-8,visit_self=true", 1, T, D, G, orders, T * T, w, g, &err),
+                     MTB_OK, "%s", err.msg);
+        libmtl_pcgrad(G, T, D, orders, ref);
+        cr_assert_leq(gm_reldiff(g, ref, D), PC_TOL, "trial %d: %g", trial, gm_reldiff(g, ref, D));
+        cr_assert_eq(pc_replay("eps=1e-8", 1, T, D, G, others, T * (T - 1), w, gp, &err), MTB_OK,
+                     "%s", err.msg);
+        changed += gm_reldiff(g, gp, D) > 1e-9;
+        cr_assert_eq(pc_replay("eps=1e-8,visit_self=true", 1, T, D, G, first, T * T, w, g, &err),
+                     MTB_OK, "%s", err.msg);
+        cr_assert_leq(gm_reldiff(g, gp, D), PC_TOL, "trial %d: itself first differs", trial);
+    }
+    cr_assert_gt(changed, 0, "no draw projected a task onto its own gradient");
+}
+
+/* Recorded orders that do not fit are refused, naming the method and the problem. */
+Test(pcgrad, bad_recorded_orders_are_errors)
+{
+    enum { T = 3, D = 4 };
+    double G[T * D], w[T], g[D];
+    gm_randn(G, T * D, 5);
+    mtb_error err = {0};
+    const int self[6] = {0, 1, 0, 2, 0, 1}, twice[6] = {1, 1, 0, 2, 0, 1};
+    cr_assert_eq(pc_replay("", 1, T, D, G, self, 6, w, g, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "pcgrad") && strstr(err.msg, "itself"), "%s", err.msg);
+    cr_assert_eq(pc_replay("", 1, T, D, G, twice, 6, w, g, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "twice"), "%s", err.msg);
+    cr_assert_eq(pc_replay("visit_self=true", 1, T, D, G, self, 6, w, g, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "expected T x 3"), "%s", err.msg);
+    const int out_of_range[6] = {1, 2, 0, 2, 0, 3};
+    cr_assert_eq(pc_replay("", 1, T, D, G, out_of_range, 6, w, g, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "tasks are 0..2"), "%s", err.msg);
+}

@@ -238,10 +238,10 @@ Test(dataset_bad, y_columns) { expect_load(M_TRAIN_Y_COLS, MTB_EIO, "/train/y ha
 Test(dataset_bad, x_columns_differ) { expect_load(M_TEST_X_COLS, MTB_EIO, "/test/x has 4 columns, expected d_in = 3"); }
 Test(dataset_bad, rank) { expect_load(M_X_RANK, MTB_EIO, "/train/x has rank 1, expected 2"); }
 Test(dataset_bad, rows) { expect_load(M_Y_ROWS, MTB_EIO, "has 4 rows but /train/y has 3"); }
-Test(dataset_bad, strings_for_numbers) { expect_load(M_X_STRINGS, MTB_EIO, "/train/x holds string, expected numbers"); }
+Test(dataset_bad, strings_for_numbers) { expect_load(M_X_STRINGS, MTB_EIO, "/train/x holds string, expected float32"); }
 Test(dataset_bad, float_for_int) { expect_load(M_WIDTH_FLOAT, MTB_EIO, "/tasks/out_width holds float64, expected integers"); }
 Test(dataset_bad, ints_for_strings) { expect_load(M_LOSS_INTS, MTB_EIO, "/tasks/loss holds int64, expected strings"); }
-Test(dataset_bad, non_finite) { expect_load(M_X_NAN, MTB_ENUMERIC, "non-finite value (nan) at [1, 1]"); }
+Test(dataset_bad, non_finite) { expect_load(M_X_NAN, MTB_ENUMERIC, "train/x row 1, column 1 is nan"); }
 Test(dataset_bad, overlap) { expect_load(M_OVERLAP, MTB_EIO, "tasks 0 and 1 overlap"); }
 Test(dataset_bad, offset_out_of_range) { expect_load(M_OFFSET_OUT, MTB_EIO, "target columns [3, 4) lie outside the 3 columns"); }
 Test(dataset_bad, unknown_loss) { expect_load(M_UNKNOWN_LOSS, MTB_EIO, "'huber', an unknown loss"); }

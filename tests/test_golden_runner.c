@@ -1,9 +1,11 @@
 /* test_golden_runner.c: `mtb golden DIR` works on any directory in the fixture format of
  * ../shared/golden/README.md, not only the shipped cases: other T, other d, more steps.
  * The references here are computed independently in this file from the formulas of
- * LIBMTL-FORMULAS.md (EW and DB-MTL), written with mtb's HDF5 layer, and replayed by the
- * mtb binary (MTB_BIN, set by `make test`; bin/mtb otherwise). A fixture with a wrong
- * reference must make the runner fail. */
+ * LIBMTL-FORMULAS.md (EW, DB-MTL; PCGrad and GradVac with recorded task orders for T up to
+ * 6 and d = 64; CAGrad at SLSQP's start point), written with mtb's HDF5 layer, and replayed
+ * by the mtb binary (MTB_BIN, set by `make test`; bin/mtb otherwise). A fixture with a wrong
+ * reference must make the runner fail; a solver reference that is measurably worse than the
+ * exact optimum of the method's problem passes on optimality, and says so. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +22,25 @@ typedef struct fixture_case {
     int T, d, S;
 } fixture_case;
 
-/* Writes one case: random losses and Jacobians, the reference computed by ref(). */
-typedef void (*reference_fn)(int T, int d, int S, const double *L, const double *G, double *grad,
-                             double *w);
+/* Writes one case: random losses and Jacobians, the reference computed by ref(). When
+ * perm_len > 0 the case records task orders inputs/random_perm (S, T, perm_len): per step
+ * and task i a random order of all T tasks (perm_len = T) or of the tasks other than i
+ * (perm_len = T - 1), which ref() must follow. scale[t] (or NULL) multiplies task t's
+ * gradients, as the fixtures' scale1000 cases. */
+typedef void (*reference_fn)(int T, int d, int S, const double *L, const double *G,
+                             const int64_t *perm, int perm_len, double *grad, double *w);
 
-static void write_fixture(const char *path, const char *method, const fixture_case *cases, int n,
-                          reference_fn ref, double corrupt)
+typedef struct fixture_spec {
+    const char *method;
+    reference_fn ref;
+    int perm_len_minus_T; /* 0: perm_len = T, -1: T - 1, anything else: no orders */
+    int has_perm;
+    const double *scale;
+    double corrupt;       /* added to the last reference gradient entry */
+} fixture_spec;
+
+static void write_fixture(const char *path, const fixture_spec *spec, const fixture_case *cases,
+                          int n)
 {
     mtb_error err = {0};
     mtb_h5 *f = mtb_h5_create(path, &err);
@@ -37,19 +52,32 @@ static void write_fixture(const char *path, const char *method, const fixture_ca
         const fixture_case *k = &cases[c];
         names[c] = k->name;
         size_t S = (size_t)k->S, T = (size_t)k->T, d = (size_t)k->d;
+        int pl = spec->has_perm ? k->T + spec->perm_len_minus_T : 0;
         double *L = malloc(sizeof(double) * S * T), *G = malloc(sizeof(double) * S * T * d);
         double *ep = malloc(sizeof(double) * S), *grad = malloc(sizeof(double) * S * d);
         double *w = malloc(sizeof(double) * S * T);
+        int64_t *perm = malloc(sizeof(int64_t) * S * T * (pl > 0 ? (size_t)pl : 1));
         for (size_t i = 0; i < S * T; i++) /* float-representable inputs, as the README says */
             L[i] = (float)(0.1 + 2.0 * mtb_rng_uniform(&r));
         for (size_t i = 0; i < S * T * d; i++)
-            G[i] = (float)mtb_rng_normal(&r);
+            G[i] = (float)(mtb_rng_normal(&r) * (spec->scale ? spec->scale[(i / d) % T] : 1.0));
         for (size_t s = 0; s < S; s++)
             ep[s] = (double)s;
-        ref(k->T, k->d, k->S, L, G, grad, w);
-        grad[S * d - 1] += corrupt;
+        for (size_t s = 0; s < S && pl > 0; s++)
+            for (size_t i = 0; i < T; i++) {
+                size_t idx[64], m = 0;
+                for (size_t j = 0; j < T; j++)
+                    if (j != i || pl == k->T)
+                        idx[m++] = j;
+                mtb_rng_shuffle(&r, idx, m);
+                for (size_t j = 0; j < m; j++)
+                    perm[(s * T + i) * (size_t)pl + j] = (int64_t)idx[j];
+            }
+        spec->ref(k->T, k->d, k->S, L, G, perm, pl, grad, w);
+        grad[S * d - 1] += spec->corrupt;
         char obj[128];
-        size_t dl[2] = {S, T}, dg[3] = {S, T, d}, de[1] = {S}, dr[2] = {S, d};
+        size_t dl[2] = {S, T}, dg[3] = {S, T, d}, de[1] = {S}, dr[2] = {S, d},
+               dp[3] = {S, T, (size_t)pl};
 #define W(x) cr_assert_eq((x), MTB_OK, "%s", err.msg)
         snprintf(obj, sizeof obj, "/%s/inputs/losses", k->name);
         W(mtb_h5_write_f64(f, obj, 2, dl, L, &err));
@@ -57,6 +85,10 @@ static void write_fixture(const char *path, const char *method, const fixture_ca
         W(mtb_h5_write_f64(f, obj, 3, dg, G, &err));
         snprintf(obj, sizeof obj, "/%s/inputs/epoch", k->name);
         W(mtb_h5_write_f64(f, obj, 1, de, ep, &err));
+        if (pl > 0) {
+            snprintf(obj, sizeof obj, "/%s/inputs/random_perm", k->name);
+            W(mtb_h5_write_i64(f, obj, 3, dp, perm, &err));
+        }
         snprintf(obj, sizeof obj, "/%s/outputs_f64/grad", k->name);
         W(mtb_h5_write_f64(f, obj, 2, dr, grad, &err));
         snprintf(obj, sizeof obj, "/%s/outputs_f64/weights", k->name);
@@ -67,9 +99,9 @@ static void write_fixture(const char *path, const char *method, const fixture_ca
         W(mtb_h5_attr_i64(f, obj, "n_steps", k->S, &err));
         W(mtb_h5_attr_i64(f, obj, "n_epochs", k->S, &err));
         W(mtb_h5_attr_str(f, obj, "kind", "random", &err));
-        free(L), free(G), free(ep), free(grad), free(w);
+        free(L), free(G), free(ep), free(grad), free(w), free(perm);
     }
-    W(mtb_h5_attr_str(f, "/", "method", method, &err));
+    W(mtb_h5_attr_str(f, "/", "method", spec->method, &err));
     W(mtb_h5_attr_strs(f, "/", "cases", (size_t)n, names, &err));
     W(mtb_h5_attr_i64(f, "/", "format_version", 1, &err));
     W(mtb_h5_commit(f, &err));
@@ -77,9 +109,10 @@ static void write_fixture(const char *path, const char *method, const fixture_ca
 }
 
 /* EW: grad = sum_t g_t, weights 1 (LIBMTL-FORMULAS.md). */
-static void ref_ew(int T, int d, int S, const double *L, const double *G, double *grad, double *w)
+static void ref_ew(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
+                   int pl, double *grad, double *w)
 {
-    (void)L;
+    (void)L, (void)perm, (void)pl;
     for (int s = 0; s < S; s++) {
         for (int j = 0; j < d; j++) {
             double a = 0.0;
@@ -94,8 +127,10 @@ static void ref_ew(int T, int d, int S, const double *L, const double *G, double
 
 /* DB-MTL (beta 0.9, sigma 0): b_t <- gh_t + 0.9 (b_t - gh_t), gh_t = g_t / (l_t + 1e-8);
  * grad = sum_t (max_k |b_k| / (|b_t| + 1e-8)) b_t; weights 1. */
-static void ref_db_mtl(int T, int d, int S, const double *L, const double *G, double *grad, double *w)
+static void ref_db_mtl(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
+                       int pl, double *grad, double *w)
 {
+    (void)perm, (void)pl;
     double *b = calloc((size_t)T * d, sizeof(double)), *nb = malloc(sizeof(double) * T);
     for (int s = 0; s < S; s++) {
         double mx = 0.0;
@@ -122,24 +157,140 @@ static void ref_db_mtl(int T, int d, int S, const double *L, const double *G, do
     free(b), free(nb);
 }
 
-/* Runs `mtb golden dir`, returns its exit status and the last line it printed. */
-static int run_golden(const char *dir, char *last, size_t len)
+/* PCGrad as LibMTL runs it: for each i, the recorded order over ALL T tasks (itself
+ * included); pc_i -= (pc_i.g_j)/(|g_j|^2 + 1e-8) g_j when pc_i.g_j < 0, on the original g_j;
+ * grad = sum_i pc_i; returned: the effective coefficients of the original gradients. */
+static void ref_pcgrad(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
+                       int pl, double *grad, double *w)
+{
+    (void)L;
+    double *pc = malloc(sizeof(double) * d);
+    for (int s = 0; s < S; s++) {
+        const double *Gs = G + (size_t)s * T * d;
+        double *gs = grad + (size_t)s * d, *ws = w + (size_t)s * T;
+        for (int j = 0; j < d; j++)
+            gs[j] = 0.0;
+        for (int t = 0; t < T; t++)
+            ws[t] = 1.0;
+        for (int i = 0; i < T; i++) {
+            memcpy(pc, Gs + (size_t)i * d, sizeof(double) * d);
+            for (int k = 0; k < pl; k++) {
+                int j = (int)perm[((size_t)s * T + i) * pl + k];
+                const double *gj = Gs + (size_t)j * d;
+                double dot = 0.0, n2 = 0.0;
+                for (int c = 0; c < d; c++)
+                    dot += pc[c] * gj[c], n2 += gj[c] * gj[c];
+                if (dot < 0.0) {
+                    double f = dot / (n2 + 1e-8);
+                    for (int c = 0; c < d; c++)
+                        pc[c] -= f * gj[c];
+                    ws[j] -= f;
+                }
+            }
+            for (int c = 0; c < d; c++)
+                gs[c] += pc[c];
+        }
+    }
+    free(pc);
+}
+
+/* GradVac as LibMTL runs it (beta 0.5, group_type 0): rho_T (T x T) from 0 across steps; for
+ * each i the recorded order of the others; rho = pc.g_j/(|pc||g_j| + 1e-8); below the
+ * target, pc += g_j |pc| (rT sqrt(1-rho^2) - rho sqrt(1-rT^2)) / (|g_j| sqrt(1-rT^2) + 1e-8);
+ * rT <- 0.5 rT + 0.5 rho (rho before the adjustment); grad = sum_i pc_i; returns ones. */
+static void ref_gradvac(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
+                        int pl, double *grad, double *w)
+{
+    (void)L;
+    double *pc = malloc(sizeof(double) * d), *rT = calloc((size_t)T * T, sizeof(double));
+    for (int s = 0; s < S; s++) {
+        const double *Gs = G + (size_t)s * T * d;
+        double *gs = grad + (size_t)s * d;
+        for (int j = 0; j < d; j++)
+            gs[j] = 0.0;
+        for (int t = 0; t < T; t++)
+            w[(size_t)s * T + t] = 1.0;
+        for (int i = 0; i < T; i++) {
+            memcpy(pc, Gs + (size_t)i * d, sizeof(double) * d);
+            for (int k = 0; k < pl; k++) {
+                int j = (int)perm[((size_t)s * T + i) * pl + k];
+                const double *gj = Gs + (size_t)j * d;
+                double dot = 0.0, np = 0.0, nj = 0.0;
+                for (int c = 0; c < d; c++)
+                    dot += pc[c] * gj[c], np += pc[c] * pc[c], nj += gj[c] * gj[c];
+                np = sqrt(np), nj = sqrt(nj);
+                double rho = dot / (np * nj + 1e-8), *t = &rT[(size_t)i * T + j];
+                if (rho < *t) {
+                    double f = np * (*t * sqrt(1 - rho * rho) - rho * sqrt(1 - *t * *t)) /
+                               (nj * sqrt(1 - *t * *t) + 1e-8);
+                    for (int c = 0; c < d; c++)
+                        pc[c] += f * gj[c];
+                }
+                *t = 0.5 * *t + 0.5 * rho;
+            }
+            for (int c = 0; c < d; c++)
+                gs[c] += pc[c];
+        }
+    }
+    free(pc), free(rT);
+}
+
+/* CAGrad (calpha 0.5, rescale 1) evaluated at SLSQP's start point w = 1/T, i.e. what LibMTL
+ * returns when SLSQP stops there (LIBMTL-FORMULAS.md, scale1000 cases): g0 = mean g,
+ * c = 0.5 sqrt(|g0|^2 + 1e-8) + 1e-8, gw = sum w g,
+ * grad = (g0 + c/(|gw| + 1e-8) gw) / (1 + 0.5^2); returns w. */
+static void ref_cagrad_start(int T, int d, int S, const double *L, const double *G,
+                             const int64_t *perm, int pl, double *grad, double *w)
+{
+    (void)L, (void)perm, (void)pl;
+    for (int s = 0; s < S; s++) {
+        const double *Gs = G + (size_t)s * T * d;
+        double g0[64], n0 = 0.0, nw = 0.0;
+        for (int c = 0; c < d; c++) {
+            g0[c] = 0.0;
+            for (int t = 0; t < T; t++)
+                g0[c] += Gs[(size_t)t * d + c] / T;
+            n0 += g0[c] * g0[c];
+        }
+        nw = sqrt(n0); /* gw = g0 at w = 1/T */
+        double cc = 0.5 * sqrt(n0 + 1e-8) + 1e-8;
+        for (int c = 0; c < d; c++)
+            grad[(size_t)s * d + c] = (g0[c] + cc / (nw + 1e-8) * g0[c]) / 1.25;
+        for (int t = 0; t < T; t++)
+            w[(size_t)s * T + t] = 1.0 / T;
+    }
+}
+
+/* Runs `mtb golden dir`; returns its exit status, the last line it printed and (if out is
+ * not NULL) everything it printed. */
+static int run_golden_all(const char *dir, char *last, size_t len, char *out, size_t outlen)
 {
     const char *bin = getenv("MTB_BIN");
     if (!bin)
         bin = "bin/mtb";
-    cr_assert(access(bin, X_OK) == 0, "cannot run %s (set MTB_BIN to the mtb binary; make test does)", bin);
+    cr_assert(access(bin, X_OK) == 0,
+              "cannot run %s (set MTB_BIN to the mtb binary; make test does)", bin);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s golden %s", bin, dir);
     FILE *p = popen(cmd, "r");
     cr_assert(p, "popen failed");
-    char line[512];
+    char line[1024];
     last[0] = '\0';
-    while (fgets(line, sizeof line, p))
+    if (out)
+        out[0] = '\0';
+    while (fgets(line, sizeof line, p)) {
+        if (out && strlen(out) + strlen(line) < outlen)
+            strcat(out, line);
         if (line[0] != '\n')
             snprintf(last, len, "%s", line);
+    }
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run_golden(const char *dir, char *last, size_t len)
+{
+    return run_golden_all(dir, last, len, NULL, 0);
 }
 
 Test(golden_runner, any_directory_other_T_d_and_steps)
@@ -148,8 +299,9 @@ Test(golden_runner, any_directory_other_T_d_and_steps)
     io_tmpdir(dir);
     const fixture_case ew[] = {{"T5_d7", 5, 7, 6}, {"T1_d3", 1, 3, 2}, {"T12_d40", 12, 40, 9}};
     const fixture_case db[] = {{"T4_d9", 4, 9, 11}, {"T7_d2", 7, 2, 5}};
-    write_fixture(io_path(p, dir, "EW.h5"), "EW", ew, 3, ref_ew, 0.0);
-    write_fixture(io_path(p, dir, "DB_MTL.h5"), "DB_MTL", db, 2, ref_db_mtl, 0.0);
+    write_fixture(io_path(p, dir, "EW.h5"), &(fixture_spec){.method = "EW", .ref = ref_ew}, ew, 3);
+    write_fixture(io_path(p, dir, "DB_MTL.h5"),
+                  &(fixture_spec){.method = "DB_MTL", .ref = ref_db_mtl}, db, 2);
     int rc = run_golden(dir, last, sizeof last);
     cr_assert_str_eq(last, "5 passed, 0 failed\n");
     cr_assert_eq(rc, 0);
@@ -161,9 +313,93 @@ Test(golden_runner, a_wrong_reference_fails)
     char dir[IO_TMP_LEN], p[IO_PATH_LEN], last[512];
     io_tmpdir(dir);
     const fixture_case ew[] = {{"T3_d5", 3, 5, 4}};
-    write_fixture(io_path(p, dir, "EW.h5"), "EW", ew, 1, ref_ew, 1e-6);
+    write_fixture(io_path(p, dir, "EW.h5"),
+                  &(fixture_spec){.method = "EW", .ref = ref_ew, .corrupt = 1e-6}, ew, 1);
     int rc = run_golden(dir, last, sizeof last);
     cr_assert_str_eq(last, "0 passed, 1 failed\n");
     cr_assert_neq(rc, 0);
+    io_rmtree(dir);
+}
+
+/* Recorded task orders are replayed for T >= 3 (where the order changes the result) and
+ * wider d: PCGrad over all T tasks itself included, GradVac over the others. A reference
+ * built with other orders than the recorded ones must fail. */
+Test(golden_runner, recorded_orders_are_replayed)
+{
+    char dir[IO_TMP_LEN], p[IO_PATH_LEN], last[512], out[4096];
+    io_tmpdir(dir);
+    const fixture_case cs[] = {{"T3_d4", 3, 4, 5}, {"T6_d64", 6, 64, 6}, {"T5_d3", 5, 3, 4}};
+    write_fixture(io_path(p, dir, "PCGrad.h5"),
+                  &(fixture_spec){.method = "PCGrad", .ref = ref_pcgrad, .has_perm = 1}, cs, 3);
+    write_fixture(io_path(p, dir, "GradVac.h5"),
+                  &(fixture_spec){.method = "GradVac", .ref = ref_gradvac, .has_perm = 1,
+                                  .perm_len_minus_T = -1}, cs, 3);
+    int rc = run_golden_all(dir, last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "6 passed, 0 failed\n", "%s", out);
+    cr_assert_eq(rc, 0);
+
+    /* the same PCGrad cases with orders that skip the task itself (T - 1 per row): the
+     * reference then follows other orders than LibMTL's loop, so replaying them with
+     * visit_self is refused (the recorded rows have the wrong length) */
+    io_rmtree(dir);
+    io_tmpdir(dir);
+    write_fixture(io_path(p, dir, "PCGrad.h5"),
+                  &(fixture_spec){.method = "PCGrad", .ref = ref_pcgrad, .has_perm = 1,
+                                  .perm_len_minus_T = -1}, cs, 1);
+    rc = run_golden_all(dir, last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "0 passed, 1 failed\n", "%s", out);
+    cr_assert(strstr(out, "itself included"), "%s", out);
+    io_rmtree(dir);
+}
+
+/* CAGrad where LibMTL's SLSQP stops at its start point 1/T (loss scales spanning 1000): the
+ * reference is far from the minimum of CAGrad's own problem, mtb's exact minimiser is not,
+ * and the case passes on optimality, saying so. Where 1/T IS the minimum (orthogonal
+ * gradients of equal norm, by symmetry) a wrong reference gradient still fails. */
+Test(golden_runner, solver_cases_pass_on_optimality_only_when_the_reference_is_worse)
+{
+    char dir[IO_TMP_LEN], p[IO_PATH_LEN], last[512], out[4096];
+    io_tmpdir(dir);
+    const double scale[3] = {1000.0, 1.0, 0.03};
+    const fixture_case cs[] = {{"scale1000_T3_d5", 3, 5, 3}};
+    write_fixture(io_path(p, dir, "CAGrad.h5"),
+                  &(fixture_spec){.method = "CAGrad", .ref = ref_cagrad_start, .scale = scale},
+                  cs, 1);
+    int rc = run_golden_all(dir, last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "1 passed, 0 failed\n", "%s", out);
+    cr_assert_eq(rc, 0);
+    cr_assert(strstr(out, "passes on optimality at 3 of 3 steps"), "%s", out);
+    io_rmtree(dir);
+}
+
+Test(golden_runner, an_optimal_reference_is_not_overruled)
+{
+    char dir[IO_TMP_LEN], path[IO_PATH_LEN], last[512], out[4096];
+    io_tmpdir(dir);
+    /* G = I (3 x 3): orthogonal, equal norms, so w = 1/T minimises CAGrad's problem and the
+     * start-point reference is exact; corrupted by 1e-2 it must fail on the gradient. */
+    mtb_error err = {0};
+    mtb_h5 *f = mtb_h5_create(io_path(path, dir, "CAGrad.h5"), &err);
+    cr_assert(f, "%s", err.msg);
+    double L[3] = {1, 1, 1}, G[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, ep[1] = {0}, grad[3], w[3];
+    ref_cagrad_start(3, 3, 1, L, G, NULL, 0, grad, w);
+    grad[2] += 1e-2;
+    size_t dl[2] = {1, 3}, dg[3] = {1, 3, 3}, de[1] = {1};
+#define W(x) cr_assert_eq((x), MTB_OK, "%s", err.msg)
+    W(mtb_h5_write_f64(f, "/sym/inputs/losses", 2, dl, L, &err));
+    W(mtb_h5_write_f64(f, "/sym/inputs/G", 3, dg, G, &err));
+    W(mtb_h5_write_f64(f, "/sym/inputs/epoch", 1, de, ep, &err));
+    W(mtb_h5_write_f64(f, "/sym/outputs_f64/grad", 2, dl, grad, &err));
+    W(mtb_h5_write_f64(f, "/sym/outputs_f64/weights", 2, dl, w, &err));
+    W(mtb_h5_attr_i64(f, "/sym", "T", 3, &err));
+    W(mtb_h5_attr_i64(f, "/sym", "d", 3, &err));
+    W(mtb_h5_attr_str(f, "/", "method", "CAGrad", &err));
+    W(mtb_h5_attr_strs(f, "/", "cases", 1, (const char *[]){"sym"}, &err));
+    W(mtb_h5_commit(f, &err));
+#undef W
+    int rc = run_golden_all(dir, last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "0 passed, 1 failed\n", "%s", out);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(out, "grad off at step 0"), "%s", out);
     io_rmtree(dir);
 }

@@ -250,7 +250,7 @@ Test(h5, failures_have_clear_messages)
     cr_assert(strstr(err.msg, "not an HDF5 file"), "%s", err.msg);
 
     cr_assert_null(mtb_h5_create(io_path(junk, dir, "no/such/dir/x.h5"), &err));
-    cr_assert(strstr(err.msg, "directory exist"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "x.h5.tmp: No such file or directory"), "%s", err.msg);
 
     mtb_h5 *f = must_open(path);
     size_t dims[MTB_H5_MAX_RANK];
@@ -337,11 +337,19 @@ Test(h5, hdf5_errors_are_silenced, .init = cr_redirect_stderr)
 
 /* ---- golden fixtures (written by h5py) ------------------------------------------ */
 
+/* The fixtures in the repository (tests/fixtures/golden, where `make test` runs), or
+ * $MTB_GOLDEN. */
+static const char *golden_dir(void)
+{
+    const char *s = getenv("MTB_GOLDEN");
+    return s && *s ? s : "tests/fixtures/golden";
+}
+
 static void golden_path(char *out, size_t len, const char *name)
 {
-    snprintf(out, len, "%s/golden/%s", io_shared_dir(), name);
-    if (!io_file_exists(out))
-        cr_skip_test("golden fixtures not found at %s (set MTB_SHARED)", out);
+    snprintf(out, len, "%s/%s", golden_dir(), name);
+    cr_assert(io_file_exists(out), "golden fixture %s not found (run from the repository root, "
+              "or set MTB_GOLDEN)", out);
 }
 
 Test(h5, golden_ew_values)
@@ -390,14 +398,30 @@ Test(h5, golden_ew_values)
     mtb_h5_close(f);
 }
 
-/* Every fixture: its cases attribute, each case's T and d, and G of the stated shape. */
+/* Shape of dataset /<cs>/<name> into dims; returns its rank. */
+static int golden_shape(mtb_h5 *f, const char *path, const char *cs, const char *name, size_t *dims)
+{
+    char obj[256];
+    snprintf(obj, sizeof obj, "/%s/%s", cs, name);
+    int rank = -1;
+    mtb_error err = {0};
+    cr_assert_eq(mtb_h5_shape(f, obj, &rank, dims, &err), MTB_OK, "%s %s: %s", path, obj, err.msg);
+    return rank;
+}
+
+/* Every fixture, following the schema of the fixtures' README.md: its cases attribute, each
+ * case's T, d and n_steps, the task gradients of the stated shape (inputs/G (S, T, d), or
+ * (S, K, T, d) with several samples per step; with the root attribute rep_grad true, as
+ * GradDrop, inputs/G_rep (S, T, B, d) and the representation inputs/rep (S, B, d)), and the
+ * recorded draws where present (random_normal (S, T), random_uniform (S, d), random_perm
+ * (S, T, T) or (S, T, T - 1)). */
 Test(h5, golden_every_fixture_reads)
 {
     char dirpath[IO_PATH_LEN];
-    snprintf(dirpath, sizeof dirpath, "%s/golden", io_shared_dir());
+    snprintf(dirpath, sizeof dirpath, "%s", golden_dir());
     DIR *dp = opendir(dirpath);
-    if (!dp)
-        cr_skip_test("golden fixtures not found at %s (set MTB_SHARED)", dirpath);
+    cr_assert(dp, "golden fixtures not found at %s (run from the repository root, or set "
+              "MTB_GOLDEN)", dirpath);
     int files = 0;
     struct dirent *de;
     while ((de = readdir(dp))) {
@@ -408,6 +432,8 @@ Test(h5, golden_every_fixture_reads)
         snprintf(path, sizeof path, "%s/%s", dirpath, de->d_name);
         mtb_error err = {0};
         mtb_h5 *f = must_open(path);
+        int64_t rep = 0;
+        OK(mtb_h5_attr_get_i64(f, "/", "rep_grad", &rep, &err));
         size_t n;
         char **cases;
         OK(mtb_h5_attr_get_strs(f, "/", "cases", &n, &cases, &err));
@@ -417,18 +443,51 @@ Test(h5, golden_every_fixture_reads)
             OK(mtb_h5_attr_get_i64(f, cases[c], "T", &T, &err));
             OK(mtb_h5_attr_get_i64(f, cases[c], "d", &d, &err));
             OK(mtb_h5_attr_get_i64(f, cases[c], "n_steps", &S, &err));
-            char obj[256];
-            snprintf(obj, sizeof obj, "/%s/inputs/G", cases[c]);
-            int rank;
             size_t dims[MTB_H5_MAX_RANK];
+            char obj[256];
+            snprintf(obj, sizeof obj, "/%s/inputs/%s", cases[c], rep ? "G_rep" : "G");
+            int rank;
             OK(mtb_h5_shape(f, obj, &rank, dims, &err));
             double *G;
             OK(mtb_h5_read_f64(f, obj, rank, dims, &G, 1, &err));
-            cr_assert(rank == 3 || rank == 4, "%s %s: rank %d", path, obj, rank);
-            cr_assert_eq(dims[0], (size_t)S, "%s %s", path, obj);
-            cr_assert_eq(dims[rank - 2], (size_t)T, "%s %s", path, obj);
-            cr_assert_eq(dims[rank - 1], (size_t)d, "%s %s", path, obj);
             free(G);
+            if (rep) {
+                cr_assert(rank == 4 && dims[0] == (size_t)S && dims[1] == (size_t)T &&
+                              dims[3] == (size_t)d, "%s %s: rank %d", path, obj, rank);
+                size_t B = dims[2];
+                size_t dz[MTB_H5_MAX_RANK];
+                cr_assert_eq(golden_shape(f, path, cases[c], "inputs/rep", dz), 3);
+                cr_assert(dz[0] == (size_t)S && dz[1] == B && dz[2] == (size_t)d,
+                          "%s: inputs/rep is not (S, B, d)", path);
+            } else {
+                cr_assert(rank == 3 || rank == 4, "%s %s: rank %d", path, obj, rank);
+                cr_assert_eq(dims[0], (size_t)S, "%s %s", path, obj);
+                cr_assert_eq(dims[rank - 2], (size_t)T, "%s %s", path, obj);
+                cr_assert_eq(dims[rank - 1], (size_t)d, "%s %s", path, obj);
+            }
+            snprintf(obj, sizeof obj, "/%s/inputs/random_normal", cases[c]);
+            if (mtb_h5_exists(f, obj)) {
+                cr_assert_eq(golden_shape(f, path, cases[c], "inputs/random_normal", dims), 2);
+                cr_assert(dims[0] == (size_t)S && dims[1] == (size_t)T, "%s %s", path, obj);
+            }
+            snprintf(obj, sizeof obj, "/%s/inputs/random_uniform", cases[c]);
+            if (mtb_h5_exists(f, obj)) {
+                cr_assert_eq(golden_shape(f, path, cases[c], "inputs/random_uniform", dims), 2);
+                cr_assert(dims[0] == (size_t)S && dims[1] == (size_t)d, "%s %s", path, obj);
+            }
+            snprintf(obj, sizeof obj, "/%s/inputs/random_perm", cases[c]);
+            if (mtb_h5_exists(f, obj)) {
+                cr_assert_eq(golden_shape(f, path, cases[c], "inputs/random_perm", dims), 3);
+                cr_assert(dims[0] == (size_t)S && dims[1] == (size_t)T &&
+                              (dims[2] == (size_t)T || dims[2] == (size_t)T - 1),
+                          "%s %s", path, obj);
+                int64_t *perm;
+                OK(mtb_h5_read_i64(f, obj, 3, dims, &perm, &err));
+                for (size_t i = 0; i < dims[0] * dims[1] * dims[2]; i++)
+                    cr_assert(perm[i] >= 0 && perm[i] < T, "%s %s[%zu] = %lld", path, obj, i,
+                              (long long)perm[i]);
+                free(perm);
+            }
         }
         mtb_h5_free_strs(cases, n);
         char method[64];

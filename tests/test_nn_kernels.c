@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "../core/src/nn/fast_tanh.h"
+#include "mtb/clock.h"
 #include "mtb/layer.h"
 #include "mtb/loss.h"
 #include "mtb/rng.h"
@@ -28,7 +29,11 @@ Test(nn_kernels, fast_tanh_is_accurate)
     cr_assert_eq(mtb_tanhf(0.0f), 0.0f);
     cr_assert_eq(mtb_tanhf(50.0f), 1.0f);
     cr_assert_eq(mtb_tanhf(-50.0f), -1.0f);
-    cr_assert(isnan(mtb_tanhf(NAN)) || fabsf(mtb_tanhf(NAN)) <= 1.0f);
+    cr_assert_eq(mtb_tanhf(INFINITY), 1.0f);
+    cr_assert_eq(mtb_tanhf(-INFINITY), -1.0f);
+    /* NaN propagates, as tanh's does: a NaN input must reach the non-finite checks
+     * downstream, not turn into +-1 */
+    cr_assert(isnan(mtb_tanhf(NAN)), "tanh(NaN) = %g", (double)mtb_tanhf(NAN));
 }
 
 /* The fused MSE pass (float row sums) matches the separate double-precision passes. */
@@ -50,12 +55,25 @@ Test(nn_kernels, fused_mse_matches_separate_passes)
         cr_assert_lt(fabsf(d1[i] - d2[i]), 1e-6f * (fabsf(d2[i]) + 1e-6f) * 10, "entry %d", i);
 }
 
-/* The FLOP-bound denominator: a positive finite rate for valid sizes, NAN for bad ones.
- * (Its value is a measurement and is never asserted.) */
-Test(nn_kernels, sgemm_rate_is_a_positive_rate)
+/* The FLOP-bound denominator, 2 n^3 / (fastest of `reps` timed sgemms), NAN for bad sizes.
+ * Its value is a measurement, so it is checked for consistency rather than equality:
+ *   - the call ran a warm-up and `reps` timed products, each at least as slow as the
+ *     fastest, so the wall time of the call is at least reps 2 n^3 / rate: a rate too low
+ *     (a lost factor, milliseconds for seconds) fails this;
+ *   - a rate too high fails the ceiling RATE_CEILING: 1e13 FLOP/s is far above what one
+ *     BLAS thread (or two) of any CPU reaches on a 128^3 product (a few 1e11 at most). */
+#define RATE_CEILING 1e13
+Test(nn_kernels, sgemm_rate_is_consistent_with_the_time_it_took)
 {
-    double r = mtb_sgemm_rate(64, 2);
-    cr_assert(isfinite(r) && r > 0.0, "rate %g", r);
+    const int n = 128, reps = 3;
+    double t0 = mtb_clock_s();
+    double r = mtb_sgemm_rate(n, reps);
+    double wall = mtb_clock_s() - t0;
+    double flops = 2.0 * n * (double)n * n;
+    cr_assert_gt(r, 0.0, "rate %g", r);
+    cr_assert_leq(r, RATE_CEILING, "rate %g FLOP/s is implausibly high", r);
+    cr_assert_geq(wall, reps * flops / r, "the call took %g s, but %d products at %g FLOP/s "
+                  "take at least %g s", wall, reps, r, reps * flops / r);
     cr_assert(isnan(mtb_sgemm_rate(0, 2)));
     cr_assert(isnan(mtb_sgemm_rate(64, 0)));
 }

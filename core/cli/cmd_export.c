@@ -18,8 +18,15 @@ static void usage(FILE *out)
         "usage: mtb export FILE.h5 /dataset [--index]\n"
         "       mtb export FILE.h5 --list\n"
         "\n"
-        "Prints an HDF5 dataset as text columns for gnuplot, e.g.\n"
-        "    plot \"< mtb export run.h5 /train/loss --index\" using 1:2 with lines\n"
+        "Prints an HDF5 dataset as text columns for gnuplot. After `make demo`, the loss of\n"
+        "task 1 per training step, drawn in the terminal (no display needed):\n"
+        "    mtb export runs/ew-1.h5 /steps/loss --index |\n"
+        "        gnuplot -e \"set terminal dumb; plot '-' using 1:2 with lines title 'task 1'\"\n"
+        "or to a PNG: gnuplot -e \"set terminal png; set output 'loss.png';\n"
+        "    plot '< mtb export runs/ew-1.h5 /steps/loss --index' using 1:2 with lines\"\n"
+        "\n"
+        "The file is read in full in a separate process first (HDF5 can crash or hang on a\n"
+        "damaged file; that becomes an error message here).\n"
         "\n"
         "  rank 0      one value\n"
         "  rank 1      one value per line\n"
@@ -53,7 +60,7 @@ static int export_dataset(mtb_h5 *f, const char *obj, int with_index)
     int rank;
     size_t dims[MTB_H5_MAX_RANK];
     mtb_h5_kind kind;
-    char tname[32];
+    char tname[64];
     if (mtb_h5_shape(f, obj, &rank, dims, &err) ||
         mtb_h5_dtype(f, obj, &kind, tname, sizeof tname, &err))
         return cli_fail(CMD, &err);
@@ -138,7 +145,7 @@ static int list_group(mtb_h5 *f, const char *group)
         } else {
             int rank;
             size_t dims[MTB_H5_MAX_RANK];
-            char tname[32];
+            char tname[64];
             if (mtb_h5_shape(f, path, &rank, dims, &err) ||
                 mtb_h5_dtype(f, path, NULL, tname, sizeof tname, &err)) {
                 /* A link that is neither (e.g. a named datatype): say so, keep going. */
@@ -186,7 +193,9 @@ int mtb_cmd_export(int argc, char **argv)
         return 2;
     }
     mtb_error err = {0};
-    mtb_h5 *f = mtb_h5_open(file, &err);
+    /* A file given on the command line may be damaged or hostile: it is read in full in a
+     * separate process first (mtb_h5_open_untrusted). */
+    mtb_h5 *f = mtb_h5_open_untrusted(file, NULL, &err);
     if (!f)
         return cli_fail(CMD, &err);
     int rc = list ? list_group(f, "/") : export_dataset(f, obj, with_index);

@@ -35,7 +35,8 @@ static void usage_mtr(FILE *out)
         "a 100-output regression trained with MSE; sigma_t sets its scale, so unbalanced\n"
         "losses come from the data, not the task. Draw order (one RNG stream, mtb stream 1\n"
         "of the seed): B, eps_1..eps_T, the training inputs, then the test inputs; computed\n"
-        "in double, stored as float32. Facts: shared/specs/mtrregression-and-slaw.md sec. 1.\n"
+        "in double, stored as float32. Facts: datasets/README.md (from the project's spec\n"
+        "mtrregression-and-slaw.md, sec. 1).\n"
         "\n"
         "options (default, and where it comes from):\n"
         "  --tasks T           10      the paper's Table 1 / Figure 1 setting\n"
@@ -48,7 +49,7 @@ static void usage_mtr(FILE *out)
         "  --seed S            0       the authors' cached dataset came from the run with\n"
         "                              seed 0; mtb's RNG is not NumPy's, so the values\n"
         "                              differ, the distribution does not\n"
-        "  -o, --output FILE   datasets/mtr<T>.h5 (its directory is created if missing)\n"
+        "  -o, --output FILE   datasets/mtr<T>.h5 (missing directories are made on writing)\n"
         "  -h, --help          this text\n"
         "\n"
         "The file holds /train/{x,y}, /test/{x,y}, the task table /tasks/* (sigma_t in\n"
@@ -61,9 +62,9 @@ static void usage_lsd6(FILE *out)
         "usage: mtb gen lsd6 [--eq] [--seed S] [-o FILE.h5]\n"
         "\n"
         "Generates LSD-6, the loss-scale-disparity benchmark of the RLW, IMTL and DB-MTL\n"
-        "reproductions (shared/specs/rlw.md sec. 2): six tasks on one MTRRegression input,\n"
-        "drawn exactly as 'mtb gen mtr --tasks 6' draws them, with losses that span about six\n"
-        "orders of magnitude:\n"
+        "reproductions (the project's spec rlw.md, sec. 2; restated in datasets/README.md):\n"
+        "six tasks on one MTRRegression input, drawn exactly as 'mtb gen mtr --tasks 6' draws\n"
+        "them, with losses that span about six orders of magnitude:\n"
         "\n"
         "    z_t = (B + eps_t) x in R^100,   t = 1..6   (x, B, eps_t as in mtb gen mtr)\n"
         "    t1  MSE  100 outputs   1    * tanh(z_1)    metric NMSE = MSE / sigma^2\n"
@@ -84,8 +85,8 @@ static void usage_lsd6(FILE *out)
         "  --eq                off     LSD-6-eq, the scale-parity control: sigma = 1 for\n"
         "                              t1..t4, everything else identical\n"
         "  --seed S            0       spec: 'dataset seed 0 for every run'\n"
-        "  -o, --output FILE   datasets/lsd6.h5 (datasets/lsd6-eq.h5 with --eq; its directory\n"
-        "                              is created if missing)\n"
+        "  -o, --output FILE   datasets/lsd6.h5 (datasets/lsd6-eq.h5 with --eq; missing\n"
+        "                              directories are made on writing)\n"
         "  -h, --help          this text\n"
         "\n"
         "The file holds /train/{x,y}, /test/{x,y}, the task table /tasks/* (the scale sigma_t\n"
@@ -98,9 +99,10 @@ static void usage_bce(FILE *out)
     fprintf(out,
         "usage: mtb gen bce --tasks T [--flip P] [--seed S] [-o FILE.h5]\n"
         "\n"
-        "Generates BCE-T, the CelebA-like problem of the RLW reproduction (shared/specs/rlw.md,\n"
-        "experiment R6(b)): T binary tasks on the MTRRegression inputs, drawn exactly as\n"
-        "'mtb gen mtr --tasks T' draws them (same seed, same T: the same x, byte for byte):\n"
+        "Generates BCE-T, the CelebA-like problem of the RLW reproduction (the project's spec\n"
+        "rlw.md, experiment R6(b); datasets/README.md): T binary tasks on the MTRRegression\n"
+        "inputs, drawn exactly as 'mtb gen mtr --tasks T' draws them (same seed, same T: the\n"
+        "same x, byte for byte):\n"
         "\n"
         "    z_t = (B + eps_t) x in R^100,   t = 1..T   (x, B, eps_t as in mtb gen mtr)\n"
         "    label_t = 1[z_t[1] > 0]                    (the first of the 100 outputs)\n"
@@ -116,7 +118,7 @@ static void usage_bce(FILE *out)
         "  --tasks T           required R6 uses T in {3, 10, 40}\n"
         "  --flip P            0.05    R6: 'with 5%% flips'\n"
         "  --seed S            0       as mtb gen mtr and lsd6\n"
-        "  -o, --output FILE   datasets/bce<T>.h5 (its directory is created if missing)\n"
+        "  -o, --output FILE   datasets/bce<T>.h5 (missing directories are made on writing)\n"
         "  -h, --help          this text\n");
 }
 
@@ -126,10 +128,14 @@ static void usage_all(FILE *out)
         "usage: mtb gen <generator> [options]     (mtb gen <generator> --help for each)\n"
         "\n"
         "  mtr    MTRRegression: T regression tasks, y_t = sigma_t tanh((B + eps_t) x)\n"
-        "         (SLAW Eq. 15; shared/specs/mtrregression-and-slaw.md sec. 1)\n"
+        "         (SLAW Eq. 15; datasets/README.md)\n"
         "  lsd6   LSD-6: MSE x3, L1, CE, BCE on MTR inputs, scales 1 to 1000, noisy labels\n"
-        "         (shared/specs/rlw.md sec. 2); --eq for LSD-6-eq\n"
-        "  bce    BCE-T: T noisy binary tasks on MTR inputs (shared/specs/rlw.md R6)\n");
+        "         (RLW reproduction; datasets/README.md); --eq for LSD-6-eq\n"
+        "  bce    BCE-T: T noisy binary tasks on MTR inputs (RLW R6; datasets/README.md)\n"
+        "\n"
+        "Every generator: --seed S in 0 .. 2^63-1; -o FILE is checked before generating, its\n"
+        "missing directories are made when the file is written, Ctrl-C removes the temporary\n"
+        "file (exit status 128 + signal).\n");
 }
 
 /* "1,2.5,3" into a malloc'd array; prints the error itself and returns NULL. */
@@ -164,35 +170,6 @@ static double *parse_sigmas(const char *text, int *count)
     }
     *count = n;
     return s;
-}
-
-/* mkdir -p of the directory part of path. */
-static int make_parent_dirs(const char *path)
-{
-    char *d = strdup(path);
-    if (!d)
-        return -1;
-    char *slash = strrchr(d, '/');
-    int rc = 0;
-    if (slash && slash != d) {
-        *slash = '\0';
-        for (char *p = d + 1;; p++) {
-            if (*p == '/' || *p == '\0') {
-                char c = *p;
-                *p = '\0';
-                if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-                    cli_error(CMD, "cannot create directory %s: %s", d, strerror(errno));
-                    rc = -1;
-                    break;
-                }
-                *p = c;
-                if (!c)
-                    break;
-            }
-        }
-    }
-    free(d);
-    return rc;
 }
 
 static int in_list(const char *name, const char *const *list)
@@ -243,12 +220,28 @@ static int next_option(int argc, char **argv, int *i, const char *gen, const cha
     return 0;
 }
 
-/* Saves ds to path (whose directories exist) and frees it; 0, or 1 after the message. */
+/* Before generating: the output can be written (cli_output_check), and Ctrl-C removes the
+ * temporary file. */
+static int output_ok(const char *path)
+{
+    if (cli_output_check(CMD, "-o", path))
+        return -1;
+    cli_cleanup_on_signals();
+    return 0;
+}
+
+/* Makes the output's directories, saves ds to path and frees it; 0, or 1 after the message. */
 static int save_and_free(const char *path, mtb_dataset *ds)
 {
     mtb_error err = {0};
+    if (cli_output_prepare(CMD, path)) {
+        mtb_dataset_free(ds);
+        return 1;
+    }
     mtb_status st = mtb_dataset_save(path, ds, &err);
     mtb_dataset_free(ds);
+    if (st)
+        cli_output_abandon();
     return st ? cli_fail(CMD, &err) : 0;
 }
 
@@ -256,7 +249,8 @@ static int gen_mtr(int argc, char **argv)
 {
     static const char *const valued[] = {"--tasks", "--sigma", "--samples", "--train-fraction",
                                          "--seed", "-o", "--output", NULL};
-    long tasks = 10, samples = 10000, seed = 0;
+    long tasks = 10, samples = 10000;
+    unsigned long long seed = 0;
     int tasks_given = 0;
     double frac = 0.9;
     const char *sigma_text = NULL, *output = NULL;
@@ -281,7 +275,7 @@ static int gen_mtr(int argc, char **argv)
             if (cli_parse_double(CMD, "train-fraction", val, 0.0, 1.0, &frac))
                 return 2;
         } else if (!strcmp(name, "--seed")) {
-            if (cli_parse_long(CMD, "seed", val, 0, LONG_MAX, &seed))
+            if (cli_parse_seed(CMD, val, &seed))
                 return 2;
         } else if (!strcmp(name, "--sigma")) {
             sigma_text = val;
@@ -324,9 +318,9 @@ static int gen_mtr(int argc, char **argv)
         snprintf(defpath, sizeof defpath, "datasets/mtr%ld.h5", tasks);
         output = defpath;
     }
-    if (make_parent_dirs(output)) {
+    if (output_ok(output)) {
         free(sigma);
-        return 1;
+        return 2;
     }
 
     mtb_dataset ds;
@@ -335,23 +329,21 @@ static int gen_mtr(int argc, char **argv)
     free(sigma);
     if (st)
         return cli_fail(CMD, &err);
-    st = mtb_dataset_save(output, &ds, &err);
-    if (st) {
-        mtb_dataset_free(&ds);
-        return cli_fail(CMD, &err);
-    }
-    printf("wrote %s: mtr, %d tasks of %d outputs, %zu train + %zu test samples of %d inputs, "
-           "seed %ld\n", output, ds.T, ds.tasks[0].out_width, ds.train.n, ds.test.n, ds.d_in,
-           seed);
-    mtb_dataset_free(&ds);
-    return 0;
+    char msg[256];
+    snprintf(msg, sizeof msg, "wrote %s: mtr, %d tasks of %d outputs, %zu train + %zu test "
+             "samples of %d inputs, seed %llu", output, ds.T, ds.tasks[0].out_width, ds.train.n,
+             ds.test.n, ds.d_in, seed);
+    int rc = save_and_free(output, &ds);
+    if (!rc)
+        puts(msg);
+    return rc;
 }
 
 static int gen_lsd6(int argc, char **argv)
 {
     static const char *const valued[] = {"--seed", "-o", "--output", NULL};
     static const char *const flags[] = {"--eq", NULL};
-    long seed = 0;
+    unsigned long long seed = 0;
     int eq = 0;
     const char *output = NULL;
     for (int i = 2; i < argc; i++) {
@@ -367,15 +359,15 @@ static int gen_lsd6(int argc, char **argv)
         if (!strcmp(name, "--eq"))
             eq = 1;
         else if (!strcmp(name, "--seed")) {
-            if (cli_parse_long(CMD, "seed", val, 0, LONG_MAX, &seed))
+            if (cli_parse_seed(CMD, val, &seed))
                 return 2;
         } else
             output = val;
     }
     if (!output)
         output = eq ? "datasets/lsd6-eq.h5" : "datasets/lsd6.h5";
-    if (make_parent_dirs(output))
-        return 1;
+    if (output_ok(output))
+        return 2;
 
     mtb_lsd6_params p;
     mtb_lsd6_params_default(&p, eq, (uint64_t)seed);
@@ -385,7 +377,7 @@ static int gen_lsd6(int argc, char **argv)
         return cli_fail(CMD, &err);
     char msg[256];
     snprintf(msg, sizeof msg, "wrote %s: %s, 6 tasks (mse x3, l1, ce, bce; sigma %g, %g, %g, "
-             "%g), %zu train + %zu test samples of %d inputs, seed %ld", output, ds.name,
+             "%g), %zu train + %zu test samples of %d inputs, seed %llu", output, ds.name,
              ds.tasks[0].sigma, ds.tasks[1].sigma, ds.tasks[2].sigma, ds.tasks[3].sigma,
              ds.train.n, ds.test.n, ds.d_in, seed);
     int rc = save_and_free(output, &ds);
@@ -397,7 +389,8 @@ static int gen_lsd6(int argc, char **argv)
 static int gen_bce(int argc, char **argv)
 {
     static const char *const valued[] = {"--tasks", "--flip", "--seed", "-o", "--output", NULL};
-    long tasks = 0, seed = 0;
+    long tasks = 0;
+    unsigned long long seed = 0;
     double flip = 0.05;
     const char *output = NULL;
     for (int i = 2; i < argc; i++) {
@@ -417,7 +410,7 @@ static int gen_bce(int argc, char **argv)
             if (cli_parse_double(CMD, "flip", val, 0.0, 1.0, &flip))
                 return 2;
         } else if (!strcmp(name, "--seed")) {
-            if (cli_parse_long(CMD, "seed", val, 0, LONG_MAX, &seed))
+            if (cli_parse_seed(CMD, val, &seed))
                 return 2;
         } else
             output = val;
@@ -431,8 +424,8 @@ static int gen_bce(int argc, char **argv)
         snprintf(defpath, sizeof defpath, "datasets/bce%ld.h5", tasks);
         output = defpath;
     }
-    if (make_parent_dirs(output))
-        return 1;
+    if (output_ok(output))
+        return 2;
 
     mtb_bce_params p;
     mtb_bce_params_default(&p, (int)tasks, (uint64_t)seed);
@@ -443,7 +436,7 @@ static int gen_bce(int argc, char **argv)
         return cli_fail(CMD, &err);
     char msg[256];
     snprintf(msg, sizeof msg, "wrote %s: bce, %d tasks of 1 logit, %zu train + %zu test "
-             "samples of %d inputs, flip %g, seed %ld", output, ds.T, ds.train.n, ds.test.n,
+             "samples of %d inputs, flip %g, seed %llu", output, ds.T, ds.train.n, ds.test.n,
              ds.d_in, flip, seed);
     int rc = save_and_free(output, &ds);
     if (!rc)

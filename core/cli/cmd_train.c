@@ -29,11 +29,14 @@ static void usage(FILE *out)
 "  --scale S          the problem's protocol: paper or smoke                   [paper]\n"
 "  --data FILE        data set file instead of generating the problem's (HDF5,\n"
 "                     schema in datasets/README.md; checked against the problem)\n"
-"  -o, --out FILE     run file to write (atomically: FILE.tmp, then renamed)   [required]\n"
+"  -o, --out FILE     run file to write (atomically: FILE.tmp, then renamed;\n"
+"                     checked before training; a missing directory is made\n"
+"                     when the file is written)                                [required]\n"
 "  --method NAME      balancing method (see 'mtb methods'); 'oc' (or 'ideal'): the\n"
 "                     problem's oracle constant weights; 'stl': one network per task [ew]\n"
 "  --options K=V,...  the method's hyperparameters (see 'mtb methods NAME')   [paper defaults]\n"
-"  --seed N           seeds initialisation, batch order and the method's draws [0]\n"
+"  --seed N           seeds initialisation, batch order and the method's draws,\n"
+"                     0 .. 2^63-1                                               [0]\n"
 "  --steps N          training steps                                    [problem: mtr 9900]\n"
 "  --batch N          batch size                                        [problem: mtr 304]\n"
 "  --eval-every N     evaluate on the test set every N steps and at the end [mtr: 33]\n"
@@ -50,7 +53,10 @@ static void usage(FILE *out)
 "  --task-chunk N     tasks propagated together for parameter-level gradients,\n"
 "                     0 = all (more memory, faster)                            [0]\n"
 "  --threads N        BLAS threads; results are bit-identical for a fixed count [1]\n"
-"  -q, --quiet        no progress line (it is shown only on a terminal anyway)\n"
+"  -q, --quiet        no progress: on a terminal a line redrawn in place, otherwise\n"
+"                     a line every 30 s (MTB_PROGRESS_INTERVAL=S to change it)\n"
+"\n"
+"Ctrl-C (SIGINT) or SIGTERM removes the temporary file; the exit status is 128 + signal.\n"
 "\n"
 "example: mtb train --method slaw --seed 1 -o runs/slaw-1.h5\n"
 "         mtb train --problem lsd6 --scale smoke --method db_mtl -o runs/lsd6-dbmtl.h5\n"
@@ -79,21 +85,39 @@ static void on_step(void *p, long step, long steps, const mtb_run_log *log)
     cli_progress_update(&c->bar, step, extra);
 }
 
-/* mkdir -p of path's parent directory. */
-static int make_parent_dirs(const char *path)
+/* -o naming the --data file would replace the data set with a run file. */
+static int same_file(const char *cmd, const char *data, const char *out)
 {
-    char buf[4096];
-    if (strlen(path) >= sizeof buf)
-        return -1;
-    strcpy(buf, path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
+    struct stat a, b;
+    if (stat(data, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        cli_error(cmd, "-o '%s' is the --data file; the run file would replace the data set "
+                  "(give another name)", out);
+        return 1;
+    }
     return 0;
+}
+
+/* After a failed --data load: how to make the file, only when it does not exist (so the
+ * hint never suggests overwriting the user's own file). */
+static void data_hint(const char *data, const mtb_problem *prob)
+{
+    struct stat sb;
+    if (stat(data, &sb) == 0 || errno != ENOENT)
+        return;
+    char gen[96];
+    if (!strncmp(prob->name, "lsd6-eq", 7))
+        snprintf(gen, sizeof gen, "mtb gen lsd6 --eq");
+    else if (!strncmp(prob->name, "lsd6", 4))
+        snprintf(gen, sizeof gen, "mtb gen lsd6");
+    else if (!strncmp(prob->name, "bce", 3))
+        snprintf(gen, sizeof gen, "mtb gen bce --tasks %d", prob->T);
+    else if (!strcmp(prob->name, "mtr") || !strncmp(prob->name, "mtr-", 4))
+        snprintf(gen, sizeof gen, "mtb gen mtr --tasks %d", prob->T);
+    else
+        snprintf(gen, sizeof gen, "mtb gen <generator>");
+    fprintf(stderr, "hint: %s does not exist; create it with: %s -o %s\n"
+                    "      (or leave out --data: mtb train then generates the %s data set in "
+                    "memory)\n", data, gen, data, prob->name);
 }
 
 /* One pass over the options. pass 0 reads only --problem, --scale and --help; pass 1 reads
@@ -125,7 +149,7 @@ static int parse(int argc, char **argv, int pass, train_args *a, mtb_problem *pr
         {"weight-decay", required_argument, 0, O_WD}, {"clip", required_argument, 0, O_CLIP},
         {"task-chunk", required_argument, 0, O_CHUNK}, {"threads", required_argument, 0, O_THREADS},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    mtb_protocol *pr = &prob->proto;
+    mtb_protocol *pr = prob ? &prob->proto : NULL; /* pass 0 has no problem yet */
     int c;
     optind = 0; /* glibc: full re-initialisation, so the options can be read twice */
     opterr = pass == 0;
@@ -158,7 +182,12 @@ static int parse(int argc, char **argv, int pass, train_args *a, mtb_problem *pr
             }
             strcpy(cfg->options, optarg);
             break;
-        case O_SEED: if (cli_parse_long(cmd, "seed", optarg, 0, 2147483647L, &v)) return 2; cfg->seed = (uint64_t)v; break;
+        case O_SEED: {
+            unsigned long long sd;
+            if (cli_parse_seed(cmd, optarg, &sd)) return 2;
+            cfg->seed = (uint64_t)sd;
+            break;
+        }
         case O_STEPS: if (cli_parse_long(cmd, "steps", optarg, 1, 100000000L, &v)) return 2; pr->steps = v; break;
         case O_BATCH: if (cli_parse_long(cmd, "batch", optarg, 1, 10000000L, &v)) return 2; pr->batch = (int)v; break;
         case O_EVAL: if (cli_parse_long(cmd, "eval-every", optarg, 1, 100000000L, &v)) return 2; pr->eval_every = (int)v; break;
@@ -227,6 +256,13 @@ int mtb_cmd_train(int argc, char **argv)
         free(prob);
         return 2;
     }
+    /* Fail before the work: an output that cannot be written is found now, not after
+     * the training run. */
+    if (cli_output_check(cmd, "-o", a.out) || (a.data && same_file(cmd, a.data, a.out))) {
+        free(prob);
+        return 2;
+    }
+    cli_cleanup_on_signals();
     openblas_set_num_threads(cfg.threads);
 
     mtb_dataset ds = {0};
@@ -234,16 +270,9 @@ int mtb_cmd_train(int argc, char **argv)
     if (st) {
         rc = cli_fail(cmd, &err);
         if (a.data)
-            fprintf(stderr, "hint: without --data, mtb train generates the problem's data set "
-                            "(mtb gen writes one to a file)\n");
+            data_hint(a.data, prob);
         free(prob);
         return rc;
-    }
-    if (make_parent_dirs(a.out)) {
-        cli_error(cmd, "cannot create the directory of '%s'", a.out);
-        mtb_dataset_free(&ds);
-        free(prob);
-        return 1;
     }
     mtb_provenance prov;
     mtb_provenance_collect(&prov, 1);
@@ -257,12 +286,17 @@ int mtb_cmd_train(int argc, char **argv)
     mtb_run_log log;
     st = mtb_run_train(&cfg, &ds, &log, on_step, &pc, &err);
     cli_progress_end(&pc.bar);
-    if (!st)
-        st = mtb_run_save(a.out, &cfg, &ds, a.data, &log, &prov, &err);
-    rc = 0;
-    if (st) {
-        rc = cli_fail(cmd, &err);
-    } else if (!a.quiet) {
+    /* The output's missing directories are made only now, when there is a file to write. */
+    if (!st && cli_output_prepare(cmd, a.out)) {
+        rc = 1;
+    } else {
+        if (!st)
+            st = mtb_run_save(a.out, &cfg, &ds, a.data, &log, &prov, &err);
+        rc = st ? cli_fail(cmd, &err) : 0;
+        if (st)
+            cli_output_abandon();
+    }
+    if (!rc && !a.quiet) {
         long e = log.n_eval - 1;
         printf("%s on %s: %ld steps in %.1f s", log.method_desc, prob->name, log.steps, log.wall_s);
         if (pc.nl) {

@@ -14,9 +14,11 @@ static const command commands[] = {
     {"gen", mtb_cmd_gen, "generate a synthetic multi-task dataset (HDF5)"},
     {"train", mtb_cmd_train, "train a multi-task model with a balancing method; writes a run file"},
     {"methods", mtb_cmd_methods, "list the task-balancing methods and their hyperparameters"},
+    {"problems", mtb_cmd_problems, "list the benchmark problems (data, tasks, metrics, protocol)"},
     {"golden", mtb_cmd_golden, "check the methods against LibMTL reference vectors"},
     {"bench", mtb_cmd_bench, "microbenchmarks: a training step, a weighting call"},
     {"export", mtb_cmd_export, "print an HDF5 dataset as columns (for gnuplot)"},
+    {"sweep", mtb_cmd_sweep, "run problem x method x seed as one resumable plan (local or MPI)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

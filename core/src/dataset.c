@@ -4,11 +4,16 @@
  * per task) so that h5dump and h5py show it as a readable table. */
 #include "mtb/dataset.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "h5_isolate.h"
 #include "mtb/h5.h"
 
 #define FORMAT_NAME "mtb-dataset"
@@ -56,10 +61,14 @@ void mtb_dataset_free(mtb_dataset *ds)
     if (!ds)
         return;
     free(ds->tasks);
-    free(ds->train.x);
-    free(ds->train.y);
-    free(ds->test.x);
-    free(ds->test.y);
+    if (ds->storage) {
+        munmap(ds->storage, ds->storage_len);
+    } else {
+        free(ds->train.x);
+        free(ds->train.y);
+        free(ds->test.x);
+        free(ds->test.y);
+    }
     memset(ds, 0, sizeof *ds);
 }
 
@@ -160,6 +169,24 @@ mtb_status mtb_dataset_save(const char *path, const mtb_dataset *ds, mtb_error *
 
 /* ---- loading ---------------------------------------------------------------------- */
 
+/* obj holds numbers of kind `kind` (and, when exact is not NULL, exactly that type):
+ * the schema's element types are part of the format, so an int32 /train/x is refused
+ * rather than converted. want names the schema's type in the message. */
+static mtb_status expect_type(mtb_h5 *f, const char *obj, mtb_h5_kind kind, const char *exact,
+                              const char *want, mtb_error *err)
+{
+    mtb_h5_kind k;
+    char name[64];
+    mtb_status st = mtb_h5_dtype(f, obj, &k, name, sizeof name, err);
+    if (st)
+        return st;
+    if (k != kind || (exact && strcmp(name, exact) != 0))
+        return mtb_fail(err, MTB_EIO, "%s: dataset %s holds %s, expected %s (the type of "
+                        "datasets/README.md; with h5py, write it with dtype='%s')",
+                        mtb_h5_path(f), obj, name, want, want);
+    return MTB_OK;
+}
+
 /* A (T) int64 column of the task table into out[T] as ints (each entry checked to
  * fit an int). */
 static mtb_status load_int_column(mtb_h5 *f, const char *obj, int T, int *out, mtb_error *err)
@@ -231,7 +258,8 @@ static mtb_status load_tasks(mtb_h5 *f, mtb_dataset *ds, mtb_error *err)
         return st;
 
     double *sigma;
-    if ((st = mtb_h5_read_f64(f, "/tasks/sigma", 1, dims, &sigma, 1, err)))
+    if ((st = expect_type(f, "/tasks/sigma", MTB_H5_FLOAT, NULL, "float64", err)) ||
+        (st = mtb_h5_read_f64(f, "/tasks/sigma", 1, dims, &sigma, 1, err)))
         return st;
     if (dims[0] != n) {
         free(sigma);
@@ -243,7 +271,8 @@ static mtb_status load_tasks(mtb_h5 *f, mtb_dataset *ds, mtb_error *err)
     free(sigma);
 
     double *cw;
-    if ((st = mtb_h5_read_f64(f, "/tasks/class_weights", 2, dims, &cw, 1, err)))
+    if ((st = expect_type(f, "/tasks/class_weights", MTB_H5_FLOAT, NULL, "float64", err)) ||
+        (st = mtb_h5_read_f64(f, "/tasks/class_weights", 2, dims, &cw, 1, err)))
         return st;
     if (dims[0] != n || dims[1] > MTB_TASK_MAX_CLASS_WEIGHTS) {
         free(cw);
@@ -265,35 +294,6 @@ static mtb_status load_tasks(mtb_h5 *f, mtb_dataset *ds, mtb_error *err)
     return MTB_OK;
 }
 
-/* x (n, d_in) and y (n, y_width) of one split, against the sizes the root attributes
- * declare (ds->d_in, ds->y_width). */
-static mtb_status load_split(mtb_h5 *f, const mtb_dataset *ds, const char *name, mtb_split *s,
-                             mtb_error *err)
-{
-    const char *path = mtb_h5_path(f);
-    char ox[32], oy[32];
-    snprintf(ox, sizeof ox, "/%s/x", name);
-    snprintf(oy, sizeof oy, "/%s/y", name);
-    size_t dx[2], dy[2];
-    mtb_status st;
-    if ((st = mtb_h5_read_f32(f, ox, 2, dx, &s->x, 1, err)) ||
-        (st = mtb_h5_read_f32(f, oy, 2, dy, &s->y, 1, err)))
-        return st;
-    s->n = dx[0];
-    if (dy[0] != dx[0])
-        return mtb_fail(err, MTB_EIO, "%s: %s has %zu rows but %s has %zu; every sample needs "
-                        "one input row and one target row", path, ox, dx[0], oy, dy[0]);
-    if (dx[1] != (size_t)ds->d_in)
-        return mtb_fail(err, MTB_EIO, "%s: %s has %zu columns, expected d_in = %d (root "
-                        "attribute); both splits must have the same inputs", path, ox, dx[1],
-                        ds->d_in);
-    if (dy[1] != (size_t)ds->y_width)
-        return mtb_fail(err, MTB_EIO, "%s: %s has %zu columns, expected y_width = %d (root "
-                        "attribute; the task table places targets in those columns)", path, oy,
-                        dy[1], ds->y_width);
-    return MTB_OK;
-}
-
 /* A positive int-valued root attribute. */
 static mtb_status load_size(mtb_h5 *f, const char *name, int *out, mtb_error *err)
 {
@@ -301,9 +301,13 @@ static mtb_status load_size(mtb_h5 *f, const char *name, int *out, mtb_error *er
     mtb_status st = mtb_h5_attr_get_i64(f, "/", name, &v, err);
     if (st)
         return st;
-    if (v < 1 || v > INT_MAX)
+    if (v < 1)
         return mtb_fail(err, MTB_EIO, "%s: root attribute %s = %lld, expected a size >= 1",
                         mtb_h5_path(f), name, (long long)v);
+    if (v > INT_MAX)
+        return mtb_fail(err, MTB_EIO, "%s: root attribute %s = %lld is too large (at most %d); "
+                        "the file is damaged or was not written by an mtb data-set writer",
+                        mtb_h5_path(f), name, (long long)v, INT_MAX);
     *out = (int)v;
     return MTB_OK;
 }
@@ -339,16 +343,269 @@ static mtb_status load_header(mtb_h5 *f, mtb_dataset *ds, mtb_error *err)
     return MTB_OK;
 }
 
-mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err)
+/* ---- the isolated load ---------------------------------------------------------------
+ * The whole load runs in a child process (mtb_h5_run_isolated): it opens the file, visits
+ * every object and attribute (mtb_h5_walk), reads the header and the task table, and reads
+ * the four arrays straight into a shared-memory file the parent made before the fork. The
+ * parent never calls HDF5 on the file. It trusts nothing the child wrote: every size and
+ * offset is checked against the shared file before use, and the data set then goes through
+ * mtb_dataset_check like any other. The arrays are not copied: the parent maps the pages
+ * the child filled, privately (copy-on-write), and mtb_dataset_free unmaps them. */
+
+#define SHARED_MAGIC 0x6d74622d64617461ull /* "mtb-data" */
+#define SHARED_ALIGN 4096                   /* each array starts on a page */
+
+typedef struct shared_ds {
+    uint64_t magic; /* written last by the child */
+    char name[MTB_DATASET_NAME_LEN];
+    char generator[MTB_DATASET_DESC_LEN];
+    uint64_t seed;
+    int64_t T, d_in, y_width;
+    uint64_t n_train, n_test;
+    uint64_t off[4]; /* train.x, train.y, test.x, test.y: byte offsets in the shared file */
+    uint64_t end;    /* bytes used */
+    /* then T mtb_task_spec */
+} shared_ds;
+
+typedef struct load_ctx {
+    const char *path;
+    size_t max_objects;
+    unsigned char *arena; /* the shared file, mapped shared, arena_len bytes */
+    size_t arena_len;
+} load_ctx;
+
+static uint64_t align_up(uint64_t x)
 {
-    memset(ds, 0, sizeof *ds);
-    mtb_h5 *f = mtb_h5_open(path, err);
+    return (x + SHARED_ALIGN - 1) / SHARED_ALIGN * SHARED_ALIGN;
+}
+
+static uint64_t tasks_end(uint64_t T) { return sizeof(shared_ds) + T * sizeof(mtb_task_spec); }
+
+/* Child: one split's x and y, read into the shared file at *at (advanced). */
+static mtb_status split_to_arena(mtb_h5 *f, const load_ctx *c, shared_ds *h, const char *name,
+                                 int k, uint64_t *at, uint64_t *n_rows, mtb_error *err)
+{
+    const char *path = mtb_h5_path(f);
+    char ox[32], oy[32];
+    snprintf(ox, sizeof ox, "/%s/x", name);
+    snprintf(oy, sizeof oy, "/%s/y", name);
+    mtb_status st;
+    if ((st = expect_type(f, ox, MTB_H5_FLOAT, "float32", "float32", err)) ||
+        (st = expect_type(f, oy, MTB_H5_FLOAT, "float32", "float32", err)))
+        return st;
+    const char *obj[2] = {ox, oy};
+    const int64_t width[2] = {h->d_in, h->y_width};
+    size_t rows[2];
+    for (int j = 0; j < 2; j++) {
+        int rank;
+        size_t dims[MTB_H5_MAX_RANK];
+        if ((st = mtb_h5_shape(f, obj[j], &rank, dims, err)))
+            return st;
+        if (rank != 2)
+            return mtb_fail(err, MTB_EIO, "%s: dataset %s has rank %d, expected 2", path,
+                            obj[j], rank);
+        if (dims[1] != (size_t)width[j])
+            return mtb_fail(err, MTB_EIO, "%s: %s has %zu columns, expected %s = %lld (root "
+                            "attribute%s)", path, obj[j], dims[1], j ? "y_width" : "d_in",
+                            (long long)width[j], j ? "; the task table places targets in those "
+                            "columns" : "; both splits must have the same inputs");
+        uint64_t room = c->arena_len > *at ? c->arena_len - *at : 0;
+        if (dims[0] && dims[1] > room / sizeof(float) / dims[0])
+            return mtb_fail(err, MTB_EIO, "%s: %s declares %llu values (%zu x %zu), more than a "
+                            "file of this size can store; the file is damaged", path, obj[j],
+                            (unsigned long long)dims[0] * dims[1], dims[0], dims[1]);
+        size_t n = dims[0] * dims[1];
+        float *dst = (float *)(c->arena + *at);
+        size_t got[2];
+        /* Finiteness is left to mtb_dataset_check in the parent: one scan, not two. */
+        if (n && (st = mtb_h5_read_f32_into(f, obj[j], 2, got, dst, n, 0, err)))
+            return st;
+        h->off[2 * k + j] = *at;
+        *at = align_up(*at + n * sizeof(float));
+        rows[j] = dims[0];
+    }
+    if (rows[0] != rows[1])
+        return mtb_fail(err, MTB_EIO, "%s: %s has %zu rows but %s has %zu; every sample needs "
+                        "one input row and one target row", path, ox, rows[0], oy, rows[1]);
+    if (rows[0] == 0)
+        return mtb_fail(err, MTB_EIO, "%s: the %s split has no samples (%s has 0 rows); a data "
+                        "set needs at least one training and one test sample", path, name, ox);
+    *n_rows = rows[0];
+    return MTB_OK;
+}
+
+static mtb_status load_in_child(void *p, mtb_error *err)
+{
+    const load_ctx *c = p;
+    shared_ds *h = (shared_ds *)c->arena;
+    mtb_h5 *f = mtb_h5_open(c->path, err);
     if (!f)
         return err ? err->status : MTB_EIO;
-    mtb_status st;
-    if ((st = load_header(f, ds, err)) || (st = load_split(f, ds, "train", &ds->train, err)) ||
-        (st = load_split(f, ds, "test", &ds->test, err)) || (st = load_tasks(f, ds, err)))
-        goto fail;
+    mtb_dataset ds = {0};
+    mtb_status st = mtb_h5_walk(f, 0, c->max_objects, err);
+    if (!st)
+        st = load_header(f, &ds, err);
+    /* The task table goes right after the header; every task takes bytes in the file. */
+    uint64_t at = st ? 0 : align_up(tasks_end((uint64_t)ds.T));
+    if (!st && at > c->arena_len)
+        st = mtb_fail(err, MTB_EIO, "%s: root attribute tasks = %d is more than a file of this "
+                      "size can describe; the file is damaged", c->path, ds.T);
+    if (!st) {
+        h->T = ds.T;
+        h->d_in = ds.d_in;
+        h->y_width = ds.y_width;
+    }
+    if (!st)
+        st = split_to_arena(f, c, h, "train", 0, &at, &h->n_train, err);
+    if (!st)
+        st = split_to_arena(f, c, h, "test", 1, &at, &h->n_test, err);
+    if (!st)
+        st = load_tasks(f, &ds, err);
+    mtb_h5_close(f);
+    if (!st) {
+        memcpy(h->name, ds.name, sizeof h->name);
+        memcpy(h->generator, ds.generator, sizeof h->generator);
+        h->seed = ds.seed;
+        memcpy(c->arena + sizeof *h, ds.tasks, (size_t)ds.T * sizeof *ds.tasks);
+        h->end = at;
+        __atomic_store_n(&h->magic, SHARED_MAGIC, __ATOMIC_SEQ_CST);
+    }
+    mtb_dataset_free(&ds);
+    return st;
+}
+
+/* Parent: the child's data set, every size and offset checked against the shared file;
+ * the arrays become a private mapping of the pages the child wrote. */
+static mtb_status from_arena(const load_ctx *c, int fd, mtb_dataset *ds, mtb_error *err)
+{
+    const shared_ds *h = (const shared_ds *)c->arena;
+    const uint64_t lim = UINT64_MAX / 16;
+    int ok = __atomic_load_n(&h->magic, __ATOMIC_SEQ_CST) == SHARED_MAGIC &&
+             h->T >= 1 && h->T <= INT_MAX && h->d_in >= 1 && h->d_in <= INT_MAX &&
+             h->y_width >= 1 && h->y_width <= INT_MAX && h->n_train <= lim / 4 / INT_MAX &&
+             h->n_test <= lim / 4 / INT_MAX && h->end <= c->arena_len &&
+             h->end >= align_up(tasks_end((uint64_t)h->T));
+    const uint64_t rows[4] = {h->n_train, h->n_train, h->n_test, h->n_test};
+    const uint64_t cols[4] = {(uint64_t)h->d_in, (uint64_t)h->y_width, (uint64_t)h->d_in,
+                              (uint64_t)h->y_width};
+    for (int i = 0; ok && i < 4; i++)
+        ok = h->off[i] % SHARED_ALIGN == 0 && h->off[i] >= align_up(tasks_end((uint64_t)h->T)) &&
+             h->off[i] <= h->end && rows[i] * cols[i] * sizeof(float) <= h->end - h->off[i];
+    if (!ok)
+        return mtb_fail(err, MTB_EIO, "%s: the process that read the file returned an unusable "
+                        "data set", c->path);
+    ds->T = (int)h->T;
+    ds->d_in = (int)h->d_in;
+    ds->y_width = (int)h->y_width;
+    ds->seed = h->seed;
+    memcpy(ds->name, h->name, sizeof ds->name);
+    ds->name[sizeof ds->name - 1] = '\0';
+    memcpy(ds->generator, h->generator, sizeof ds->generator);
+    ds->generator[sizeof ds->generator - 1] = '\0';
+    ds->tasks = malloc((size_t)h->T * sizeof *ds->tasks);
+    if (!ds->tasks)
+        return mtb_fail(err, MTB_ENOMEM, "%s: out of memory for %lld tasks", c->path,
+                        (long long)h->T);
+    memcpy(ds->tasks, c->arena + sizeof *h, (size_t)h->T * sizeof *ds->tasks);
+    /* The arrays: the used part of the shared file, mapped privately. */
+    size_t len = (size_t)h->end;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return mtb_fail(err, MTB_ENOMEM, "%s: cannot map the loaded data set (%zu bytes): %s",
+                        c->path, len, strerror(errno));
+    ds->storage = m;
+    ds->storage_len = len;
+#ifdef MADV_POPULATE_READ
+    /* Map the child's pages in one call rather than one fault per page (Linux >= 5.14;
+     * elsewhere the pages are mapped on first use). */
+    (void)madvise((unsigned char *)m + h->off[0], len - (size_t)h->off[0], MADV_POPULATE_READ);
+#endif
+    unsigned char *b = m;
+    ds->train.n = (size_t)h->n_train;
+    ds->test.n = (size_t)h->n_test;
+    ds->train.x = (float *)(b + h->off[0]);
+    ds->train.y = (float *)(b + h->off[1]);
+    ds->test.x = (float *)(b + h->off[2]);
+    ds->test.y = (float *)(b + h->off[3]);
+    return MTB_OK;
+}
+
+/* An unlinked shared-memory file of len bytes (pages are allocated only when written). */
+static int shared_file(size_t len)
+{
+    static unsigned counter;
+    char name[64];
+    for (int tries = 0; tries < 16; tries++) {
+        snprintf(name, sizeof name, "/mtb-load-%ld-%u", (long)getpid(), counter++);
+        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return -1;
+        }
+        shm_unlink(name);
+        if (ftruncate(fd, (off_t)len) != 0) {
+            close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    return -1;
+}
+
+mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err)
+{
+    return mtb_dataset_load_limits(path, NULL, ds, err);
+}
+
+mtb_status mtb_dataset_load_limits(const char *path, const mtb_h5_limits *limits,
+                                   mtb_dataset *ds, mtb_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    /* A missing or unreadable file is said directly, before any process is started. */
+    uint64_t bytes;
+    mtb_status st = mtb_h5_check_input(path, &bytes, err);
+    if (st)
+        return st;
+    mtb_h5_limits lim;
+    if (limits)
+        lim = *limits;
+    else
+        mtb_h5_limits_default(&lim, bytes);
+    /* In memory the arrays take at most what the file stores (float32 stays float32, and
+     * the size rule of h5.h bounds every dataset by the file), the task table a few times
+     * what its columns take, plus the header and page alignment. The file is sparse: only
+     * the pages the child writes take memory. */
+    uint64_t cap = align_up(sizeof(shared_ds)) + 4 * bytes + 5 * SHARED_ALIGN;
+    if (cap > SIZE_MAX / 2 || cap > (uint64_t)INT64_MAX)
+        return mtb_fail(err, MTB_ENOMEM, "%s: the file is too large to load", path);
+    load_ctx c = {path, lim.max_objects, NULL, (size_t)cap};
+    int fd = shared_file(c.arena_len);
+    if (fd < 0)
+        return mtb_fail(err, MTB_ENOMEM, "%s: cannot make shared memory for a %llu-byte data "
+                        "set: %s", path, (unsigned long long)bytes, strerror(errno));
+    void *m = mmap(NULL, c.arena_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return mtb_fail(err, MTB_ENOMEM, "%s: cannot map shared memory for a %llu-byte data "
+                        "set: %s", path, (unsigned long long)bytes, strerror(e));
+    }
+    c.arena = m;
+    st = mtb_h5_run_isolated(load_in_child, &c, path, "an mtb data set", &lim, err);
+    if (!st) {
+        /* Drop the unused tail before the private mapping is made. */
+        uint64_t end = ((const shared_ds *)m)->end;
+        if (end > 0 && end <= c.arena_len)
+            (void)ftruncate(fd, (off_t)end);
+        st = from_arena(&c, fd, ds, err);
+    }
+    munmap(m, (size_t)cap);
+    close(fd);
+    if (st) {
+        mtb_dataset_free(ds);
+        return st;
+    }
     /* The same rules as saving; a violation in a file is bad content (EIO), while a
      * non-finite value keeps its own status. */
     if ((st = mtb_dataset_check(ds, err))) {
@@ -358,12 +615,8 @@ mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err)
                 err->status = st;
         }
         mtb_error_prefix(err, "%s: ", path);
-        goto fail;
+        mtb_dataset_free(ds);
+        return st;
     }
-    mtb_h5_close(f);
     return MTB_OK;
-fail:
-    mtb_h5_close(f);
-    mtb_dataset_free(ds);
-    return st;
 }

@@ -145,7 +145,7 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     size_t Dp = tr->scope == MTB_SCOPE_ALL ? tr->P_all : tr->P_last;
     tr->D_max = tr->need == MTB_NEED_REP_GRADS ? B * dz : tr->need == MTB_NEED_PARAM_GRADS ? Dp : 0;
     tr->n_samples = setup && setup->n_samples > 1 ? setup->n_samples : 1;
-    tr->wants_after = setup ? setup->wants_losses_after : 0;
+    tr->wants_after = setup && setup->after_update != NULL;
 
     int fail = 0;
     tr->act = xcalloc((size_t)model->n_layers + 1, sizeof(float *), &fail);
@@ -523,20 +523,22 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
     int grad_set = 0;
     const mtb_balancer_setup *setup = tr->bal ? mtb_balancer_get_setup(tr->bal) : NULL;
     if (tr->bal) {
-        mtb_balance_in in = {step, epoch, T, losses, G, D,
-                             tr->need == MTB_NEED_REP_GRADS ? tr->Zd : NULL, mtb_balancer_rng(tr->bal),
-                             tr->need == MTB_NEED_REP_GRADS ? m->dz : 0, K,
-                             K > 1 ? tr->Lp : NULL, K > 1 && G ? tr->Gp : NULL,
-                             G ? tr->n_blocks : 0, G && tr->n_blocks ? tr->block_off : NULL};
+        const int rep = tr->need == MTB_NEED_REP_GRADS;
+        mtb_balance_in in = {
+            .step = step, .epoch = epoch, .T = T, .losses = losses, .G = G, .D = D,
+            .rng = mtb_balancer_rng(tr->bal),
+            .samples = {.n = K, .losses = K > 1 ? tr->Lp : NULL, .G = K > 1 && G ? tr->Gp : NULL},
+            .rep = {.Z = rep ? tr->Zd : NULL, .dim = rep ? m->dz : 0},
+            .blocks = {.n = G ? tr->n_blocks : 0, .off = G && tr->n_blocks ? tr->block_off : NULL}};
         int explicit_ok = G && (tr->need == MTB_NEED_REP_GRADS || tr->scope == MTB_SCOPE_ALL);
         mtb_balance_out out = {tr->head_w, tr->trunk_w, explicit_ok ? tr->trunk_grad : NULL, 0};
         st = mtb_balancer_step(tr->bal, &in, &out, err);
         if (st)
             return st;
+        /* With an explicit gradient, trunk_w keeps the coefficients the method reports
+         * (PCGrad's effective weights, DB-MTL's, MoDo's lambda, ...: balancer.h); the trunk
+         * is updated with trunk_grad alone, and the run file records trunk_w. */
         grad_set = out.trunk_grad_set && explicit_ok;
-        if (grad_set)
-            for (int t = 0; t < T; t++)
-                tr->trunk_w[t] = 1.0;
     } else {
         for (int t = 0; t < T; t++)
             tr->head_w[t] = tr->trunk_w[t] = 1.0;

@@ -79,7 +79,7 @@ static void inverse_weights(int T, const double *v, double floor, double *w)
 }
 
 int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, const char *path,
-             volatile long *progress, mtb_error *err)
+             mtb_pool_slot *progress, mtb_error *err)
 {
     const int T = ds->T;
     if (T != 10)
@@ -194,7 +194,7 @@ int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, cons
         mtb_balance_out out = {.head_w = w_track, .trunk_w = w_dummy};
         if ((st = mtb_balancer_step(tracker, &in, &out, err)))
             goto done;
-        *progress = step + 1;
+        mtb_pool_units(progress, step + 1);
     }
     for (int t = 0; t < T; t++)
         s_mine[t] = rs_std(&rs[t]);

@@ -1,8 +1,7 @@
 # fig1.gp: SLAW Figure 1, mean loss weight error over the first steps (spec sec. 5.2).
-# Called as: gnuplot -e "mtb='bin/mtb'; sum='results/.../summary.h5'; out='fig1.png'" fig1.gp
+# Drawn by repro_plot (paper_repro/common/lib.sh) at size 900,560, as PNG and SVG; variables
+# mtb (bin/mtb) and sum (the summary.h5 of a run).
 # Columns of /fig1/lwe: step, constant, ideal, uw, gradnorm, dwa, slaw.
-set terminal pngcairo size 900,560 font ",11"
-set output out
 data = "< ".mtb." export ".sum." /fig1/lwe"
 set title "Loss weight error on MTRRegression (mean over seeds)"
 set xlabel "training step"

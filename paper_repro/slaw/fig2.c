@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mtb/balancer.h"
+#include "mtb/clock.h"
 #include "mtb/h5.h"
 #include "mtb/layer.h"
 #include "mtb/model.h"
@@ -84,11 +85,11 @@ static void time_one(int T, int mi, const scale *sc, const float *theta0, double
      * methods' steps are short and noisier on a shared machine: 3 times as many */
     const int R = mi == 3 ? sc->fig2_reps : 3 * sc->fig2_reps;
     for (int r = -sc->fig2_warm; r < R; r++) {
-        double t0 = now_s();
+        double t0 = mtb_clock_s();
         if (mtb_trainer_step(tr, x, y, (size_t)T, B, r + sc->fig2_warm, 0, NULL, &err))
             die("figure 2: T = %d, %s: %s", T, FIG2_METHODS[mi], err.msg);
         if (r >= 0)
-            ms[r] = 1e3 * (now_s() - t0);
+            ms[r] = 1e3 * (mtb_clock_s() - t0);
     }
     *flops_out = mtb_trainer_last_flops(tr);
     qsort(ms, (size_t)R, sizeof *ms, cmp_d);
@@ -116,7 +117,7 @@ int cmd_fig2(int argc, char **argv)
     scale sc;
     if (!scale_name || !out || scale_get(scale_name, &sc))
         die("fig2: need --scale paper|smoke and --out DIR");
-    if (ensure_dir(out))
+    if (mtb_mkdirs(out))
         die("cannot create %s", out);
     openblas_set_num_threads(sc.fig2_threads);
     const int nT = sc.fig2_nT;
@@ -127,7 +128,7 @@ int cmd_fig2(int argc, char **argv)
     double rate = mtb_sgemm_rate(1024, 3);
     if (isnan(rate))
         die("out of memory measuring the sgemm rate");
-    double t0 = now_s();
+    double t0 = mtb_clock_s();
     for (int a = 0; a < nT; a++) {
         /* one orthogonal initialisation (a QR of 2048 x 2000) per task count, shared by the methods */
         const int T = sc.fig2_T[a];
@@ -145,7 +146,7 @@ int cmd_fig2(int argc, char **argv)
             die("figure 2: %s", e0.msg);
         for (int mi = 0; mi < N_FIG2; mi++) {
             fprintf(stderr, "%s[slaw fig2] T = %3d %-8s (%d of %d, %.0f s elapsed)%s", tty ? "\r" : "",
-                    sc.fig2_T[a], FIG2_METHODS[mi], a * N_FIG2 + mi + 1, nT * N_FIG2, now_s() - t0,
+                    sc.fig2_T[a], FIG2_METHODS[mi], a * N_FIG2 + mi + 1, nT * N_FIG2, mtb_clock_s() - t0,
                     tty ? "   " : "\n");
             time_one(T, mi, &sc, m0->theta, &ms[a * N_FIG2 + mi], &fl[a * N_FIG2 + mi]);
         }
@@ -153,7 +154,7 @@ int cmd_fig2(int argc, char **argv)
         free(ho);
     }
     rate = fmax(rate, mtb_sgemm_rate(1024, 3)); /* fmax ignores a NAN */
-    fprintf(stderr, "%s[slaw fig2] done in %.0f s\n", tty ? "\n" : "", now_s() - t0);
+    fprintf(stderr, "%s[slaw fig2] done in %.0f s\n", tty ? "\n" : "", mtb_clock_s() - t0);
     char path[1100];
     snprintf(path, sizeof path, "%s/fig2.h5", out);
     mtb_error err = {0};

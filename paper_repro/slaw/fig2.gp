@@ -1,7 +1,5 @@
 # fig2.gp: SLAW Figure 2, time per training step against the number of tasks on the PCBA
 # shape (spec sec. 5.4). Columns of /fig2/ms: T, Constant, SLAW, GradNorm, PCGrad (ms).
-set terminal pngcairo size 800,560 font ",11"
-set output out
 d = "< ".mtb." export ".sum." /fig2/ms"
 set title "Time per training step, PCBA shape"
 set xlabel "number of tasks T"

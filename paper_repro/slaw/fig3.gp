@@ -2,8 +2,6 @@
 # gradient norms (Eq. 47), one point per independent run, coloured by task (spec sec. 5.3).
 # Four panels: the authors' protocol (constant training, last shared layer), SLAW training,
 # and both with the gradient of all shared parameters. Columns: x, y, task (1..10).
-set terminal pngcairo size 1100,1000 font ",10"
-set output out
 # the correlations first, on linear axes (stats honours log axes and ranges)
 array R[4]
 array N[4]

@@ -2,9 +2,10 @@
  *
  * One program, bin/repro-slaw, with four subcommands that paper_repro/slaw/reproduce
  * calls in order:
- *   runs    every training run (Table 1 + Figure 1, Appendix B) and the Theorem-1 check,
- *           as independent jobs over a fork-based pool of --jobs workers, with a
- *           progress display; one HDF5 file per job under OUT/.
+ *   runs    the Appendix-B runs and the Theorem-1 check, as independent jobs on the
+ *           library's worker pool (mtb/pool.h) of --jobs processes, with a progress
+ *           display; one HDF5 file per job under OUT/. (Table 1 and Figure 1 are a sweep
+ *           of the mtr problem, `mtb sweep`, run by paper_repro/slaw/reproduce.)
  *   fig2    the PCBA-shape step timings (Figure 2), sequentially, into OUT/fig2.h5.
  *   report  reads every file, writes OUT/summary.h5 (the arrays the gnuplot scripts plot)
  *           and OUT/report.md (tables next to the paper's numbers), and optionally rewrites
@@ -16,8 +17,11 @@
 #include <stdio.h>
 
 #include "mtb/dataset.h"
+#include "mtb/fs.h"
+#include "mtb/pool.h"
 #include "mtb/problem.h"
 #include "mtb/status.h"
+#include "../common/repro.h"
 
 #define N_METHODS 7
 #define MAX_FIG2_T 8
@@ -57,7 +61,7 @@ extern const method_def METHODS[N_METHODS];
 /* Appendix B (spec sec. 5.3). variant 0: Constant training (the code's protocol);
  * variant 1: SLAW actually training. Both record last-layer and full-trunk gradients. */
 int appb_run(const mtb_dataset *ds, int variant, int seed, const scale *sc, const char *path,
-             volatile long *progress, mtb_error *err);
+             mtb_pool_slot *progress, mtb_error *err);
 long appb_steps(int seed, const scale *sc); /* the run's stop step + 1 */
 void appb_draw(int seed, const scale *sc, long *stop, int *task);
 
@@ -65,7 +69,7 @@ void appb_draw(int seed, const scale *sc, long *stop, int *task);
 #define N_THM_FUNCS 3
 #define N_THM_DELTAS 3
 extern const char *const THM_FUNC_NAMES[N_THM_FUNCS];
-int thm1_run(int func, const scale *sc, const char *path, volatile long *progress, mtb_error *err);
+int thm1_run(int func, const scale *sc, const char *path, mtb_pool_slot *progress, mtb_error *err);
 
 int cmd_fig2(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -74,12 +78,7 @@ int cmd_report(int argc, char **argv);
  * program's scale changes only the steps and the evaluation interval. */
 const mtb_problem *slaw_problem(void);
 
-/* helpers (main.c) */
-void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-double now_s(void);
-int ensure_dir(const char *path);
-/* Writes text atomically: fopen(path.tmp) ... commit renames. */
-FILE *atomic_open(const char *path, char *tmp, size_t tmplen);
-int atomic_commit(FILE *f, const char *tmp, const char *path);
+/* helpers: the reproduction toolkit's (paper_repro/common/repro.h) */
+#define die(...) repro_die("repro-slaw", __VA_ARGS__)
 
 #endif

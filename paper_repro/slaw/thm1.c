@@ -266,7 +266,7 @@ static int build(int k, int P, mtb_rng *r, func *fn, double **pts)
     return 0;
 }
 
-int thm1_run(int k, const scale *sc, const char *path, volatile long *progress, mtb_error *err)
+int thm1_run(int k, const scale *sc, const char *path, mtb_pool_slot *progress, mtb_error *err)
 {
     const int P = sc->thm_points, M = sc->thm_mc;
     mtb_rng r;
@@ -302,7 +302,7 @@ int thm1_run(int k, const scale *sc, const char *path, volatile long *progress, 
                 fv[s] = v;
             }
             var[(size_t)q * P + p] = m2 / (M - 1);
-            *progress = (long)p * N_THM_DELTAS + q + 1;
+            mtb_pool_units(progress, (long)p * N_THM_DELTAS + q + 1);
         }
     }
     mtb_h5 *f = mtb_h5_create(path, err);

@@ -2,8 +2,6 @@
 # least-squares lines Var = K1 |grad|^2 + K2 (drawn on log axes). Columns of /thm1/<f>:
 # |grad|^2, Var for delta_1..3; of /thm1/<f>_fit: the grid, the three fitted lines, and the
 # three linear-theory lines delta^2/(d+2) |grad|^2 (dashed).
-set terminal pngcairo size 1500,500 font ",10"
-set output out
 set multiplot layout 1,3
 set logscale xy
 set format x "10^{%L}"; set format y "10^{%L}"

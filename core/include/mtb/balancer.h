@@ -20,7 +20,12 @@
  *   - for the shared trunk, either trunk_w[T] (trunk gradient = sum_t trunk_w[t] grad l_t),
  *     or, only when it received G with scope ALL, an explicit aggregated gradient
  *     trunk_grad[D] (set trunk_grad_set = 1). For REP gradients the explicit vector is a
- *     gradient w.r.t. z and the training step backpropagates it through the trunk.
+ *     gradient w.r.t. z and the training step backpropagates it through the trunk. With an
+ *     explicit gradient trunk_w still holds the weights the method reports (finite, checked
+ *     by the driver; recorded in run files): the coefficients of trunk_grad on the original
+ *     gradients where it is such a combination (PCGrad, GradVac, CAGrad, Nash-MTL, DB-MTL,
+ *     MoCo, MoDo and SDMGrad on their samples), else an informative per-task factor
+ *     (MetaBalance, MTAdam: |g~_t| / |g_t|; GradDrop: 1).
  * All weights multiply gradients of the *raw* losses l_t: a method that transforms
  * losses (IMTL-L's e^s l - s, DB-MTL's log l) folds the transform's derivative into
  * its weights. Heads and trunk are separate because RGW and most gradient methods
@@ -33,30 +38,35 @@
  * the fixture's Adam). A method that follows its paper with a private optimiser
  * (SLAW-code GradNorm) keeps it inside its state instead and exposes nothing.
  *
- * Two optional extensions (additive: a method that leaves them zero/NULL behaves as before):
- *   - Several independent samples per step (MoDo, SDMGrad: "double sampling"). A method
- *     sets setup->n_samples = K > 1 in init(); every step then carries K samples of the
- *     losses and (for REP/PARAM needs) of G, all with the same D: in->n_samples = K,
- *     in->loss_samples[k] (T) and in->G_samples[k] (T, D), and losses/G point at sample 0.
- *     The method usually returns an explicit trunk_grad (computed on one of the samples).
- *     mtb training draws ONE batch per step and splits it into K near-equal parts (LibMTL
- *     draws K batches; see train.h); it supports K > 1 for PARAM gradients with scope ALL
- *     (and for methods that need only losses). 0 or 1 means the ordinary single sample.
- *   - Losses after the update (FAMO). A method sets setup->wants_losses_after = 1 and
- *     provides the type's after_update hook; after the caller's parameter update it
- *     re-evaluates the T losses on the same batch and calls
- *     mtb_balancer_after_update(b, losses_after), once per step. Methods without the hook
- *     leave it NULL (designated initialisers keep every existing type object valid).
- * For REP gradients the caller also passes in->rep_dim = dim z, so that a method can sum
- * over the batch (GradDrop); 0 means unknown.
- * Parameter blocks (MetaBalance, MTAdam: per-layer methods): with PARAM gradients the caller
- * may pass the layer structure of G's columns, in->n_blocks blocks with column offsets
- * in->block_off[0..n_blocks] (0 = D_0 < D_1 < ... = D). mtb training gives one block per
- * parameter tensor of the trunk, i.e. each dense layer's weight and its bias separately (as
- * the PyTorch codes of both papers iterate over parameter tensors), for scope ALL only
- * (computed once in mtb_trainer_new); REP gradients, scope LAST_LAYER and mtb golden pass
- * n_blocks = 0, block_off = NULL, and a method then treats G as one block. The driver
- * checks the offsets (at most MTB_MAX_BLOCKS blocks); the same blocks hold for every sample.
+ * The input grows by groups, not by fields: each extension of the basic step is one named
+ * sub-structure of mtb_balance_in (or, for the losses after the update, one hook in the
+ * setup), all zero for a method that does not use it, filled by callers with designated
+ * initialisers (`.samples = {.n = K, .losses = Lp, .G = Gp}`):
+ *   - in->samples: several independent samples per step (MoDo, SDMGrad: "double
+ *     sampling"). A method sets setup->n_samples = K > 1 in init(); every step then carries
+ *     K samples of the losses and (for REP/PARAM needs) of G, all with the same D:
+ *     samples.n = K, samples.losses[k] (T) and samples.G[k] (T, D), and losses/G point at
+ *     sample 0. The method usually returns an explicit trunk_grad (computed on one of the
+ *     samples). mtb training draws ONE batch per step and splits it into K near-equal parts
+ *     (LibMTL draws K batches; see train.h); it supports K > 1 for PARAM gradients with
+ *     scope ALL (and for methods that need only losses). 0 or 1 means the ordinary sample.
+ *   - in->rep: with REP gradients, the representation itself (rep.Z, flattened like a row
+ *     of G: GradDrop uses its signs) and rep.dim = dim z, so that a method can sum over the
+ *     batch (D = batch * dim; 0 means unknown).
+ *   - in->blocks: parameter blocks (MetaBalance, MTAdam: per-layer methods). With PARAM
+ *     gradients the caller may pass the layer structure of G's columns, blocks.n blocks
+ *     with column offsets blocks.off[0..n] (0 = D_0 < D_1 < ... = D). mtb training gives
+ *     one block per parameter tensor of the trunk, i.e. each dense layer's weight and its
+ *     bias separately (as the PyTorch codes of both papers iterate over parameter tensors),
+ *     for scope ALL only (computed once in mtb_trainer_new); REP gradients, scope
+ *     LAST_LAYER and mtb golden pass none, and a method then treats G as one block. The
+ *     driver checks the offsets (at most MTB_MAX_BLOCKS blocks); they hold for every sample.
+ *   - in->draws: recorded random decisions (replay, below).
+ *   - Losses after the update (FAMO; IGBv2 with reward=after_update). A method that wants
+ *     them sets setup->after_update to its hook in init(); after the caller's parameter
+ *     update the caller re-evaluates the T losses on the same batch and calls
+ *     mtb_balancer_after_update(b, losses_after), once per step. A NULL hook (every other
+ *     method) means the method does not consume them; the hook's presence is the request.
  *
  * Hyperparameters are declared in a table (mtb_hparam_def) so that parsing, --help,
  * validation and recording in run files are generic. Defaults are the values of the
@@ -115,11 +125,57 @@ typedef struct mtb_balancer_setup {
     double *learn_grad;     /* n_learn gradients, written by step() */
     double learn_lr;        /* > 0: learning rate the paper prescribes for them; 0: the model's */
     int n_samples;          /* independent samples per step the method consumes (0 or 1: one;
-                               K > 1: in->loss_samples / in->G_samples hold K of them) */
-    int wants_losses_after; /* 1: call mtb_balancer_after_update after every parameter update
-                               with the losses re-evaluated on the same batch (needs the
-                               type's after_update hook) */
+                               K > 1: in->samples holds K of them) */
+    /* Non-NULL: the method consumes the T losses re-evaluated on the step's batch after the
+     * parameter update that followed the last step() (FAMO's weight update): the caller
+     * calls mtb_balancer_after_update after every parameter update, which calls this with
+     * the method's state. Must not allocate. */
+    mtb_status (*after_update)(void *state, const double *losses_after, mtb_error *err);
+    unsigned replay;        /* MTB_REPLAY_* flags: the kinds of recorded draws the method
+                               accepts in in->draws (0: it draws nothing, or cannot replay) */
 } mtb_balancer_setup;
+
+enum {
+    MTB_REPLAY_VALUES = 1u, /* in->draws.values: real-valued draws */
+    MTB_REPLAY_ORDERS = 2u  /* in->draws.orders: task orders */
+};
+
+/* One step's random decisions supplied from outside (replay); all NULL/0 = the method draws
+ * from its own stream. Layouts are the method's (documented with it):
+ *   rlw, rgw:   values = the T raw weights lambda before the normalisation f (dist=normal:
+ *               the standard normal z, weights softmax(z));
+ *   graddrop:   values = one U(0,1) per feature of z (rep_dim values, feature order);
+ *   pcgrad:     orders = T rows, row i the order in which task i visits the other tasks
+ *               (T - 1 entries), or all T tasks itself included with visit_self=true;
+ *   gradvac:    orders = T rows of T - 1, row i the order of the tasks other than i. */
+typedef struct mtb_balance_draws {
+    const double *values;
+    size_t n_values;
+    const int *orders;
+    size_t n_orders;
+} mtb_balance_draws;
+
+/* in->samples: K independent samples of one step (setup n_samples = K > 1). */
+typedef struct mtb_balance_samples {
+    int n;                         /* K; 0 or 1 = only in->losses / in->G */
+    const double *const *losses;   /* K pointers to (T) losses; [0] == in->losses */
+    const double *const *G;        /* K pointers to (T, D) gradient matrices ([0] == in->G),
+                                      or NULL when need == LOSSES */
+} mtb_balance_samples;
+
+/* in->rep: the shared representation, with REP gradients. */
+typedef struct mtb_balance_rep {
+    const double *Z;  /* (D) z itself, flattened like a row of G (GradDrop uses its signs) */
+    int dim;          /* width of z per example (D = batch * dim), set by the training step;
+                         0 = unknown */
+} mtb_balance_rep;
+
+/* in->blocks: the parameter blocks G's columns form (PARAM gradients). */
+typedef struct mtb_balance_blocks {
+    int n;             /* blocks; 0 = no structure given: a method treats G as one block */
+    const size_t *off; /* (n + 1) column offsets, block b = columns [off[b], off[b + 1]);
+                          off[0] = 0, strictly increasing, off[n] = D; NULL when n = 0 */
+} mtb_balance_blocks;
 
 typedef struct mtb_balance_in {
     long step;              /* 0-based global step */
@@ -128,21 +184,11 @@ typedef struct mtb_balance_in {
     const double *losses;   /* (T) raw task losses */
     const double *G;        /* (T, D) task gradients, or NULL when need == LOSSES */
     size_t D;               /* columns of G (<= D given at creation) */
-    const double *Z;        /* (D) the shared representation itself, flattened like a row
-                               of G, when need == REP_GRADS (GradDrop uses its signs); else NULL */
-    mtb_rng *rng;           /* the balancer's own stream */
-    int rep_dim;            /* REP_GRADS: width of z per example (D = batch * rep_dim), set by
-                               the training step; 0 = unknown */
-    int n_samples;          /* samples below: 0 or 1 = only losses/G; must equal the setup's
-                               n_samples when that is > 1 */
-    const double *const *loss_samples; /* n_samples pointers to (T) losses; [0] == losses */
-    const double *const *G_samples;    /* n_samples pointers to (T, D) gradient matrices
-                                          ([0] == G), or NULL when need == LOSSES */
-    int n_blocks;           /* parameter blocks the columns of G form (see the header comment);
-                               0 = no structure given: a method treats G as one block */
-    const size_t *block_off;/* (n_blocks + 1) column offsets, block b = columns
-                               [block_off[b], block_off[b + 1]); block_off[0] = 0, strictly
-                               increasing, block_off[n_blocks] = D; NULL when n_blocks = 0 */
+    mtb_rng *rng;           /* the balancer's own stream (NULL: the driver's) */
+    mtb_balance_samples samples; /* several samples per step, or zeros */
+    mtb_balance_rep rep;         /* REP_GRADS: the representation, or zeros */
+    mtb_balance_blocks blocks;   /* PARAM_GRADS: parameter blocks, or zeros */
+    mtb_balance_draws draws;     /* recorded random decisions for this step (replay), or zeros */
 } mtb_balance_in;
 
 typedef struct mtb_balance_out {
@@ -167,10 +213,6 @@ typedef struct mtb_balancer_type {
                        mtb_balancer_setup *setup, mtb_error *err);
     mtb_status (*step)(void *state, const mtb_balance_in *in, mtb_balance_out *out, mtb_error *err);
     void (*fini)(void *state); /* frees what init allocated; may be NULL */
-    /* Optional (NULL for most methods): consumes the T losses re-evaluated on the step's
-     * batch after the parameter update that followed the last step() (FAMO's weight
-     * update). Must not allocate. Called through mtb_balancer_after_update. */
-    mtb_status (*after_update)(void *state, const double *losses_after, mtb_error *err);
 } mtb_balancer_type;
 
 /* ---- registry ---------------------------------------------------------------- */
@@ -211,8 +253,8 @@ mtb_status mtb_balancer_query(const mtb_balancer_type *type, int T, const mtb_hp
 mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_balance_out *out,
                              mtb_error *err);
 /* After the parameter update that followed a step: hands the T losses re-evaluated on the
- * same batch to a method whose setup has wants_losses_after = 1. MTB_EINVAL for a method
- * without the hook; MTB_ENUMERIC (naming the method) for a non-finite loss. */
+ * same batch to a method whose setup has an after_update hook. MTB_EINVAL for a method
+ * without one; MTB_ENUMERIC (naming the method) for a non-finite loss. */
 mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after, mtb_error *err);
 const mtb_balancer_setup *mtb_balancer_get_setup(const mtb_balancer *b);
 const mtb_balancer_type *mtb_balancer_get_type(const mtb_balancer *b);

@@ -1,13 +1,17 @@
 /* dataset.h: an in-memory multi-task dataset and its HDF5 form.
  * The schema is documented in datasets/README.md; loading validates everything
  * (presence, rank, shape, type, finiteness, consistency of the task table) and
- * fails with a message that names the file, the dataset and what was expected. */
+ * fails with a message that names the file, the dataset and what was expected.
+ * A data file is untrusted: it is first read in a child process under limits
+ * (mtb_h5_run_isolated, h5.h), so a file that crashes or hangs HDF5 is an error, not the
+ * end of the caller's process (datasets/README.md, "What is validated"). */
 #ifndef MTB_DATASET_H
 #define MTB_DATASET_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mtb/h5.h"
 #include "mtb/status.h"
 #include "mtb/task.h"
 
@@ -30,6 +34,12 @@ typedef struct mtb_dataset {
     int y_width;
     mtb_task_spec *tasks;                   /* (T) */
     mtb_split train, test;
+    /* Set by mtb_dataset_load: one mapping holds the four arrays of both splits (the pages
+     * the checking process read them into), released by mtb_dataset_free. NULL when the
+     * arrays are malloc'd (mtb_dataset_alloc). Private to this process: writes to the
+     * arrays are not shared with any other. */
+    void *storage;
+    size_t storage_len;
 } mtb_dataset;
 
 /* Allocates the task table and both splits (zeroed, except each task's sigma = 1,
@@ -40,7 +50,12 @@ void mtb_dataset_free(mtb_dataset *ds);  /* frees the members; safe on a zeroed 
 
 /* Writes to "<path>.tmp" and renames, so an interrupted run never leaves a bad file. */
 mtb_status mtb_dataset_save(const char *path, const mtb_dataset *ds, mtb_error *err);
+/* Checks the file in a child process under mtb_h5_limits_default for its size, then loads
+ * it; a failed load leaves *ds zeroed. mtb_dataset_load_limits takes the child's limits
+ * (NULL: the defaults). */
 mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err);
+mtb_status mtb_dataset_load_limits(const char *path, const mtb_h5_limits *lim, mtb_dataset *ds,
+                                   mtb_error *err);
 
 /* The checks save and load apply: shapes, a consistent task table (known loss, widths
  * >= 1, CE target width 1, target columns inside y_width and not shared by two tasks,

@@ -5,7 +5,15 @@
  *
  * Writing is atomic: mtb_h5_create writes "<path>.tmp"; mtb_h5_commit closes and renames
  * it to path; mtb_h5_discard (or an error) removes the temporary. Object paths such as
- * "/train/x" create intermediate groups as needed. */
+ * "/train/x" create intermediate groups as needed.
+ *
+ * Trust: mtb_h5_open trusts the file's structure to HDF5, which (Debian's 1.10.8 at least)
+ * can crash, loop forever or allocate without bound on a damaged or hostile file. Open a
+ * file that came from outside with mtb_h5_open_untrusted (below); mtb_dataset_load does.
+ * Either way, every read checks the sizes the file declares before allocating: a dataset
+ * or attribute may declare at most max(file size, 1 MiB) bytes (64 times that when its
+ * values are compressed), values stored in other files (external storage, virtual
+ * datasets, external links) are refused, and element types must have a plain size. */
 #ifndef MTB_H5_H
 #define MTB_H5_H
 
@@ -105,5 +113,57 @@ mtb_status mtb_h5_dtype(mtb_h5 *f, const char *obj, mtb_h5_kind *kind, char *nam
  * *vals is malloc'd, the caller frees it. */
 mtb_status mtb_h5_attr_get_f64s(mtb_h5 *f, const char *obj, const char *name, size_t *n,
                                 double **vals, mtb_error *err);
+
+/* ---- untrusted files ------------------------------------------------------------------
+ * A file from outside is first read in a child process (fork) under limits; the calling
+ * process touches it only after the child finished cleanly. A child that crashes, hangs,
+ * runs out of memory or of CPU becomes an MTB_EIO whose message names the file, what went
+ * wrong and the object being read ("the file is damaged or is not an mtb data set: the HDF5
+ * library crashed (SIGSEGV, ...) while reading attribute generator of /"). The child never
+ * writes a file, prints nothing, leaves no core file and dies with its parent; the caller's
+ * signal handlers, atexit handlers and open HDF5 files are not touched. */
+typedef struct mtb_h5_limits {
+    double wall_s;          /* wall-clock seconds the child may take */
+    double cpu_s;           /* CPU seconds the child may use */
+    size_t memory_bytes;    /* address space the child may map beyond the caller's */
+    size_t max_objects;     /* groups, datasets, named types and attributes in the file */
+    size_t max_value_bytes; /* largest dataset or attribute as declared; 0 = only the
+                               file-size rule above */
+} mtb_h5_limits;
+
+/* Defaults for a file of file_bytes bytes: wall and CPU 5 s + 1 s per 20 MB, memory
+ * 512 MiB + 4 x the file, 100 000 objects, no extra value cap. */
+void mtb_h5_limits_default(mtb_h5_limits *lim, uint64_t file_bytes);
+
+/* Runs fn(ctx, err) in a child process under lim (NULL: mtb_h5_limits_default(.., 0)) and
+ * returns its status and message; a child that does not return is explained as above, with
+ * path and kind ("an mtb data set", "an mtb run file"; NULL: "an HDF5 file mtb can read")
+ * in the message. fn's effects on memory stay in the child: it can only report. */
+typedef mtb_status (*mtb_h5_isolated_fn)(void *ctx, mtb_error *err);
+mtb_status mtb_h5_run_isolated(mtb_h5_isolated_fn fn, void *ctx, const char *path,
+                               const char *kind, const mtb_h5_limits *lim, mtb_error *err);
+
+/* Reads the whole file the way mtb's readers would, in a child under lim (NULL: the
+ * defaults for the file's size): every group, link, named type and attribute, every value
+ * of every dataset and attribute that mtb_h5_read_* / mtb_h5_attr_get_* can read, and
+ * looks each object and attribute up by name. Refuses external links and user-defined
+ * links, values stored outside the file, unavailable filters, more than max_objects
+ * objects and the size violations above. MTB_OK means a trusted open of the same bytes
+ * does only what the child already survived (the file must not change in between;
+ * mtb_h5_open_untrusted checks that it did not). */
+mtb_status mtb_h5_validate_untrusted(const char *path, const mtb_h5_limits *lim, mtb_error *err);
+
+/* mtb_h5_validate_untrusted, then mtb_h5_open; fails if the file changed (size, time or
+ * inode) between the two. */
+mtb_h5 *mtb_h5_open_untrusted(const char *path, const mtb_h5_limits *lim, mtb_error *err);
+
+/* ---- temporary files and signals ------------------------------------------------------
+ * Every "<path>.tmp" that mtb_h5_create made and that is not yet committed or discarded is
+ * recorded (up to MTB_H5_MAX_TEMPORARIES at once; more are written but not recorded).
+ * mtb_h5_remove_temporaries unlinks them all; it is async-signal-safe (unlink only, no
+ * allocation, no lock), for a program's SIGINT / SIGTERM handler, which should then _exit:
+ * the HDF5 handles are left as they are. */
+#define MTB_H5_MAX_TEMPORARIES 16
+void mtb_h5_remove_temporaries(void);
 
 #endif

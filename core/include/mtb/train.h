@@ -21,12 +21,12 @@
  *     forward of the whole batch then gives the reported losses and the heads' gradients
  *     (head_w applied to the whole batch), and the trunk takes the method's trunk_grad
  *     (or trunk_w applied to the whole batch). Needs batch >= K.
- *   - a method with setup wants_losses_after (FAMO): after the optimiser step, one more
+ *   - a method with a setup after_update hook (FAMO): after the optimiser step, one more
  *     forward on the same batch gives the T losses for mtb_balancer_after_update.
- *   - REP gradients come with in->rep_dim = dim z.
- *   - PARAM gradients of scope all come with their parameter blocks (in->n_blocks,
- *     in->block_off): one per parameter tensor, each dense layer's weight then its bias,
- *     computed once in mtb_trainer_new (MetaBalance, MTAdam).
+ *   - REP gradients come with the representation and its width (in->rep: Z, dim = dim z).
+ *   - PARAM gradients of scope all come with their parameter blocks (in->blocks): one per
+ *     parameter tensor, each dense layer's weight then its bias, computed once in
+ *     mtb_trainer_new (MetaBalance, MTAdam).
  * Every buffer is allocated in mtb_trainer_new for the largest batch; a step allocates
  * nothing. */
 #ifndef MTB_TRAIN_H
@@ -59,7 +59,8 @@ typedef struct mtb_trainer_config {
 typedef struct mtb_step_result {
     const double *losses;    /* (T) raw task losses of this batch (valid until the next step) */
     const double *head_w;    /* (T) */
-    const double *trunk_w;   /* (T); all 1 when the balancer gave an explicit gradient */
+    const double *trunk_w;   /* (T) trunk weights; with an explicit gradient, the coefficients
+                                the method reports (balancer.h, docs/methods.md) */
     int trunk_grad_set;      /* the trunk got an explicit aggregated gradient */
     double shared_grad_norm; /* norm of the trunk gradient, before clipping */
     double total_grad_norm;  /* norm of everything clipped, before clipping */

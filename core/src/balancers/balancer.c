@@ -302,9 +302,6 @@ static void *init_state(const mtb_balancer_type *type, int T, size_t D_max, cons
         if (setup->n_samples < 1 || setup->n_samples > MTB_MAX_SAMPLES)
             *st = mtb_fail(err, MTB_EINVAL, "method %s: init asked for %d samples per step "
                            "(1..%d)", type->name, setup->n_samples, MTB_MAX_SAMPLES);
-        else if (setup->wants_losses_after && !type->after_update)
-            *st = mtb_fail(err, MTB_EINVAL, "method %s wants the losses after the update but "
-                           "has no after_update hook", type->name);
     }
     if (*st) {
         /* init unwinds its own partial allocations, but fini must accept a partly
@@ -408,6 +405,33 @@ static int all_finite(const double *x, size_t n, size_t *bad)
     return 1;
 }
 
+/* Recorded draws (replay, balancer.h): only kinds the method accepts, finite values, task
+ * indices in 0..T-1. Counts and layouts are the method's to check. */
+static mtb_status check_draws(const mtb_balancer *b, const mtb_balance_draws *d, mtb_error *err)
+{
+    const char *name = b->type->name;
+    size_t bad = 0;
+    if ((d->n_values && !d->values) || (d->n_orders && !d->orders))
+        return mtb_fail(err, MTB_EINVAL, "method %s: recorded draws with a count but no array",
+                        name);
+    if (d->values && !(b->setup.replay & MTB_REPLAY_VALUES))
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s takes no recorded values (it draws none it can replay)", name);
+    if (d->orders && !(b->setup.replay & MTB_REPLAY_ORDERS))
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s takes no recorded task orders (it draws none it can replay)",
+                        name);
+    if (d->values && !all_finite(d->values, d->n_values, &bad))
+        return mtb_fail(err, MTB_ENUMERIC, "method %s: recorded draw %zu is %g (not finite)", name,
+                        bad, d->values[bad]);
+    for (size_t i = 0; d->orders && i < d->n_orders; i++)
+        if (d->orders[i] < 0 || d->orders[i] >= b->T)
+            return mtb_fail(err, MTB_EINVAL,
+                            "method %s: recorded task order entry %zu is %d, tasks are 0..%d", name,
+                            i, d->orders[i], b->T - 1);
+    return MTB_OK;
+}
+
 mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_balance_out *out,
                              mtb_error *err)
 {
@@ -441,41 +465,44 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
             return mtb_fail(err, MTB_ENUMERIC,
                             "method %s: gradient G[%zu][%zu] is %g (not finite)", name,
                             bad / in->D, bad % in->D, in->G[bad]);
-        if (in->Z && !all_finite(in->Z, in->D, &bad))
+        if (in->rep.Z && !all_finite(in->rep.Z, in->D, &bad))
             return mtb_fail(err, MTB_ENUMERIC,
                             "method %s: representation Z[%zu] is %g (not finite)", name, bad,
-                            in->Z[bad]);
+                            in->rep.Z[bad]);
     }
-    if (in->n_blocks != 0) {
+    if (in->blocks.n != 0) {
         if (!in->G)
             return mtb_fail(err, MTB_EINVAL,
                             "method %s: step got %d parameter blocks but no gradient matrix",
-                            name, in->n_blocks);
-        if (in->n_blocks < 0 || in->n_blocks > MTB_MAX_BLOCKS || !in->block_off)
+                            name, in->blocks.n);
+        if (in->blocks.n < 0 || in->blocks.n > MTB_MAX_BLOCKS || !in->blocks.off)
             return mtb_fail(err, MTB_EINVAL,
                             "method %s: parameter blocks must be 1..%d with offsets, got %d "
-                            "(block_off %s)", name, MTB_MAX_BLOCKS, in->n_blocks,
-                            in->block_off ? "set" : "NULL");
-        if (in->block_off[0] != 0 || in->block_off[in->n_blocks] != in->D)
+                            "(offsets %s)", name, MTB_MAX_BLOCKS, in->blocks.n,
+                            in->blocks.off ? "set" : "NULL");
+        if (in->blocks.off[0] != 0 || in->blocks.off[in->blocks.n] != in->D)
             return mtb_fail(err, MTB_EINVAL,
                             "method %s: block offsets must run from 0 to D = %zu, got %zu .. %zu",
-                            name, in->D, in->block_off[0], in->block_off[in->n_blocks]);
-        for (int k = 0; k < in->n_blocks; k++)
-            if (in->block_off[k + 1] <= in->block_off[k])
+                            name, in->D, in->blocks.off[0], in->blocks.off[in->blocks.n]);
+        for (int k = 0; k < in->blocks.n; k++)
+            if (in->blocks.off[k + 1] <= in->blocks.off[k])
                 return mtb_fail(err, MTB_EINVAL,
                                 "method %s: block %d is empty or reversed (offsets %zu, %zu)",
-                                name, k, in->block_off[k], in->block_off[k + 1]);
+                                name, k, in->blocks.off[k], in->blocks.off[k + 1]);
     }
+    mtb_status dst = check_draws(b, &in->draws, err);
+    if (dst)
+        return dst;
     const int ns = b->setup.n_samples;
     if (ns > 1) {
-        if (in->n_samples != ns || !in->loss_samples ||
-            (b->setup.need != MTB_NEED_LOSSES && !in->G_samples))
+        if (in->samples.n != ns || !in->samples.losses ||
+            (b->setup.need != MTB_NEED_LOSSES && !in->samples.G))
             return mtb_fail(err, MTB_EINVAL,
-                            "method %s takes %d samples per step, got %d (loss_samples %s, "
-                            "G_samples %s)", name, ns, in->n_samples,
-                            in->loss_samples ? "set" : "NULL", in->G_samples ? "set" : "NULL");
+                            "method %s takes %d samples per step, got %d (samples.losses %s, "
+                            "samples.G %s)", name, ns, in->samples.n,
+                            in->samples.losses ? "set" : "NULL", in->samples.G ? "set" : "NULL");
         for (int k = 0; k < ns; k++) {
-            const double *lk = in->loss_samples[k];
+            const double *lk = in->samples.losses[k];
             if (!lk)
                 return mtb_fail(err, MTB_EINVAL, "method %s: loss sample %d is NULL", name, k);
             if (!all_finite(lk, (size_t)b->T, &bad))
@@ -484,7 +511,7 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
                                 name, bad, k, lk[bad]);
             if (b->setup.need == MTB_NEED_LOSSES)
                 continue;
-            const double *gk = in->G_samples[k];
+            const double *gk = in->samples.G[k];
             if (!gk)
                 return mtb_fail(err, MTB_EINVAL, "method %s: gradient sample %d is NULL", name, k);
             if (!all_finite(gk, (size_t)b->T * in->D, &bad))
@@ -492,9 +519,9 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
                                 "method %s: gradient G[%zu][%zu] of sample %d is %g (not finite)",
                                 name, bad / in->D, bad % in->D, k, gk[bad]);
         }
-    } else if (in->n_samples > 1) {
+    } else if (in->samples.n > 1) {
         return mtb_fail(err, MTB_EINVAL, "method %s takes one sample per step, got %d", name,
-                        in->n_samples);
+                        in->samples.n);
     }
     mtb_balance_in local = *in;
     if (!local.rng)
@@ -521,10 +548,11 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
             return mtb_fail(err, MTB_ENUMERIC,
                             "method %s produced trunk gradient entry %zu = %g (not finite)", name,
                             bad, out->trunk_grad[bad]);
-    } else if (!all_finite(out->trunk_w, (size_t)b->T, &bad)) {
+    }
+    /* also with an explicit gradient: trunk_w is then the reported weights (run files) */
+    if (!all_finite(out->trunk_w, (size_t)b->T, &bad))
         return mtb_fail(err, MTB_ENUMERIC, "method %s produced trunk weight %zu = %g (not finite)",
                         name, bad, out->trunk_w[bad]);
-    }
     if (b->setup.n_learn > 0 && !all_finite(b->setup.learn_grad, (size_t)b->setup.n_learn, &bad))
         return mtb_fail(err, MTB_ENUMERIC,
                         "method %s produced a non-finite gradient for learnable scalar %zu (%g)",
@@ -536,7 +564,7 @@ mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after
 {
     if (!b || !losses_after)
         return mtb_fail(err, MTB_EINVAL, "balancer after_update: NULL balancer or losses");
-    if (!b->type->after_update || !b->setup.wants_losses_after)
+    if (!b->setup.after_update)
         return mtb_fail(err, MTB_EINVAL,
                         "method %s does not consume the losses after the update", b->type->name);
     size_t bad = 0;
@@ -544,7 +572,7 @@ mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after
         return mtb_fail(err, MTB_ENUMERIC,
                         "method %s: loss of task %zu after the update is %g (not finite)",
                         b->type->name, bad, losses_after[bad]);
-    return b->type->after_update(b->state, losses_after, err);
+    return b->setup.after_update(b->state, losses_after, err);
 }
 
 const mtb_balancer_setup *mtb_balancer_get_setup(const mtb_balancer *b) { return &b->setup; }

@@ -68,6 +68,8 @@ static void famo_fini(void *vs)
     free(s->xi);
 }
 
+static mtb_status famo_after_update(void *vs, const double *losses_after, mtb_error *err);
+
 static mtb_status famo_init(void *vs, int T, size_t D_max, const mtb_hparams *hp,
                             mtb_balancer_setup *setup, mtb_error *err)
 {
@@ -79,7 +81,7 @@ static mtb_status famo_init(void *vs, int T, size_t D_max, const mtb_hparams *hp
     s->opt = (int)hp->v[HP_OPT];
     s->eps = hp->v[HP_EPS];
     setup->need = MTB_NEED_LOSSES;
-    setup->wants_losses_after = 1;
+    setup->after_update = famo_after_update;
     s->xi = calloc(5 * (size_t)T, sizeof *s->xi);
     if (!s->xi)
         return mtb_fail(err, MTB_ENOMEM, "method famo: cannot allocate the state (T = %d)", T);
@@ -189,5 +191,4 @@ const mtb_balancer_type mtb_balancer_famo = {
     .init = famo_init,
     .step = famo_step,
     .fini = famo_fini,
-    .after_update = famo_after_update,
 };

@@ -15,9 +15,11 @@
  *
  * Batch: G's columns are the batch flattened with z, so `rep_dim` (the width of z per
  * example) tells how to sum over the batch: D must be a multiple of it. rep_dim = 0 takes
- * the width the training step passes in in->rep_dim (balancer.h); when that is 0 too, each
+ * the width the training step passes in in->rep.dim (balancer.h); when that is 0 too, each
  * row is one example (no batch summation: every column has its own sign and draw).
- * The U draws come from the balancer's own stream, in coordinate order.
+ * The U draws come from the balancer's own stream, in coordinate order. Replay
+ * (balancer.h): in->draws.values, one U per feature (the width of z values, feature order), are
+ * used instead and nothing is drawn.
  * `eps` is LibMTL's 1e-7 added to sum_t |s_t|; by default 0 with a guard: P = 1/2 when every
  * s_t[c] is 0 (no sign information; such coordinates are then dropped for all tasks, since
  * M_t requires s_t != 0, exactly as LibMTL). */
@@ -68,6 +70,7 @@ static mtb_status graddrop_init(void *vs, int T, size_t D_max, const mtb_hparams
     s->rep_dim = (size_t)hp->v[HP_REP_DIM];
     setup->need = MTB_NEED_REP_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->replay = MTB_REPLAY_VALUES;
     size_t n = (size_t)T * (D_max ? D_max : 1);
     s->s = malloc(n * sizeof *s->s);
     s->m = malloc(n);
@@ -87,24 +90,29 @@ static mtb_status graddrop_step(void *vs, const mtb_balance_in *in, mtb_balance_
     graddrop_state *s = vs;
     int T = s->T;
     size_t D = in->D;
-    if (!in->Z)
+    if (!in->rep.Z)
         return mtb_fail(err, MTB_EINVAL,
                         "method graddrop needs the representation Z (its signs), got Z = NULL");
     if (!out->trunk_grad)
         return mtb_fail(err, MTB_EINVAL,
                         "method graddrop returns an explicit gradient w.r.t. z, but trunk_grad is NULL");
-    size_t k = s->rep_dim ? s->rep_dim : in->rep_dim > 0 ? (size_t)in->rep_dim : D;
+    size_t k = s->rep_dim ? s->rep_dim : in->rep.dim > 0 ? (size_t)in->rep.dim : D;
     if (D % k)
         return mtb_fail(err, MTB_EINVAL,
                         "method graddrop: G has %zu columns, not a multiple of rep_dim = %zu", D, k);
     size_t B = D / k;
+    const double *U_rec = in->draws.values;
+    if (U_rec && in->draws.n_values != k)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method graddrop: %zu recorded uniforms, expected one per feature of z "
+                        "(%zu)", in->draws.n_values, k);
     for (int t = 0; t < T; t++) {
         double *st = s->s + (size_t)t * k;
         const double *g = in->G + (size_t)t * D;
         memset(st, 0, k * sizeof *st);
         for (size_t b = 0; b < B; b++)
             for (size_t c = 0; c < k; c++)
-                st[c] += sgn(in->Z[b * k + c]) * g[b * k + c];
+                st[c] += sgn(in->rep.Z[b * k + c]) * g[b * k + c];
     }
     for (size_t c = 0; c < k; c++) {
         double sum = 0.0, abs = 0.0;
@@ -114,7 +122,7 @@ static mtb_status graddrop_step(void *vs, const mtb_balance_in *in, mtb_balance_
         }
         double den = abs + s->eps;
         double P = den > 0.0 ? 0.5 * (1.0 + sum / den) : 0.5;
-        double U = mtb_rng_uniform(in->rng);
+        double U = U_rec ? U_rec[c] : mtb_rng_uniform(in->rng);
         for (int t = 0; t < T; t++) {
             double st = s->s[(size_t)t * k + c];
             s->m[(size_t)t * k + c] = (unsigned char)((P > U && st > 0.0) || (P < U && st < 0.0));

@@ -25,7 +25,10 @@
  * 0 follows the paper, with guards instead: a zero |g_i^PC| or |g_j| gives phi = 0 (no
  * direction to compare), and no adjustment is made when sqrt(1 - phi^^2) = 0 (|phi^| = 1,
  * where the update is undefined). Cosines are clamped to [-1, 1] against rounding.
- * `order` as in pcgrad.c (random per task and step, or ascending for tests).
+ * `order` as in pcgrad.c (random per task and step, or ascending for tests). Replay
+ * (balancer.h): recorded orders in in->draws.orders, T rows of the T - 1 other tasks
+ * (LibMTL's loop visits j != i, as the paper), replace them; nothing is drawn then. The
+ * targets phi^ are updated in the visiting order, so the order matters for T >= 3.
  *
  * Cost: as in pcgrad.c, everything the algorithm reads is an inner product of original
  * gradients (g_i^PC . g_j, |g_i^PC|^2 and |g_j|^2), so for D >= T it runs on the Gram matrix
@@ -57,6 +60,7 @@ typedef struct gradvac_state {
     double *norm;  /* (T) |g_j| */
     double *coef;  /* (T) coefficients of the original gradients */
     size_t *idx;   /* (T) */
+    unsigned char *seen; /* (T) workspace of the recorded-order check */
     double *pc;    /* (D_max) projected gradient of the current task (direct path) */
     double *M;     /* (T, T) Gram matrix (Gram path) */
     double *p;     /* (T) g_i^PC . g_k for every k (Gram path) */
@@ -72,6 +76,7 @@ static void gradvac_fini(void *vs)
     free(s->pc);
     free(s->M);
     free(s->p);
+    free(s->seen);
     memset(s, 0, sizeof *s);
 }
 
@@ -85,6 +90,7 @@ static mtb_status gradvac_init(void *vs, int T, size_t D_max, const mtb_hparams 
     s->order = (int)hp->v[HP_ORDER];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->replay = MTB_REPLAY_ORDERS;
     s->rho = calloc((size_t)T * (size_t)T, sizeof *s->rho);
     s->norm = malloc((size_t)T * sizeof *s->norm);
     s->coef = malloc((size_t)T * sizeof *s->coef);
@@ -92,7 +98,8 @@ static mtb_status gradvac_init(void *vs, int T, size_t D_max, const mtb_hparams 
     s->pc = malloc((D_max ? D_max : 1) * sizeof *s->pc);
     s->M = malloc((size_t)T * (size_t)T * sizeof *s->M);
     s->p = malloc((size_t)T * sizeof *s->p);
-    if (!s->rho || !s->norm || !s->coef || !s->idx || !s->pc || !s->M || !s->p) {
+    s->seen = malloc((size_t)T);
+    if (!s->rho || !s->norm || !s->coef || !s->idx || !s->pc || !s->M || !s->p || !s->seen) {
         gradvac_fini(s);
         return mtb_fail(err, MTB_ENOMEM, "method gradvac: cannot allocate the state (T = %d, D = %zu)",
                         T, D_max);
@@ -130,7 +137,7 @@ static void vaccinate_gram(gradvac_state *s, const mtb_balance_in *in)
     for (int i = 0; i < T; i++) {
         memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
         double q = s->M[(size_t)i * T + i];
-        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
+        int n = mtb_bal_visit_order(s->idx, T, i, 0, s->order == 0, in->rng, in->draws.orders);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             double w = adjust(s, i, j, sqrt(fmax(0.0, q)), s->p[j]);
@@ -155,7 +162,7 @@ static void vaccinate_direct(gradvac_state *s, const mtb_balance_in *in)
         s->norm[j] = mtb_bal_norm(G + (size_t)j * D, D);
     for (int i = 0; i < T; i++) {
         memcpy(s->pc, G + (size_t)i * D, D * sizeof *s->pc);
-        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
+        int n = mtb_bal_visit_order(s->idx, T, i, 0, s->order == 0, in->rng, in->draws.orders);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;
@@ -172,9 +179,13 @@ static void vaccinate_direct(gradvac_state *s, const mtb_balance_in *in)
 static mtb_status gradvac_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
                                mtb_error *err)
 {
-    (void)err;
     gradvac_state *s = vs;
     const int T = s->T;
+    if (in->draws.orders) {
+        mtb_status st = mtb_bal_check_orders(&in->draws, T, 0, s->seen, "gradvac", err);
+        if (st)
+            return st;
+    }
     for (int j = 0; j < T; j++)
         s->coef[j] = 1.0;
     if (in->D >= (size_t)T)

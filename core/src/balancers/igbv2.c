@@ -112,6 +112,8 @@ static void igbv2_fini(void *vs)
     free(s->prev_l);
 }
 
+static mtb_status igbv2_after_update(void *vs, const double *losses_after, mtb_error *err);
+
 static mtb_status igbv2_init(void *vs, int T, size_t D_max, const mtb_hparams *hp,
                              mtb_balancer_setup *setup, mtb_error *err)
 {
@@ -125,7 +127,7 @@ static mtb_status igbv2_init(void *vs, int T, size_t D_max, const mtb_hparams *h
     s->eps = hp->v[HP_EPS];
     s->reward_scale = hp->v[HP_REWARD_SCALE];
     setup->need = MTB_NEED_LOSSES;
-    setup->wants_losses_after = s->reward_mode == REWARD_AFTER_UPDATE;
+    setup->after_update = s->reward_mode == REWARD_AFTER_UPDATE ? igbv2_after_update : NULL;
     mtb_status st = mtb_igb_base_init(&s->base, T, (long)hp->v[HP_BASE_EPOCH], "igbv2", err);
     if (st)
         return st;
@@ -252,5 +254,4 @@ const mtb_balancer_type mtb_balancer_igbv2 = {
     .init = igbv2_init,
     .step = igbv2_step,
     .fini = igbv2_fini,
-    .after_update = igbv2_after_update,
 };

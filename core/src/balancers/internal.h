@@ -22,9 +22,17 @@ double mtb_bal_dot(const double *x, const double *y, size_t n);
 /* Euclidean norm of a length-n vector (cblas_dnrm2: no overflow for large entries). */
 double mtb_bal_norm(const double *x, size_t n);
 void mtb_bal_fill(double *x, int n, double v);
-/* The T - 1 tasks other than i into idx, ascending, or in a fresh random order drawn from
- * rng when shuffle (PCGrad, GradVac: a new permutation per task and step). Returns T - 1. */
-int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng);
+/* Visiting order of task i (PCGrad, GradVac) into idx: the T - 1 tasks other than i, or all
+ * T tasks when self; ascending, or in a fresh random order drawn from rng when shuffle (a new
+ * permutation per task and step), or row i of `recorded` (T rows of that length, replayed
+ * draws checked by mtb_bal_check_orders) when it is not NULL. Returns the length. */
+int mtb_bal_visit_order(size_t *idx, int T, int i, int self, int shuffle, mtb_rng *rng,
+                        const int *recorded);
+/* Checks recorded visiting orders (in->draws.orders): T rows of T - 1 (+1 when self) entries,
+ * row i a permutation of the tasks other than i (all tasks when self). seen: T bytes of
+ * workspace. MTB_EINVAL naming the method otherwise. */
+mtb_status mtb_bal_check_orders(const mtb_balance_draws *d, int T, int self, unsigned char *seen,
+                                const char *method, mtb_error *err);
 /* Output of a method whose trunk gradient is sum_j c_j g_j over the original gradients
  * (PCGrad, GradVac): trunk_grad = G^T c when the caller gave one, trunk_w = c (the
  * equivalent loss weights), heads unweighted. */
@@ -73,6 +81,11 @@ mtb_status mtb_rlw_draw(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *raw,
 /* One normalised weight vector of distribution dist (sums to 1, except the raw
  * LibMTL Bernoulli variant) into w[T]. */
 mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w, mtb_error *err);
+/* The same from a recorded raw draw (replay, balancer.h): d->values holds the T raw weights
+ * lambda of distribution dist before f; f is applied as in mtb_rlw_sample. MTB_EINVAL for a
+ * count other than T or an all-zero Bernoulli draw. */
+mtb_status mtb_rlw_replay(mtb_rlw_sampler *s, int dist, const mtb_balance_draws *d, double *w,
+                          const char *method, mtb_error *err);
 
 /* ---- IMTL-G closed form (imtl_g.c), shared by imtl_g and imtl -------------------- */
 

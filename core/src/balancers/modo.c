@@ -10,7 +10,7 @@
  *   x_{k+1}      = x_k - alpha G_3^T lambda_{k+1}
  * G_i (T, D) is the task-gradient matrix of sample i (rows = tasks, the transpose of the
  * paper's d x M Jacobian), rho >= 0 an l2 regulariser on lambda, lambda_0 = 1/T.
- * Here: setup n_samples = 3; in->G_samples[0], [1], [2] are G_1, G_2, G_3 (mtb training:
+ * Here: setup n_samples = 3; in->samples.G[0], [1], [2] are G_1, G_2, G_3 (mtb training:
  * three parts of one batch, see train.h); trunk_grad = G_3^T lambda_{k+1} (explicit,
  * PARAM gradients, scope all), trunk_w = lambda_{k+1} (informative; also LibMTL's returned
  * vector), head_w = 1 (heads follow their own losses; LibMTL averages the heads' gradients
@@ -82,7 +82,7 @@ static mtb_status modo_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
     if (!out->trunk_grad)
         return mtb_fail(err, MTB_EINVAL,
                         "method modo returns an explicit trunk gradient: out->trunk_grad is NULL");
-    const double *G1 = in->G_samples[0], *G2 = in->G_samples[1], *G3 = in->G_samples[2];
+    const double *G1 = in->samples.G[0], *G2 = in->samples.G[1], *G3 = in->samples.G[2];
     /* v (D) = G_2^T lambda;  u (T) = G_1 v */
     mtb_bal_gtw(G2, T, D, s->lambda, s->v);
     cblas_dgemv(CblasRowMajor, CblasNoTrans, T, (int)D, 1.0, G1, (int)D, s->v, 1, 0.0, s->u, 1);

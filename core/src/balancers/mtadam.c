@@ -116,9 +116,9 @@ static mtb_status mta_step(void *state, const mtb_balance_in *in, mtb_balance_ou
     size_t whole[2] = {0, D};
     const size_t *off = whole;
     int nb = 1;
-    if (s->per_block && in->n_blocks > 0) {
-        off = in->block_off;
-        nb = in->n_blocks;
+    if (s->per_block && in->blocks.n > 0) {
+        off = in->blocks.off;
+        nb = in->blocks.n;
     }
     if (nb > s->MB)
         return mtb_fail(err, MTB_EINVAL, "method mtadam: %d parameter blocks, state holds %d", nb,

@@ -16,9 +16,15 @@
  * Heads use their own gradients unweighted (head_w = 1).
  *
  * Order: `order=random` draws, per step and per task i, a fresh Fisher-Yates permutation of
- * the other tasks from the balancer's own stream (the SLAW code shuffles per i per step;
- * LibMTL shuffles all T tasks including i itself). `order=fixed` visits j = 0, 1, ... in
+ * the other tasks from the balancer's own stream (Alg. 1: "for g_j in G, j != i, in random
+ * order"; the SLAW code shuffles per i per step). `order=fixed` visits j = 0, 1, ... in
  * ascending order (used to test the order-dependent Eq. (32) for T >= 3).
+ * `visit_self=true` is LibMTL's loop (deviation from Alg. 1, an option only): it shuffles
+ * ALL T tasks for every i, i itself included, so g_i^PC may be projected onto its own
+ * original g_i when earlier projections turned it against g_i (g_i^PC . g_i < 0). With
+ * T = 2 both loops give the same result; for T >= 3 they differ.
+ * Replay (balancer.h): recorded orders in in->draws.orders, T rows of T - 1 task indices
+ * (T with visit_self), replace the random (or fixed) order; nothing is drawn then.
  *
  * `eps` is added to |g_j|^2 in the projection: 0 by default (paper); LibMTL uses 1e-8. A
  * zero g_j never conflicts (g.g_j = 0 is not < 0), so no division by zero can occur with
@@ -38,7 +44,7 @@
 #include "internal.h"
 #include "mtb/balancer.h"
 
-enum { HP_EPS, HP_ORDER, HP_N };
+enum { HP_EPS, HP_ORDER, HP_VISIT_SELF, HP_N };
 
 static const mtb_hparam_def pcgrad_hparams[HP_N] = {
     [HP_EPS] = {"eps", MTB_HP_REAL, 0.0, 0.0, 1.0, NULL,
@@ -46,6 +52,9 @@ static const mtb_hparam_def pcgrad_hparams[HP_N] = {
     [HP_ORDER] = {"order", MTB_HP_CHOICE, 0, 0, 0, "random|fixed",
                   "order of the other tasks: fresh random permutation per task and step (paper "
                   "Alg. 1), or ascending (for tests)"},
+    [HP_VISIT_SELF] = {"visit_self", MTB_HP_BOOL, 0, 0, 1, NULL,
+                       "visit all T tasks, i itself included, in each task's order (LibMTL's "
+                       "loop; paper Alg. 1: only j != i)"},
 };
 
 typedef struct pcgrad_state {
@@ -53,7 +62,9 @@ typedef struct pcgrad_state {
     size_t D_max;
     double eps;
     int order;
+    int self;      /* visit_self */
     size_t *idx;   /* (T) visiting order */
+    unsigned char *seen; /* (T) workspace of the recorded-order check */
     double *sq;    /* (T) |g_j|^2 */
     double *coef;  /* (T) coefficients of the original gradients */
     double *pc;    /* (D_max) projected gradient of the current task (direct path) */
@@ -70,6 +81,7 @@ static void pcgrad_fini(void *vs)
     free(s->pc);
     free(s->M);
     free(s->p);
+    free(s->seen);
     memset(s, 0, sizeof *s);
 }
 
@@ -81,15 +93,18 @@ static mtb_status pcgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     s->D_max = D_max;
     s->eps = hp->v[HP_EPS];
     s->order = (int)hp->v[HP_ORDER];
+    s->self = hp->v[HP_VISIT_SELF] != 0.0;
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->replay = MTB_REPLAY_ORDERS;
     s->idx = malloc((size_t)T * sizeof *s->idx);
     s->sq = malloc((size_t)T * sizeof *s->sq);
     s->coef = malloc((size_t)T * sizeof *s->coef);
     s->pc = malloc((D_max ? D_max : 1) * sizeof *s->pc);
     s->M = malloc((size_t)T * (size_t)T * sizeof *s->M);
     s->p = malloc((size_t)T * sizeof *s->p);
-    if (!s->idx || !s->sq || !s->coef || !s->pc || !s->M || !s->p) {
+    s->seen = malloc((size_t)T);
+    if (!s->idx || !s->sq || !s->coef || !s->pc || !s->M || !s->p || !s->seen) {
         pcgrad_fini(s);
         return mtb_fail(err, MTB_ENOMEM, "method pcgrad: cannot allocate the state (T = %d, D = %zu)",
                         T, D_max);
@@ -104,7 +119,8 @@ static void project_gram(pcgrad_state *s, const mtb_balance_in *in)
     mtb_bal_gram(in->G, T, in->D, s->M);
     for (int i = 0; i < T; i++) {
         memcpy(s->p, s->M + (size_t)i * T, (size_t)T * sizeof *s->p);
-        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
+        int n = mtb_bal_visit_order(s->idx, T, i, s->self, s->order == 0, in->rng,
+                                    in->draws.orders);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             double d = s->p[j];
@@ -130,7 +146,8 @@ static void project_direct(pcgrad_state *s, const mtb_balance_in *in)
         s->sq[j] = mtb_bal_dot(G + (size_t)j * D, G + (size_t)j * D, D);
     for (int i = 0; i < T; i++) {
         memcpy(s->pc, G + (size_t)i * D, D * sizeof *G);
-        int n = mtb_bal_other_tasks(s->idx, T, i, s->order == 0, in->rng);
+        int n = mtb_bal_visit_order(s->idx, T, i, s->self, s->order == 0, in->rng,
+                                    in->draws.orders);
         for (int k = 0; k < n; k++) {
             int j = (int)s->idx[k];
             const double *gj = G + (size_t)j * D;
@@ -148,9 +165,13 @@ static void project_direct(pcgrad_state *s, const mtb_balance_in *in)
 static mtb_status pcgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_out *out,
                               mtb_error *err)
 {
-    (void)err;
     pcgrad_state *s = vs;
     const int T = s->T;
+    if (in->draws.orders) {
+        mtb_status st = mtb_bal_check_orders(&in->draws, T, s->self, s->seen, "pcgrad", err);
+        if (st)
+            return st;
+    }
     for (int j = 0; j < T; j++)
         s->coef[j] = 1.0;
     if (in->D >= (size_t)T)

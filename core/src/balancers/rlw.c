@@ -83,29 +83,51 @@ mtb_status mtb_rlw_draw(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *raw,
     return mtb_fail(err, MTB_EINVAL, "random weighting: unknown distribution %d", dist);
 }
 
-mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w, mtb_error *err)
+/* f of the RLW paper (Sec. 3) applied in place to a raw draw: divide by the sum for the
+ * Bernoullis (raw 0/1 kept with bernoulli=raw), nothing for constrained Bernoulli and
+ * identity-normalised Dirichlet, softmax otherwise. -1 for an all-zero Bernoulli draw. */
+static int rlw_normalise(const mtb_rlw_sampler *s, int dist, double *w)
 {
     int T = s->T;
-    mtb_status st;
     if (dist == MTB_RLW_BERNOULLI) {
-        double sum;
-        do { /* condition on "not all zero" (see the header comment) */
-            if ((st = mtb_rlw_draw(s, dist, rng, w, err)))
-                return st;
-            sum = 0.0;
-            for (int t = 0; t < T; t++)
-                sum += w[t];
-        } while (sum == 0.0);
+        double sum = 0.0;
+        for (int t = 0; t < T; t++)
+            sum += w[t];
+        if (sum == 0.0)
+            return -1;
         if (!s->bernoulli_raw)
             for (int t = 0; t < T; t++)
                 w[t] /= sum;
-        return MTB_OK;
+        return 0;
     }
-    if ((st = mtb_rlw_draw(s, dist, rng, w, err)))
-        return st;
     if (dist == MTB_RLW_CBERNOULLI || (dist == MTB_RLW_DIRICHLET && s->dirichlet_identity))
-        return MTB_OK; /* already on the simplex */
+        return 0; /* already on the simplex */
     mtb_bal_softmax(w, T, 1.0, w);
+    return 0;
+}
+
+mtb_status mtb_rlw_replay(mtb_rlw_sampler *s, int dist, const mtb_balance_draws *d, double *w,
+                          const char *method, mtb_error *err)
+{
+    if (d->n_values != (size_t)s->T)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s: %zu recorded draws, expected the T = %d raw weights", method,
+                        d->n_values, s->T);
+    memcpy(w, d->values, (size_t)s->T * sizeof *w);
+    if (rlw_normalise(s, dist, w))
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s: the recorded Bernoulli draw is all zero (no weight to "
+                        "normalise)", method);
+    return MTB_OK;
+}
+
+mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w, mtb_error *err)
+{
+    mtb_status st;
+    do { /* Bernoulli: condition on "not all zero" (see the header comment) */
+        if ((st = mtb_rlw_draw(s, dist, rng, w, err)))
+            return st;
+    } while (rlw_normalise(s, dist, w));
     return MTB_OK;
 }
 
@@ -126,6 +148,7 @@ static const mtb_hparam_def rlw_hp[] = {
 };
 
 typedef struct rlw_state {
+    const char *name; /* "rlw" or "rgw", for messages */
     mtb_rlw_sampler smp;
     int dist;
     double scale;
@@ -142,7 +165,9 @@ static mtb_status rlw_common_init(rlw_state *s, const char *name, int T, const m
     s->smp.bernoulli_raw = hp->v[HP_BERN] == 1.0;
     s->smp.redraw_random_normal = hp->v[HP_REDRAW] != 0.0;
     s->scale = hp->v[HP_SCALE] == 1.0 ? T : 1.0;
+    s->name = name;
     setup->need = MTB_NEED_LOSSES;
+    setup->replay = MTB_REPLAY_VALUES;
     return MTB_OK;
 }
 
@@ -157,7 +182,9 @@ static mtb_status rlw_step(void *state, const mtb_balance_in *in, mtb_balance_ou
                            mtb_error *err)
 {
     rlw_state *s = state;
-    mtb_status st = mtb_rlw_sample(&s->smp, s->dist, in->rng, out->trunk_w, err);
+    mtb_status st = in->draws.values
+                        ? mtb_rlw_replay(&s->smp, s->dist, &in->draws, out->trunk_w, s->name, err)
+                        : mtb_rlw_sample(&s->smp, s->dist, in->rng, out->trunk_w, err);
     if (st)
         return st;
     int raw = s->dist == MTB_RLW_BERNOULLI && s->smp.bernoulli_raw;

@@ -11,7 +11,10 @@
  *   - c is learned like the other learnable scalars (the caller's optimiser) on the
  *     same weighted loss: dL/dc_j = sum_k lambda^(j)_k lambda~_k (l_k - lambda~ . l);
  *   - c starts at 1/6 each (z is then the average draw); hparam init.
- * Weights sum to 1 (scale=T: to T); loss weights, heads and trunk. */
+ * Weights sum to 1 (scale=T: to T); loss weights, heads and trunk.
+ * Replay (balancer.h): in->draws.values = the six raw draws lambda^(j), 6 x T values in the
+ * order of the `dist` choices of rlw (uniform, normal, dirichlet, bernoulli,
+ * constrained_bernoulli, random_normal); nothing is drawn then. */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -46,6 +49,7 @@ static mtb_status l2c_init(void *state, int T, size_t D_max, const mtb_hparams *
     mtb_bal_fill(s->c, MTB_RLW_NDIST, hp->v[0]);
     s->scale = hp->v[2] == 1.0 ? T : 1.0;
     setup->need = MTB_NEED_LOSSES;
+    setup->replay = MTB_REPLAY_VALUES;
     setup->n_learn = MTB_RLW_NDIST;
     setup->learn = s->c;
     setup->learn_grad = s->dc;
@@ -58,12 +62,22 @@ static mtb_status l2c_step(void *state, const mtb_balance_in *in, mtb_balance_ou
 {
     l2c_state *s = state;
     int T = in->T;
+    const double *rec = in->draws.values;
+    if (rec && in->draws.n_values != (size_t)MTB_RLW_NDIST * (size_t)T)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method rlw_l2c: %zu recorded draws, expected 6 x T = %zu (one raw draw "
+                        "per distribution)", in->draws.n_values, (size_t)MTB_RLW_NDIST * (size_t)T);
     mtb_bal_fill(s->z, T, 0.0);
     for (int j = 0; j < MTB_RLW_NDIST; j++) {
         double *r = s->raw + (size_t)j * T;
-        mtb_status st = mtb_rlw_draw(&s->smp, j, in->rng, r, err);
-        if (st)
-            return st;
+        if (rec) {
+            for (int t = 0; t < T; t++)
+                r[t] = rec[(size_t)j * T + t];
+        } else {
+            mtb_status st = mtb_rlw_draw(&s->smp, j, in->rng, r, err);
+            if (st)
+                return st;
+        }
         for (int t = 0; t < T; t++)
             s->z[t] += s->c[j] * r[t];
     }

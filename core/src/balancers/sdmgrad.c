@@ -14,7 +14,7 @@
  * In T x T form: A = G_xi G_xi'^T, inner gradient A w + lambda (A 1 / T). As the official
  * code and LibMTL, A is divided by (mean_t sqrt(max(A_tt, 0)))^2 + 1e-8 (normalise=true),
  * and the inner steps are SGD with momentum (new momentum buffer each call).
- * Here: samples = 3 (the paper's xi, xi', zeta = in->G_samples[0..2]; mtb training: three
+ * Here: samples = 3 (the paper's xi, xi', zeta = in->samples.G[0..2]; mtb training: three
  * parts of one batch) or samples = 1 (the official code: one batch for all three).
  * trunk_grad = G_zeta^T c with c_t = (w_t + lambda / T) / (1 + lambda) (explicit, PARAM
  * gradients, scope all), trunk_w = c (informative), head_w = 1.
@@ -104,9 +104,9 @@ static mtb_status sdm_step(void *vs, const mtb_balance_in *in, mtb_balance_out *
                         "method sdmgrad returns an explicit trunk gradient: out->trunk_grad is NULL");
     const double *Gx = in->G, *Gx2 = in->G, *Gz = in->G;
     if (s->samples == 3) {
-        Gx = in->G_samples[0];
-        Gx2 = in->G_samples[1];
-        Gz = in->G_samples[2];
+        Gx = in->samples.G[0];
+        Gx2 = in->samples.G[1];
+        Gz = in->samples.G[2];
     }
     /* A (T, T) = G_xi G_xi'^T */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, (int)D, 1.0, Gx, (int)D, Gx2,

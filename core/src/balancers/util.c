@@ -1,5 +1,6 @@
 /* util.c: small kernels shared by the balancing methods (see internal.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -82,15 +83,46 @@ mtb_status mtb_bal_learnable(int T, int extra, double init, double lr, mtb_balan
     return MTB_OK;
 }
 
-int mtb_bal_other_tasks(size_t *idx, int T, int i, int shuffle, mtb_rng *rng)
+int mtb_bal_visit_order(size_t *idx, int T, int i, int self, int shuffle, mtb_rng *rng,
+                        const int *recorded)
 {
-    int n = 0;
+    int n = T - 1 + (self != 0);
+    if (recorded) {
+        const int *row = recorded + (size_t)i * (size_t)n;
+        for (int k = 0; k < n; k++)
+            idx[k] = (size_t)row[k];
+        return n;
+    }
+    n = 0;
     for (int j = 0; j < T; j++)
-        if (j != i)
+        if (j != i || self)
             idx[n++] = (size_t)j;
     if (shuffle && n > 1)
         mtb_rng_shuffle(rng, idx, (size_t)n);
     return n;
+}
+
+mtb_status mtb_bal_check_orders(const mtb_balance_draws *d, int T, int self, unsigned char *seen,
+                                const char *method, mtb_error *err)
+{
+    size_t n = (size_t)(T - 1 + (self != 0));
+    if (d->n_orders != (size_t)T * n)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method %s: recorded task orders hold %zu entries, expected T x %zu = %zu "
+                        "(one row per task: %s)", method, d->n_orders, n, (size_t)T * n,
+                        self ? "all T tasks, itself included" : "the T - 1 other tasks");
+    for (int i = 0; i < T; i++) {
+        memset(seen, 0, (size_t)T);
+        for (size_t k = 0; k < n; k++) {
+            int j = d->orders[(size_t)i * n + k]; /* 0 <= j < T: checked by the driver */
+            if ((j == i && !self) || seen[j])
+                return mtb_fail(err, MTB_EINVAL,
+                                "method %s: recorded order of task %d visits task %d %s", method, i,
+                                j, j == i && !self ? "(itself)" : "twice");
+            seen[j] = 1;
+        }
+    }
+    return MTB_OK;
 }
 
 void mtb_bal_output_combination(const mtb_balance_in *in, const double *c, mtb_balance_out *out)

@@ -6,7 +6,8 @@
  *   q(r) = e^r - 1 by its Taylor series to r^7 (truncation < 2e-8 relative on that range).
  * Writing expm1 this way avoids the cancellation of e^y - 1 near 0, so the result keeps
  * full relative accuracy for small x. Measured against double tanh (tests/test_nn_kernels.c):
- * a few ulp. */
+ * a few ulp. NaN propagates, as tanh's does, so that a non-finite input reaches the checks
+ * downstream instead of becoming +-1. */
 #ifndef MTB_FAST_TANH_H
 #define MTB_FAST_TANH_H
 
@@ -28,8 +29,8 @@ static inline float mtb_tanhf(float x)
     float s;
     memcpy(&s, &bits, sizeof s);
     float em1 = (s - 1.0f) + s * q;
-    float t = em1 / (em1 + 2.0f);
-    return copysignf(t, x);
+    float t = copysignf(em1 / (em1 + 2.0f), x);
+    return x != x ? x : t; /* NaN stays NaN (the clamp above would make it +-1) */
 }
 
 #endif

@@ -1,6 +1,6 @@
-/* golden_map_loss.c: golden-fixture entries of the loss-based methods (EW, GLS, UW,
- * DWA, IMTL, DB-MTL). See golden.h for what the runner does with them, and
- * /work/shared/golden/LIBMTL-FORMULAS.md for what LibMTL computes. */
+/* golden_map_loss.c: golden-fixture entries of the loss-based methods (EW, GLS, UW, DWA,
+ * IMTL, DB-MTL, RLW). See golden.h for what the runner does with them, and
+ * LIBMTL-FORMULAS.md beside the fixtures for what LibMTL computes. */
 #include <math.h>
 
 #include "golden.h"
@@ -44,5 +44,8 @@ const golden_entry golden_entries_loss[] = {
      .note = "hybrid IMTL on parameter gradients (LibMTL rep_grad=False); returns alpha"},
     {.fixture = "DB_MTL", .method = "db_mtl", .options = "beta=0.9,beta_sigma=0,level=param",
      .weights = ones, .note = "LibMTL's DB_beta=0.9, DB_beta_sigma=0; it returns ones"},
+    {.fixture = "RLW", .method = "rlw", .options = "dist=normal,scale=one",
+     .note = "softmax of standard normal draws, weights sum to 1 (LibMTL = mtb's default); the "
+             "recorded draws inputs/random_normal are replayed as the raw weights"},
     {.fixture = NULL},
 };

@@ -1,6 +1,7 @@
-/* golden_map_grad.c: golden-fixture entries of the gradient-based methods (MGDA,
- * GradNorm, PCGrad, GradVac, CAGrad). See golden.h; the LibMTL formulas these options
- * reproduce are in /work/shared/golden/LIBMTL-FORMULAS.md. */
+/* golden_map_grad.c: golden-fixture entries of the gradient-based methods (MGDA, GradNorm,
+ * PCGrad, GradVac, CAGrad, Aligned-MTL, STCH, ExcessMTL, MoCo, FairGrad, UPGrad). See
+ * golden.h; the LibMTL formulas these options reproduce are in LIBMTL-FORMULAS.md beside the
+ * fixtures. */
 #include <math.h>
 
 #include "golden.h"
@@ -9,8 +10,8 @@
 static double mgda_norm(const golden_step *s, int t, int kind)
 {
     double g2 = 0.0;
-    const double *g = s->G + (size_t)t * s->d;
-    for (size_t c = 0; c < s->d; c++)
+    const double *g = s->G + (size_t)t * s->D;
+    for (size_t c = 0; c < s->D; c++)
         g2 += g[c] * g[c];
     double n = kind == 1 ? sqrt(g2) : kind == 2 ? s->losses[t] : s->losses[t] * sqrt(g2);
     return n > 0.0 && isfinite(n) ? n : 1.0;
@@ -66,22 +67,34 @@ const golden_entry golden_entries_grad[] = {
     {.fixture = "MGDA",
      .method = "mgda",
      .options = "solver=libmtl,normalize=none,apply_to=normalized",
+     .optimality = golden_opt_mgda_none,
+     .exact_options = "solver=exact,normalize=none,apply_to=normalized",
+     .measure = "FW gap",
      .note = "LibMTL's solver: clamped best-pair start, projected-gradient steps, stop at "
              "L1 change < 1e-5 returning the previous iterate"},
     {.fixture = "MGDA_gn_l2",
      .method = "mgda",
      .options = "solver=libmtl,normalize=l2,apply_to=normalized",
      .weights = mgda_weights_l2,
+     .optimality = golden_opt_mgda_l2,
+     .exact_options = "solver=exact,normalize=l2,apply_to=normalized",
+     .measure = "FW gap",
      .note = "LibMTL applies the weights to g_t/|g_t| and returns them unscaled"},
     {.fixture = "MGDA_gn_loss",
      .method = "mgda",
      .options = "solver=libmtl,normalize=loss,apply_to=normalized",
      .weights = mgda_weights_loss,
+     .optimality = golden_opt_mgda_loss,
+     .exact_options = "solver=exact,normalize=loss,apply_to=normalized",
+     .measure = "FW gap",
      .note = "LibMTL applies the weights to g_t/l_t and returns them unscaled"},
     {.fixture = "MGDA_gn_lossplus",
      .method = "mgda",
      .options = "solver=libmtl,normalize=loss+,apply_to=normalized",
      .weights = mgda_weights_lossplus,
+     .optimality = golden_opt_mgda_lossplus,
+     .exact_options = "solver=exact,normalize=loss+,apply_to=normalized",
+     .measure = "FW gap",
      .note = "LibMTL applies the weights to g_t/(l_t |g_t|) and returns them unscaled"},
     {.fixture = "GradNorm",
      .method = "gradnorm",
@@ -92,20 +105,26 @@ const golden_entry golden_entries_grad[] = {
              "there (learn_grad is all zero), else every later weight is off by ~5e-3"},
     {.fixture = "PCGrad",
      .method = "pcgrad",
-     .options = "eps=1e-8",
-     .note = "trunk_w holds the effective coefficients, which LibMTL returns; T = 2 cases only, "
-             "so the visiting order does not matter"},
+     .options = "eps=1e-8,visit_self=true",
+     .note = "LibMTL shuffles all T tasks, i itself included, for every i (visit_self); the "
+             "recorded orders inputs/random_perm (S, T, T) are replayed; trunk_w holds the "
+             "effective coefficients, which LibMTL returns"},
     {.fixture = "GradVac",
      .method = "gradvac",
      .options = "beta=0.5,eps=1e-8",
      .weights = gradvac_weights,
-     .note = "LibMTL returns ones; T = 2 cases only, so the visiting order does not matter"},
+     .note = "the recorded orders of the other tasks inputs/random_perm (S, T, T - 1) are "
+             "replayed; LibMTL returns ones"},
     {.fixture = "CAGrad",
      .method = "cagrad",
      .options = "c=0.5,rescale=1+c^2,eps=1e-8",
      .tol = 1e-3,
      .weights = cagrad_weights,
-     .note = "exact inner minimiser vs LibMTL's loosely converged SLSQP: README tolerance 1e-3"},
+     .optimality = golden_opt_cagrad,
+     .measure = "FW gap",
+     .note = "exact inner minimiser vs LibMTL's loosely converged SLSQP: README tolerance 1e-3; "
+             "where SLSQP stops far from the minimum (loss scales 1000) the case passes on "
+             "optimality"},
     {.fixture = "Aligned_MTL",
      .method = "aligned_mtl",
      .options = "scale=min,weights=sum",
@@ -131,7 +150,16 @@ const golden_entry golden_entries_grad[] = {
      .method = "fairgrad",
      .options = "alpha=1,ridge=0",
      .tol = 1e-6,
+     .optimality = golden_opt_fairgrad,
+     .measure = "residual",
      .note = "exact Newton solution (residual 1e-13) vs SciPy least_squares stopped at a "
              "residual of about 1e-9 (README): compared at 1e-6"},
+    {.fixture = "UPGrad",
+     .method = "upgrad",
+     .options = "norm_eps=1e-4,reg_eps=1e-4",
+     .optimality = golden_opt_upgrad,
+     .measure = "dist to exact",
+     .note = "TorchJD's normalisation and regularisation (LibMTL's UPGrad_norm_eps, "
+             "UPGrad_reg_eps); both sides solve the T QPs exactly, trunk_w = w (returned)"},
     {.fixture = NULL},
 };

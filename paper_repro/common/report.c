@@ -1,0 +1,137 @@
+/* report.c: report scaffolding (report.h). */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mtb/clock.h"
+#include "mtb/h5.h"
+
+static void get_str(mtb_h5 *f, const char *name, char *buf, size_t n)
+{
+    mtb_error err = {0};
+    if (mtb_h5_attr_get_str(f, "/provenance", name, buf, n, &err))
+        snprintf(buf, n, "?");
+}
+
+void repro_provenance_scan_files(repro_provenance_scan *p, const char *const *paths, int n)
+{
+    memset(p, 0, sizeof *p);
+    p->sgemm_gflops_min = INFINITY;
+    p->sgemm_gflops_max = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        mtb_error err = {0};
+        mtb_h5 *f = mtb_h5_open(paths[i], &err);
+        if (!f || !mtb_h5_attr_exists(f, "/provenance", "code_version")) {
+            p->n_unreadable++;
+            mtb_h5_close(f);
+            continue;
+        }
+        p->n_files++;
+        char v[128];
+        get_str(f, "code_version", v, sizeof v);
+        int k = 0;
+        while (k < p->n_versions && k < 4 && strcmp(p->versions[k], v))
+            k++;
+        if (k == p->n_versions) {
+            if (k < 4)
+                snprintf(p->versions[k], sizeof p->versions[k], "%s", v);
+            p->n_versions++;
+        }
+        int64_t x = 0;
+        if (!mtb_h5_attr_get_i64(f, "/provenance", "resumed", &x, &err) && x)
+            p->n_resumed++;
+        if (p->n_files == 1) {
+            get_str(f, "cpu_model", p->cpu_model, sizeof p->cpu_model);
+            get_str(f, "blas_kernel", p->blas_kernel, sizeof p->blas_kernel);
+            get_str(f, "blas_config", p->blas_config, sizeof p->blas_config);
+            get_str(f, "hostname", p->hostname, sizeof p->hostname);
+            if (!mtb_h5_attr_get_i64(f, "/provenance", "cpu_cores", &x, &err))
+                p->cpu_cores = (int)x;
+            if (!mtb_h5_attr_get_i64(f, "/provenance", "blas_threads", &x, &err))
+                p->blas_threads = (int)x;
+        }
+        double g = NAN, w = NAN;
+        if (!mtb_h5_attr_get_f64(f, "/provenance", "sgemm_gflops", &g, &err) && isfinite(g)) {
+            p->sgemm_gflops_min = fmin(p->sgemm_gflops_min, g);
+            p->sgemm_gflops_max = fmax(p->sgemm_gflops_max, g);
+        }
+        if (mtb_h5_attr_exists(f, "/", "wall_s") && !mtb_h5_attr_get_f64(f, "/", "wall_s", &w, &err) &&
+            isfinite(w))
+            p->wall_s_sum += w;
+        mtb_h5_close(f);
+    }
+}
+
+void repro_report_header(FILE *o, const char *title, const char *program, repro_scale s,
+                         const repro_provenance_scan *p, double wall_s)
+{
+    time_t now = time(NULL);
+    char when[64], d1[32], d2[32];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    if (title)
+        fprintf(o, "# %s\n\n", title);
+    fprintf(o, "_Written by `%s` from the run files at scale **%s** on %s. Do not edit by hand: "
+               "every number below is computed from the run files._\n\n",
+            program, repro_scale_name(s), when);
+    fprintf(o, "**Provenance** (read from the run files): %d run files", p->n_files);
+    if (p->n_unreadable)
+        fprintf(o, " (%d more without provenance)", p->n_unreadable);
+    fprintf(o, "; code version ");
+    for (int k = 0; k < p->n_versions && k < 4; k++)
+        fprintf(o, "%s`%s`", k ? ", " : "", p->versions[k]);
+    if (p->n_versions > 1)
+        fprintf(o, " (**mixed**: the results come from %d code versions)", p->n_versions);
+    if (p->n_files)
+        fprintf(o, "; CPU %s (%d cores), host `%s`; BLAS kernel %s, %d thread(s) per job (`%s`); "
+                   "sgemm rate measured by the jobs %.1f–%.1f GFLOP/s",
+                p->cpu_model, p->cpu_cores, p->hostname, p->blas_kernel, p->blas_threads,
+                p->blas_config, p->sgemm_gflops_min, p->sgemm_gflops_max);
+    if (p->n_resumed)
+        fprintf(o, "; %d job(s) ran in a resumed sweep", p->n_resumed);
+    fprintf(o, ".");
+    if (p->wall_s_sum > 0)
+        fprintf(o, " Training time summed over the runs: %s.",
+                mtb_format_duration(p->wall_s_sum, d1, sizeof d1));
+    if (isfinite(wall_s))
+        fprintf(o, " **Wall time of the pipeline: %s.**", mtb_format_duration(wall_s, d2, sizeof d2));
+    fprintf(o, "\n\n");
+}
+
+int repro_replace_section(const char *path, const char *name, const char *body)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    char buf[4096];
+    size_t k;
+    while (m && (k = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, k, m);
+    fclose(f);
+    if (!m || fclose(m))
+        return -1;
+    char begin[160], end[160];
+    snprintf(begin, sizeof begin, "<!-- begin %s -->", name);
+    snprintf(end, sizeof end, "<!-- end %s -->", name);
+    char *b = strstr(text, begin), *e = b ? strstr(b, end) : NULL;
+    if (!b || !e) {
+        free(text);
+        return -1;
+    }
+    FILE *o = repro_open(path);
+    if (!o) {
+        free(text);
+        return -1;
+    }
+    b += strlen(begin);
+    fwrite(text, 1, (size_t)(b - text), o);
+    fprintf(o, "\n%s\n", body);
+    fputs(e, o);
+    free(text);
+    return repro_commit(o, path);
+}

@@ -1,0 +1,31 @@
+/* repro.h: the toolkit every paper reproduction (paper_repro/<paper>/) builds on.
+ *
+ *   scales      SCALE=smoke (CI, a minute), paper (the committed report, one 2-core machine),
+ *               full (the whole grid, for `mpirun` over many machines)
+ *   folders     results/<paper>/<scale>/ and its subfolders (mtb_mkdirs, mtb/fs.h)
+ *   text files  written under a temporary name and renamed
+ *   claims      claim.h: a paper's claim, its value, ours with an interval, a band written in
+ *               the reproduction's source with its reason, and a verdict the program computes
+ *   reports     report.h: a Markdown report written entirely by the program, with the
+ *               provenance read from the run files and the wall time measured by the pipeline
+ * The shell side (lib.sh) runs the sweeps (`mtb sweep`) and the figures (gnuplot, PNG and SVG). */
+#ifndef REPRO_H
+#define REPRO_H
+
+#include <stdio.h>
+
+typedef enum repro_scale { REPRO_SMOKE = 0, REPRO_PAPER = 1, REPRO_FULL = 2 } repro_scale;
+
+/* "smoke" | "paper" | "full" -> *s; -1 on anything else. */
+int repro_scale_parse(const char *name, repro_scale *s);
+const char *repro_scale_name(repro_scale s);
+
+/* Prints "<prog>: <message>" on stderr and exits 1. For programs only. */
+void repro_die(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* Text written atomically: repro_open writes path.tmp; repro_commit closes and renames (and
+ * removes the temporary on any error). Both return NULL / -1 on failure. */
+FILE *repro_open(const char *path);
+int repro_commit(FILE *f, const char *path);
+
+#endif
