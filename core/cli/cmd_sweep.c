@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "mtb/clock.h"
 #include "mtb/fs.h"
 #include "sweep.h"
 
@@ -295,7 +296,7 @@ int sweep_finish(const sweep_plan *plan, double wall_s, int workers, int interru
     counts(plan, &kept, &ran, &failed, &todo);
     char d[32] = "";
     if (!isnan(wall_s))
-        sweep_format_duration(wall_s, d, sizeof d);
+        mtb_format_duration(wall_s, d, sizeof d);
     fprintf(stderr, "[sweep] %d/%d jobs complete (%d run%s%s, %d kept), %d failed, %d missing%s; "
                     "table: %s/results.tsv\n",
             plan->n - failed - todo, plan->n, ran, d[0] ? " in " : "", d, kept, failed, todo,
@@ -470,14 +471,12 @@ int mtb_cmd_sweep(int argc, char **argv)
     }
 
     sweep_plan plan;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const double t0 = mtb_clock_s();
     code = sweep_prepare(&a, &plan);
     if (!code) {
         int bad_workers = 0;
         int sig = sweep_pool_run(&plan, a.jobs > 0 ? a.jobs : 1, &bad_workers);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        double wall = mtb_clock_s() - t0;
         code = sweep_finish(&plan, wall, a.jobs > 0 ? a.jobs : 1, sig);
         if (bad_workers)
             code = 1;

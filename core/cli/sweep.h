@@ -154,7 +154,6 @@ void sweep_progress_finished(sweep_progress *pg, int i);
 /* Redraws the terminal line if 1/4 s has passed (or force). */
 void sweep_progress_tick(sweep_progress *pg, int force);
 void sweep_progress_end(sweep_progress *pg);
-void sweep_format_duration(double s, char *buf, size_t len);
 
 /* ---- sweep_pool.c -------------------------------------------------------------------- */
 

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtb/clock.h"
+
 /* Started by mpirun (Open MPI), or by a PMIx / PMI launcher (srun, hydra). */
 int sweep_mpi_launched(void)
 {
@@ -93,13 +95,6 @@ typedef struct msg_progress {
 } msg_progress;
 
 #define CHUNK (4 << 20)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void nap(void)
 {
@@ -240,7 +235,7 @@ static void handle(master *m, const MPI_Status *probe)
 /* Answers every message waiting; rate-limited when called from a training step. */
 static void service(master *m, int from_step)
 {
-    double t = now_s();
+    double t = mtb_clock_s();
     if (from_step && t - m->last_service < 0.005)
         return;
     m->last_service = t;
@@ -297,14 +292,14 @@ static void run_master(sweep_plan *plan, int size)
             own_ctx c = {&m, i};
             mtb_error err = {0};
             int diverged = 0;
-            double t0 = now_s();
+            double t0 = mtb_clock_s();
             mtb_status st = mtb_job_run(cache, &plan->items[i].job,
                                         plan->data[0] ? plan->data : NULL, 1, plan->resumed,
                                         plan->items[i].path, own_step, &c, &diverged, &err);
             char host[64] = "";
             gethostname(host, sizeof host - 1);
             snprintf(plan->items[i].where, sizeof plan->items[i].where, "rank 0 on %s", host);
-            sweep_plan_record(plan, i, st, diverged, now_s() - t0,
+            sweep_plan_record(plan, i, st, diverged, mtb_clock_s() - t0,
                               st ? (err.msg[0] ? err.msg : mtb_strerror(st)) : "");
             sweep_progress_finished(&m.pg, i);
             m.current[0] = -1;
@@ -328,7 +323,7 @@ static void worker_step(void *ctx, long step, long steps, const mtb_run_log *log
 {
     (void)steps, (void)log;
     worker_ctx *c = ctx;
-    double t = now_s();
+    double t = mtb_clock_s();
     if (t - c->last < 0.25)
         return;
     c->last = t;
@@ -398,12 +393,12 @@ static void run_worker(const sweep_args *a, int rank)
         r.index = j.index;
         mtb_error err = {0};
         int diverged = 0;
-        worker_ctx c = {j.index, now_s()};
-        double t0 = now_s();
+        worker_ctx c = {j.index, mtb_clock_s()};
+        double t0 = mtb_clock_s();
         mtb_status st = cache ? mtb_job_run(cache, &j.job, a->data, 1, j.resumed, scratch,
                                             worker_step, &c, &diverged, &err)
                               : mtb_fail(&err, MTB_ENOMEM, "out of memory for the job cache");
-        r.seconds = now_s() - t0;
+        r.seconds = mtb_clock_s() - t0;
         gethostname(r.host, sizeof r.host - 1);
         r.status = (int32_t)st;
         r.diverged = diverged;
@@ -429,7 +424,7 @@ int sweep_mpi_main(const sweep_args *a)
     memset(&plan, 0, sizeof plan);
     plan.lock_fd = -1;
     int code = 0;
-    double t0 = now_s();
+    double t0 = mtb_clock_s();
     if (rank == 0) {
         if (a->jobs > 1)
             fprintf(stderr, "[sweep] note: --jobs is ignored under MPI: every rank runs one "
@@ -445,7 +440,7 @@ int sweep_mpi_main(const sweep_args *a)
     }
     MPI_Finalize();
     if (rank == 0 && !code)
-        code = sweep_finish(&plan, now_s() - t0, size, 0);
+        code = sweep_finish(&plan, mtb_clock_s() - t0, size, 0);
     sweep_plan_free(&plan);
     return code;
 }

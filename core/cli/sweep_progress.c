@@ -13,32 +13,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void sweep_format_duration(double s, char *buf, size_t len)
-{
-    if (!(s >= 0) || s > 1e8) {
-        snprintf(buf, len, "?");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (s < 10.0) /* short jobs (the smoke scale): a tenth of a second still says something */
-        snprintf(buf, len, "%.1fs", s);
-    else if (t >= 3600)
-        snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, len, "%lds", t);
-}
+#include "mtb/clock.h"
 
 int sweep_progress_begin(sweep_progress *pg, const sweep_plan *plan, int workers,
                          const char *where)
@@ -46,7 +23,7 @@ int sweep_progress_begin(sweep_progress *pg, const sweep_plan *plan, int workers
     memset(pg, 0, sizeof *pg);
     pg->plan = plan;
     pg->tty = isatty(STDERR_FILENO);
-    pg->t0 = now_s();
+    pg->t0 = mtb_clock_s();
     pg->live = calloc((size_t)plan->n, sizeof *pg->live);
     if (!pg->live)
         return -1;
@@ -105,7 +82,7 @@ void sweep_progress_finished(sweep_progress *pg, int i)
         pg->n_done++;
         if (!pg->tty) {
             char d[32];
-            sweep_format_duration(it->seconds, d, sizeof d);
+            mtb_format_duration(it->seconds, d, sizeof d);
             fprintf(stderr, "[sweep] %d/%d %s %s (%s)\n", pg->n_done, pg->plan->n,
                     it->diverged ? "diverged" : "ok", it->name, d);
         }
@@ -118,7 +95,7 @@ void sweep_progress_tick(sweep_progress *pg, int force)
 {
     if (!pg->tty)
         return;
-    double t = now_s();
+    double t = mtb_clock_s();
     if (!force && t - pg->last_draw < 0.25)
         return;
     pg->last_draw = t;
@@ -136,9 +113,9 @@ void sweep_progress_tick(sweep_progress *pg, int force)
     double frac = pg->work_total > 0 ? (pg->work_before + now) / pg->work_total : 1.0;
     double el = t - pg->t0;
     char e[32], eta[32];
-    sweep_format_duration(el, e, sizeof e);
+    mtb_format_duration(el, e, sizeof e);
     if (now > 0 && now < todo && 100 * now >= todo) /* below 1 % the rate means little */
-        sweep_format_duration(el * (todo - now) / now, eta, sizeof eta);
+        mtb_format_duration(el * (todo - now) / now, eta, sizeof eta);
     else
         snprintf(eta, sizeof eta, now >= todo ? "0s" : "?");
     fprintf(stderr, "\r[sweep] %d/%d done, %d running, %d failed, %.0f%% of the work, %s "

@@ -21,7 +21,9 @@ char *mtb_format_duration(double s, char *buf, size_t n)
         return buf;
     }
     long t = (long)(s + 0.5);
-    if (t >= 3600)
+    if (s < 10.0) /* short jobs (smoke scales): a tenth of a second still says something */
+        snprintf(buf, n, "%.1fs", s);
+    else if (t >= 3600)
         snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
     else if (t >= 60)
         snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);

@@ -8,7 +8,7 @@
 /* Monotonic wall clock in seconds (CLOCK_MONOTONIC). */
 double mtb_clock_s(void);
 
-/* "42s", "3m07s", "2h05m"; "?" for a negative, non-finite or absurd (> 115 days) value.
+/* "4.2s" (below 10 s), "42s", "3m07s", "2h05m"; "?" for a negative, non-finite or absurd (> 115 days) value.
  * Writes at most n bytes, always terminated; returns buf. */
 char *mtb_format_duration(double seconds, char *buf, size_t n);
 
