@@ -79,15 +79,6 @@ static int find_ref_group(const tgroup *g, int ng, const trow *rows, const sweep
     return -1;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Reads the run files of the rows; fills values, or the note of a missing row. */
 static void read_rows(tctx *c, trow *rows, int n, int T)
 {
@@ -101,20 +92,20 @@ static void read_rows(tctx *c, trow *rows, int n, int T)
             continue;
         mtb_error err = {0};
         if (mtb_run_read_summary(it->path, c->s, &err)) {
-            r->note = dup_str(err.msg[0] ? err.msg : "the run file cannot be read");
+            r->note = strdup(err.msg[0] ? err.msg : "the run file cannot be read");
             continue;
         }
         if (c->s->T != T) {
             char msg[128];
             snprintf(msg, sizeof msg, "the run file has %d tasks, the problem %d", c->s->T, T);
-            r->note = dup_str(msg);
+            r->note = strdup(msg);
             continue;
         }
         r->present = 1;
         r->diverged = c->s->diverged;
         r->wall_s = c->s->wall_s;
         r->resumed = c->s->resumed;
-        r->code_version = dup_str(c->s->code_version);
+        r->code_version = strdup(c->s->code_version);
         for (int t = 0; t < T; t++) {
             r->kind[t] = c->s->metric[t];
             if (!r->diverged) {
@@ -140,7 +131,7 @@ static void list_incomplete(tctx *c, const trow *r)
                                                       : "not run yet";
         fprintf(c->missing, "%s\t%s\t%s\t%llu\t%s\t%s\n", it->job.problem, it->job.method,
                 opt_or_dash(it->job.options), (unsigned long long)it->job.seed, file, why);
-        c->miss_note[c->n_miss] = dup_str(why);
+        c->miss_note[c->n_miss] = strdup(why);
         c->miss[c->n_miss++] = r->item;
         c->n_missing++;
     }

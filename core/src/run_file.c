@@ -1,7 +1,9 @@
 /* run_file.c: the run file of a training run (run.h): write it, write the record of a
  * diverged run, and read back the summary a results table needs. The layout is documented
- * in datasets/README.md ("Run files"). Format version 2: the problem, per-task metrics and
- * provenance were added to version 1 (MTR-only runs). */
+ * in datasets/README.md ("Run files"). Format version 2 added the problem, the per-task
+ * metrics and the provenance to version 1 (MTR-only runs); version 3 moves the timings to
+ * /timing (so that `h5diff --exclude-path /timing` compares two runs of one job), numbers
+ * the steps, describes every dataset with its unit, and fingerprints the data. */
 #include "mtb/run.h"
 
 #include <math.h>
@@ -10,18 +12,24 @@
 #include <string.h>
 
 #include "mtb/h5.h"
+#include "mtb/sha256.h"
 #include "mtb/stats.h"
 
 #define RUN_FORMAT "mtb-run"
-#define RUN_FORMAT_VERSION 2
+#define RUN_FORMAT_VERSION 3
 
 #define TRY(x) do { if ((st = (x))) goto fail; } while (0)
 
-/* The job identity every run file carries, complete or diverged. */
-static mtb_status write_identity(mtb_h5 *f, const mtb_run_config *cfg, mtb_error *err)
+/* The format, the outcome and the job identity every run file carries, complete or
+ * diverged. */
+static mtb_status write_identity(mtb_h5 *f, const mtb_run_config *cfg, int diverged,
+                                 mtb_error *err)
 {
     const mtb_problem *p = cfg->problem;
     mtb_status st;
+    TRY(mtb_h5_attr_str(f, "/", "format", RUN_FORMAT, err));
+    TRY(mtb_h5_attr_i64(f, "/", "format_version", RUN_FORMAT_VERSION, err));
+    TRY(mtb_h5_attr_i64(f, "/", "diverged", diverged, err));
     TRY(mtb_h5_attr_str(f, "/", "problem", p->name, err));
     TRY(mtb_h5_attr_str(f, "/", "problem_description", p->description, err));
     TRY(mtb_h5_attr_str(f, "/", "scale", p->scale, err));
@@ -95,6 +103,29 @@ fail:
     return st;
 }
 
+/* Writes a dataset's description and unit as its attributes. */
+static mtb_status describe(mtb_h5 *f, const char *obj, const char *what, const char *unit,
+                           mtb_error *err)
+{
+    mtb_status st = mtb_h5_attr_str(f, obj, "description", what, err);
+    return st ? st : mtb_h5_attr_str(f, obj, "unit", unit, err);
+}
+
+/* SHA-256 of the data the run trained and evaluated on: the train and test arrays as
+ * stored in memory (float32, row-major), so that runs on one data instance can be matched
+ * whether it came from a file or from the generator. */
+static void data_fingerprint(const mtb_dataset *ds, char hex[65])
+{
+    mtb_sha256 s;
+    mtb_sha256_init(&s);
+    const mtb_split *sp[2] = {&ds->train, &ds->test};
+    for (int k = 0; k < 2; k++) {
+        mtb_sha256_update(&s, sp[k]->x, sizeof(float) * sp[k]->n * (size_t)ds->d_in);
+        mtb_sha256_update(&s, sp[k]->y, sizeof(float) * sp[k]->n * (size_t)ds->y_width);
+    }
+    mtb_sha256_final(&s, hex);
+}
+
 static double min_of(const double *x, size_t n)
 {
     double m = INFINITY;
@@ -141,17 +172,27 @@ mtb_status mtb_run_save(const char *path, const mtb_run_config *cfg, const mtb_d
     memcpy(ms, log->wall_ms, sizeof(double) * S);
     double median_ms = mtb_stats_median_inplace(ms, S);
     free(ms);
+    int64_t *step_index = malloc(sizeof(int64_t) * (S ? S : 1));
+    if (!step_index)
+        return mtb_fail(err, MTB_ENOMEM, "run file %s: out of memory", path);
+    for (size_t k = 0; k < S; k++)
+        step_index[k] = (int64_t)k;
+    char content[65], file_hash[65] = "";
+    data_fingerprint(ds, content);
+    if (dataset_path && mtb_sha256_file(dataset_path, file_hash, NULL))
+        snprintf(file_hash, sizeof file_hash, "unreadable");
     mtb_h5 *f = mtb_h5_create(path, err);
-    if (!f)
+    if (!f) {
+        free(step_index);
         return err ? err->status : MTB_EIO;
+    }
     /* Metric rows of tasks without a clean metric are NAN (written as such). */
     mtb_status st = MTB_OK;
-    TRY(mtb_h5_attr_str(f, "/", "format", RUN_FORMAT, err));
-    TRY(mtb_h5_attr_i64(f, "/", "format_version", RUN_FORMAT_VERSION, err));
-    TRY(mtb_h5_attr_i64(f, "/", "diverged", 0, err));
-    TRY(write_identity(f, cfg, err));
+    TRY(write_identity(f, cfg, 0, err));
     TRY(mtb_h5_attr_str(f, "/", "method_hparams", log->method_desc, err));
     TRY(mtb_h5_attr_str(f, "/", "dataset", dataset_path ? dataset_path : "(generated in memory)", err));
+    TRY(mtb_h5_attr_str(f, "/", "dataset_file_sha256", file_hash, err));
+    TRY(mtb_h5_attr_str(f, "/", "dataset_content_sha256", content, err));
     TRY(mtb_h5_attr_str(f, "/", "dataset_name", ds->name, err));
     TRY(mtb_h5_attr_str(f, "/", "dataset_generator", ds->generator, err));
     TRY(mtb_h5_attr_i64(f, "/", "dataset_seed", (int64_t)ds->seed, err));
@@ -159,40 +200,73 @@ mtb_status mtb_run_save(const char *path, const mtb_run_config *cfg, const mtb_d
     TRY(write_protocol(f, cfg, err));
     TRY(mtb_h5_attr_str(f, "/", "reproducibility",
                         "bit-identical for the same seed, data set, mtb binary, BLAS kernel and "
-                        "blas_threads (see /provenance); /steps/wall_ms and wall_s are timings and "
-                        "differ run to run", err));
+                        "blas_threads (see /provenance), except /timing, which holds the timings", err));
     TRY(write_tasks(f, p, err));
+    TRY(mtb_h5_write_i64(f, "/steps/step", 1, dS, step_index, err));
+    TRY(describe(f, "/steps/step", "the index of the step, from 0", "step", err));
     TRY(mtb_h5_write_f64(f, "/steps/loss", 2, dST, log->loss, err));
+    TRY(describe(f, "/steps/loss", "per step and task: the batch loss the method saw (times the "
+                 "task's loss_scale)", "the task's loss", err));
     TRY(mtb_h5_write_f64(f, "/steps/head_weight", 2, dST, log->head_w, err));
+    TRY(describe(f, "/steps/head_weight", "per step and task: the weight of the task's loss in "
+                 "its head's gradient", "1", err));
     TRY(mtb_h5_write_f64(f, "/steps/trunk_weight", 2, dST, log->trunk_w, err));
+    TRY(describe(f, "/steps/trunk_weight", "per step and task: the weight of the task in the "
+                 "trunk's gradient, as the method reports it", "1", err));
     TRY(mtb_h5_write_f64(f, "/steps/shared_grad_norm", 1, dS, log->shared_norm, err));
-    TRY(mtb_h5_write_f64(f, "/steps/wall_ms", 1, dS, log->wall_ms, err));
+    TRY(describe(f, "/steps/shared_grad_norm", "L2 norm of the trunk gradient before clipping "
+                 "(NaN for STL)", "loss per parameter unit", err));
     TRY(mtb_h5_write_i64(f, "/eval/step", 1, dE, log->eval_step, err));
+    TRY(describe(f, "/eval/step", "the step after which the test split was evaluated; -1: the "
+                 "initial model", "step", err));
     TRY(mtb_h5_write_f64(f, "/eval/test_loss", 2, dET, log->eval_test_loss, err));
+    TRY(describe(f, "/eval/test_loss", "per evaluation and task: the mean loss over the test "
+                 "split (times loss_scale)", "the task's loss", err));
     TRY(mtb_h5_write_f64(f, "/eval/test_metric", 2, dET, log->eval_metric, err));
+    TRY(describe(f, "/eval/test_metric", "per evaluation and task: the task's metric "
+                 "(/tasks/metric) over the test split", "see /tasks/metric", err));
     TRY(mtb_h5_write_f64(f, "/eval/test_metric_clean", 2, dET, log->eval_metric_clean, err));
+    TRY(describe(f, "/eval/test_metric_clean", "per evaluation and task: the metric against "
+                 "the clean labels (NaN where the task has none)", "see /tasks/metric_clean", err));
     TRY(mtb_h5_write_f64(f, "/summary/metric_last", 1, dT, last, err));
+    TRY(describe(f, "/summary/metric_last", "per task: the metric at the last evaluation (the "
+                 "reported value)", "see /tasks/metric", err));
     TRY(mtb_h5_write_f64(f, "/summary/metric_best", 1, dT, best, err));
+    TRY(describe(f, "/summary/metric_best", "per task: the best metric over the evaluations, "
+                 "by its direction (stored, never reported as the result)", "see /tasks/metric", err));
     TRY(mtb_h5_write_f64(f, "/summary/metric_clean_last", 1, dT, clean, err));
+    TRY(describe(f, "/summary/metric_clean_last", "per task: the clean-label metric at the last "
+                 "evaluation", "see /tasks/metric_clean", err));
     if (p->proto.nl_window > 0) {
         TRY(mtb_h5_write_f64(f, "/steps/train_nl", 1, dS, log->train_nl, err));
+        TRY(describe(f, "/steps/train_nl", "the SLAW normalised loss of the step's batches, "
+                     "mean over the last nl_window steps", "1", err));
         TRY(mtb_h5_write_f64(f, "/steps/loss_weight_error", 1, dS, log->lwe, err));
+        TRY(describe(f, "/steps/loss_weight_error", "(1/T) sum_t (T w_t / sum w - w*_t)^2 with w* "
+                     "the oracle weights", "1", err));
         TRY(mtb_h5_write_f64(f, "/eval/train_nl", 1, dE, log->eval_train_nl, err));
+        TRY(describe(f, "/eval/train_nl", "/steps/train_nl at the evaluation's step", "1", err));
         TRY(mtb_h5_write_f64(f, "/eval/test_nl", 1, dE, log->eval_test_nl, err));
+        TRY(describe(f, "/eval/test_nl", "the SLAW normalised loss over the test split", "1", err));
         TRY(mtb_h5_attr_f64(f, "/", "final_train_nl", E ? log->eval_train_nl[E - 1] : NAN, err));
         TRY(mtb_h5_attr_f64(f, "/", "final_test_nl", E ? log->eval_test_nl[E - 1] : NAN, err));
         TRY(mtb_h5_attr_f64(f, "/", "best_train_nl", min_of(log->train_nl, S), err));
         TRY(mtb_h5_attr_f64(f, "/", "best_test_nl", min_of(log->eval_test_nl, E), err));
     }
-    TRY(mtb_h5_attr_f64(f, "/", "wall_s", log->wall_s, err));
-    TRY(mtb_h5_attr_f64(f, "/", "median_ms_per_step", median_ms, err));
+    TRY(mtb_h5_write_f64(f, "/timing/wall_ms", 1, dS, log->wall_ms, err));
+    TRY(describe(f, "/timing/wall_ms", "wall time of each training step, from the batch in memory "
+                 "to the optimiser's update", "ms", err));
+    TRY(mtb_h5_attr_f64(f, "/timing", "wall_s", log->wall_s, err));
+    TRY(mtb_h5_attr_f64(f, "/timing", "median_ms_per_step", median_ms, err));
     if (prov)
         TRY(mtb_provenance_write(f, "/provenance", prov, err));
     /* written last: a file without it was not finished by this code (the rename makes a
      * partial file impossible; this also rejects files of other writers) */
     TRY(mtb_h5_attr_i64(f, "/", "complete", 1, err));
+    free(step_index);
     return mtb_h5_commit(f, err);
 fail:
+    free(step_index);
     mtb_h5_discard(f);
     return st;
 }
@@ -204,12 +278,9 @@ mtb_status mtb_run_save_diverged(const char *path, const mtb_run_config *cfg, lo
     if (!f)
         return err ? err->status : MTB_EIO;
     mtb_status st;
-    TRY(mtb_h5_attr_str(f, "/", "format", RUN_FORMAT, err));
-    TRY(mtb_h5_attr_i64(f, "/", "format_version", RUN_FORMAT_VERSION, err));
-    TRY(mtb_h5_attr_i64(f, "/", "diverged", 1, err));
+    TRY(write_identity(f, cfg, 1, err));
     TRY(mtb_h5_attr_i64(f, "/", "diverged_step", step, err));
     TRY(mtb_h5_attr_str(f, "/", "message", message ? message : "", err));
-    TRY(write_identity(f, cfg, err));
     TRY(write_protocol(f, cfg, err));
     TRY(write_tasks(f, cfg->problem, err));
     if (prov)
@@ -301,7 +372,7 @@ mtb_status mtb_run_read_summary(const char *path, mtb_run_summary *s, mtb_error 
         s->test_nl_last = NAN;
         if (mtb_h5_attr_exists(f, "/", "final_test_nl"))
             TRY(mtb_h5_attr_get_f64(f, "/", "final_test_nl", &s->test_nl_last, err));
-        TRY(mtb_h5_attr_get_f64(f, "/", "wall_s", &s->wall_s, err));
+        TRY(mtb_h5_attr_get_f64(f, "/timing", "wall_s", &s->wall_s, err));
     }
     mtb_h5_close(f);
     return MTB_OK;

@@ -58,7 +58,7 @@ void repro_provenance_scan_files(repro_provenance_scan *p, const char *const *pa
             p->sgemm_gflops_min = fmin(p->sgemm_gflops_min, g);
             p->sgemm_gflops_max = fmax(p->sgemm_gflops_max, g);
         }
-        if (mtb_h5_attr_exists(f, "/", "wall_s") && !mtb_h5_attr_get_f64(f, "/", "wall_s", &w, &err) &&
+        if (mtb_h5_attr_exists(f, "/timing", "wall_s") && !mtb_h5_attr_get_f64(f, "/timing", "wall_s", &w, &err) &&
             isfinite(w))
             p->wall_s_sum += w;
         mtb_h5_close(f);
