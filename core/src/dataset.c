@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #include "h5_isolate.h"
 #include "mtb/h5.h"
@@ -530,27 +533,30 @@ static mtb_status from_arena(const load_ctx *c, int fd, mtb_dataset *ds, mtb_err
     return MTB_OK;
 }
 
-/* An unlinked shared-memory file of len bytes (pages are allocated only when written). */
+/* An anonymous shared-memory file of len bytes (pages are allocated only when written):
+ * memfd on Linux, which no /dev/shm size limit applies to (a container's is often 64 MB),
+ * else an unlinked POSIX shared-memory object. */
 static int shared_file(size_t len)
 {
+    int fd = -1;
+#if defined(__linux__) && defined(SYS_memfd_create)
+    fd = (int)syscall(SYS_memfd_create, "mtb-load", 1u /* MFD_CLOEXEC */);
+#endif
     static unsigned counter;
-    char name[64];
-    for (int tries = 0; tries < 16; tries++) {
+    for (int tries = 0; fd < 0 && tries < 16; tries++) {
+        char name[64];
         snprintf(name, sizeof name, "/mtb-load-%ld-%u", (long)getpid(), counter++);
-        int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-        if (fd < 0) {
-            if (errno == EEXIST)
-                continue;
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0)
+            shm_unlink(name);
+        else if (errno != EEXIST)
             return -1;
-        }
-        shm_unlink(name);
-        if (ftruncate(fd, (off_t)len) != 0) {
-            close(fd);
-            return -1;
-        }
-        return fd;
     }
-    return -1;
+    if (fd >= 0 && ftruncate(fd, (off_t)len) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 mtb_status mtb_dataset_load(const char *path, mtb_dataset *ds, mtb_error *err)
