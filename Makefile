@@ -9,7 +9,6 @@
 # Dependencies (Debian): pkg-config libopenblas-dev liblapacke-dev libhdf5-dev libcriterion-dev gnuplot-nox
 #                        libopenmpi-dev openmpi-bin (MPI sweeps: mpirun -np N bin/mtb sweep ...)
 
-SHARED  ?= ../shared
 # The LibMTL reference vectors `make test` replays (tests/fixtures/golden/README.md).
 GOLDEN  ?= tests/fixtures/golden
 B       ?= build
@@ -109,7 +108,7 @@ $(foreach p,$(PAPERS),$(eval $(call repro_rule,$(p))))
 
 # Static pattern rule: make skips implicit rules for .PHONY targets (STYLE.md).
 $(PAPERS:%=reproduce-%): reproduce-%: all
-	MTB=$(MTB) REPRO=$(BIN)/repro-$* SCALE=$(SCALE) SHARED=$(SHARED) paper_repro/$*/reproduce
+	MTB=$(MTB) REPRO=$(BIN)/repro-$* SCALE=$(SCALE) paper_repro/$*/reproduce
 
 $(TESTBIN): $(TEST_OBJ) $(COMMON_OBJ) $(LIBA)
 	@mkdir -p $(@D)

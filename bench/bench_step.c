@@ -1,6 +1,6 @@
 /* bench_step.c: mtb bench step, the cost of one training step against its FLOP bound.
  *
- * Shapes (issue 2; ../shared/specs/mtrregression-and-slaw.md sec. 2 and 5.4):
+ * Shapes (issue 2; spec mtrregression-and-slaw.md sec. 2 and 5.4):
  *   mtr   250 inputs -> 4 x 100 tanh -> T heads of 100 outputs, MSE
  *   pcba  2048 binary inputs (about 2 % ones) -> 2000 -> 100 (ReLU) -> T heads of 2 logits,
  *         cross-entropy weighted (0.013932, 0.986068) as the SLAW code's class counts give

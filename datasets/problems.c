@@ -2,10 +2,10 @@
  * data generator, its tasks (metric, direction, scales, oracle weight) and its protocol
  * from the spec that defines it; nothing here is read by the run loop except through the
  * mtb_problem struct.
- *   mtr, mtr-<T>      ../shared/specs/mtrregression-and-slaw.md sec. 1-3 (the SLAW code)
- *   mtr-hom-<T>       ../shared/specs/rlw.md R6 (a): sigma_t = 1
- *   bce-<T>           ../shared/specs/rlw.md R6 (b)
- *   lsd6, lsd6-eq, lsd6x<k>@<t>   ../shared/specs/rlw.md sec. 2 */
+ *   mtr, mtr-<T>      spec mtrregression-and-slaw.md sec. 1-3 (the SLAW code)
+ *   mtr-hom-<T>       spec rlw.md R6 (a): sigma_t = 1
+ *   bce-<T>           spec rlw.md R6 (b)
+ *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2 */
 #include "mtb/problem.h"
 
 #include <errno.h>

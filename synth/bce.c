@@ -1,4 +1,4 @@
-/* bce.c: BCE-T, the CelebA-like problem of ../shared/specs/rlw.md, experiment R6(b): "same
+/* bce.c: BCE-T, the CelebA-like problem of spec rlw.md, experiment R6(b): "same
  * inputs [as MTR-hom-T], task t label 1[z_t[1] > 0] with 5% flips, one-logit BCE head,
  * metric accuracy". T binary tasks whose labels are correlated through the shared B, as
  * CelebA's 40 attributes are through the face.

@@ -1,4 +1,4 @@
-/* lsd6.c: LSD-6, the loss-scale-disparity benchmark of ../shared/specs/rlw.md, section 2
+/* lsd6.c: LSD-6, the loss-scale-disparity benchmark of spec rlw.md, section 2
  * (shared by the RLW, IMTL and DB-MTL reproductions). Six tasks on one MTRRegression input
  * whose losses span about six orders of magnitude and mix MSE, L1, CE and BCE:
  *

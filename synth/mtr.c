@@ -1,6 +1,6 @@
 /* mtr.c: MTRRegression, the toy problem of GradNorm (Chen et al. 2018) as used by SLAW
  * (Crawshaw & Kosecka 2021, Eq. 15, Sec. 4.1); facts restated in
- * ../shared/specs/mtrregression-and-slaw.md, section 1, which this file follows:
+ * spec mtrregression-and-slaw.md, section 1, which this file follows:
  *
  *   B     (d_out x d_in), B_ij     ~ N(0, std_B^2)     std_B   = 10
  *   eps_t (d_out x d_in), eps_t,ij ~ N(0, std_eps^2)   std_eps = 3.5, one per task

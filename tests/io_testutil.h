@@ -1,4 +1,4 @@
-/* io_testutil.h: temporary directories and the shared-material path for the I/O tests
+/* io_testutil.h: temporary directories for the I/O tests
  * (test_h5.c, test_dataset.c, test_synth.c). Header-only: every test file is its own
  * translation unit of the one Criterion binary, so the helpers are static. */
 #ifndef MTB_IO_TESTUTIL_H
@@ -59,14 +59,6 @@ static inline int io_file_exists(const char *path)
 {
     struct stat sb;
     return stat(path, &sb) == 0;
-}
-
-/* The read-only shared material (golden fixtures, specs): $MTB_SHARED, else ../shared
- * relative to the repository root, where `make test` runs. */
-static inline const char *io_shared_dir(void)
-{
-    const char *s = getenv("MTB_SHARED");
-    return s && *s ? s : "../shared";
 }
 
 #endif

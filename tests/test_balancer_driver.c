@@ -40,6 +40,7 @@ Test(hparams, errors_name_method_and_value)
         {"gamma=1", "gamma"},        {"beta=2", "beta"},         {"beta=abc", "abc"},
         {"alpha=mode", "mode"},      {"beta", "key=value"},      {"beta=0.5,,alpha=max", "empty"},
         {"=3", "key=value"},         {"eps=nan", "nan"},         {"beta=1e400", "1e400"},
+        {"beta=0.9,beta=0.5", "twice"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mtb_error_clear(&err);

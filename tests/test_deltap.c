@@ -1,7 +1,7 @@
 /* test_deltap.c: Delta-p (mtb/deltap.h) on hand-computed cases, then against the printed
  * tables of two papers, then the seed-paired statistics.
  *
- * The table tests are the unit test on the Delta-p convention that ../shared/specs/rlw.md
+ * The table tests are the unit test on the Delta-p convention that spec rlw.md
  * sec. 2 asks for: every row's Delta-p is recomputed from the printed metrics and the
  * printed reference row. They pin down three choices at once: the sign (DB-MTL Eq. 2, not
  * the exponent printed in the RLW ICLR text, erratum E1), averaging within a task before

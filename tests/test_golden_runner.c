@@ -1,5 +1,5 @@
 /* test_golden_runner.c: `mtb golden DIR` works on any directory in the fixture format of
- * ../shared/golden/README.md, not only the shipped cases: other T, other d, more steps.
+ * tests/fixtures/golden/README.md, not only the shipped cases: other T, other d, more steps.
  * The references here are computed independently in this file from the formulas of
  * LIBMTL-FORMULAS.md (EW, DB-MTL; PCGrad and GradVac with recorded task orders for T up to
  * 6 and d = 64; CAGrad at SLSQP's start point), written with mtb's HDF5 layer, and replayed

@@ -1,4 +1,4 @@
-/* test_synth.c: MTRRegression (../shared/specs/mtrregression-and-slaw.md, section 1):
+/* test_synth.c: MTRRegression (spec mtrregression-and-slaw.md, section 1):
  * shapes, split, task table, determinism, and the statistics the spec derives. */
 #include <criterion/criterion.h>
 #include <math.h>

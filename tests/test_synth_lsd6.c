@@ -1,4 +1,4 @@
-/* test_synth_lsd6.c: the LSD-6 benchmark (../shared/specs/rlw.md sec. 2) and BCE-T (rlw.md R6):
+/* test_synth_lsd6.c: the LSD-6 benchmark (spec rlw.md sec. 2) and BCE-T (rlw.md R6):
  * shapes, task table and column layout; determinism; an independent recomputation of the
  * targets, clean labels and label noise from the spec's draw order; the noise rates; the
  * moments the spec derives; BCE-T's inputs against MTRRegression's. */

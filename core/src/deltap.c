@@ -7,7 +7,7 @@
  *   s_i = 0 when higher is better, 1 when lower is better.
  * The RLW ICLR text prints the exponent the other way round (p = 1 for higher-better), which
  * would flip every sign; its Table 1 was computed with the sign above (erratum E1 of
- * ../shared/specs/rlw.md). Each task is averaged over its own metrics first so that a task
+ * spec rlw.md). Each task is averaged over its own metrics first so that a task
  * with five metrics (NYUv2 normals) counts as much as one with two.
  *
  * The per-task sums are formed by one pass over the metrics per task (O(n T)): n and T are a

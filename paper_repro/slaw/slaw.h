@@ -10,7 +10,7 @@
  *   report  reads every file, writes OUT/summary.h5 (the arrays the gnuplot scripts plot)
  *           and OUT/report.md (tables next to the paper's numbers), and optionally rewrites
  *           the "latest full run" section of README.md.
- * Facts and settings: ../shared/specs/mtrregression-and-slaw.md (cited as "spec sec. N"). */
+ * Facts and settings: spec mtrregression-and-slaw.md (cited as "spec sec. N"). */
 #ifndef REPRO_SLAW_H
 #define REPRO_SLAW_H
 

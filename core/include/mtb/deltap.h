@@ -1,7 +1,7 @@
 /* deltap.h: Delta-p, the relative multi-task improvement, and the seed statistics every
  * benchmark table reports.
  *
- * Delta-p with the standard sign (DB-MTL Eq. 2; ../shared/specs/rlw.md sec. 2, erratum E1):
+ * Delta-p with the standard sign (DB-MTL Eq. 2; spec rlw.md sec. 2, erratum E1):
  *   Delta-p = 100/T sum_t (1/N_t) sum_{i in task t} (-1)^{s_i} (M_i - R_i) / R_i,
  *   s_i = 0 when higher is better, 1 when lower is better,
  * for metrics M of a method and R of the reference (STL or EW), N_t metrics per task.

@@ -1,7 +1,7 @@
 /* metric.h: the per-task metrics a benchmark problem reports, with their direction.
  *
  * A loss trains; a metric judges. Each is scale-free so that Delta-p (deltap.h) compares
- * tasks of very different loss scales (../shared/specs/rlw.md sec. 2, LSD-6):
+ * tasks of very different loss scales (spec rlw.md sec. 2, LSD-6):
  *   NMSE          mean over outputs of (yhat - y)^2 / ref^2        lower is better
  *   MAE_REL       mean over outputs of |yhat - y| / ref            lower is better
  *   ACCURACY      1[argmax_k logit_k = class label] (CE targets)   higher is better

@@ -4,7 +4,7 @@
  * The run loop (run.h) is generic; everything that makes a run "the SLAW setting" or
  * "LSD-6" lives in the problem. The registry of named problems (datasets/problems.c):
  *   mtr, mtr-<T>        MTRRegression with T tasks (default 10), sigma_t = t; the SLAW
- *                       paper's code settings (../shared/specs/mtrregression-and-slaw.md)
+ *                       paper's code settings (spec mtrregression-and-slaw.md)
  *   mtr-hom-<T>         the same with every sigma_t = 1 (rlw.md R6)
  *   bce-<T>             T one-logit BCE tasks on the MTR inputs, 5 % label flips (rlw.md R6)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   the loss-scale-disparity benchmark of rlw.md sec. 2

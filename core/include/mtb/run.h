@@ -5,7 +5,7 @@
  * weighted backward -> optional global clipping -> optimiser; evaluate the whole test split
  * on the protocol's schedule, recording per task the loss, the metric and the optional clean
  * metric (metric.h). The SLAW code's loop is the special case of the `mtr` problem
- * (../shared/specs/mtrregression-and-slaw.md sec. 2).
+ * (spec mtrregression-and-slaw.md sec. 2).
  *
  * Methods: any registered balancer (balancer.h) with its options, and two references:
  *   "oc"  oracle constant weights, the problem's oc_weight rescaled to sum T ("ideal" is the

@@ -6,7 +6,7 @@
 
 #include "mtb/dataset.h"
 
-/* MTRRegression (GradNorm's toy, SLAW Eq. 15; ../shared/specs/mtrregression-and-slaw.md sec. 1):
+/* MTRRegression (GradNorm's toy, SLAW Eq. 15; spec mtrregression-and-slaw.md sec. 1):
  *   y_t(x) = sigma_t * tanh((B + eps_t) x),  x ~ N(0, std_x^2 I), B_ij ~ N(0, std_B^2),
  *   eps_t,ij ~ N(0, std_eps^2); all three numbers are standard deviations. */
 typedef struct mtb_mtr_params {
@@ -25,7 +25,7 @@ typedef struct mtb_mtr_params {
 void mtb_mtr_params_default(mtb_mtr_params *p, int T, uint64_t seed);
 mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *err);
 
-/* LSD-6, the loss-scale-disparity benchmark (../shared/specs/rlw.md sec. 2): the MTR generator
+/* LSD-6, the loss-scale-disparity benchmark (spec rlw.md sec. 2): the MTR generator
  * with 6 task matrices (B, eps_1..eps_6, train x, test x from MTB_STREAM_DATA of seed), then the
  * label noise from a second stream (MTB_STREAM_DATA of seed + 1), per sample in order, train
  * split first: t5 (u < 0.10: replaced by one of the 9 other classes, uniformly, by a second

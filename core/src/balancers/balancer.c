@@ -217,6 +217,7 @@ mtb_status mtb_hparams_parse(const mtb_balancer_type *type, const char *spec, mt
                             type->name, strlen(spec));
         strcpy(buf, spec);
         char *p = buf;
+        int seen[MTB_MAX_HPARAMS] = {0};
         while (p) {
             char *next = strchr(p, ',');
             if (next)
@@ -233,6 +234,11 @@ mtb_status mtb_hparams_parse(const mtb_balancer_type *type, const char *spec, mt
             mtb_status st = mtb_hparams_set(type, &tmp, p, eq + 1, err);
             if (st)
                 return st;
+            /* a key given twice is a typo or a pasted default: refuse it, naming it */
+            for (int i = 0; i < type->n_hparams; i++)
+                if (!strcmp(type->hparams[i].name, p) && seen[i]++)
+                    return mtb_fail(err, MTB_EINVAL, "method %s: option '%s' is given twice in "
+                                    "'%s'; give each option once", type->name, p, spec);
             p = next;
         }
     }
