@@ -435,6 +435,18 @@ static void handle_free(mtb_h5 *f)
     free(f);
 }
 
+/* Object creation properties without modification times, so that the same content gives
+ * the same bytes (HDF5 records a time in every object header by default). */
+static hid_t no_times(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
+        H5Pclose(p);
+        return H5I_INVALID_HID;
+    }
+    return p;
+}
+
 mtb_h5 *mtb_h5_create(const char *path, mtb_error *err)
 {
     if (!path || !*path) {
@@ -447,7 +459,12 @@ mtb_h5 *mtb_h5_create(const char *path, mtb_error *err)
     quiet q = quiet_begin();
     /* Recorded before the file exists, so that a signal arriving during H5Fcreate finds it. */
     f->tmp_slot = tmp_register(f->tmp);
-    f->file = H5Fcreate(f->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* the root group without modification times too (a file creation property list is a
+     * group creation one) */
+    hid_t fcpl = no_times(H5P_FILE_CREATE);
+    f->file = H5Fcreate(f->tmp, H5F_ACC_TRUNC, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
     quiet_end(q);
     if (f->file < 0) {
         /* HDF5 does not keep errno; ask the file system the same question. */
@@ -597,6 +614,32 @@ const char *mtb_h5_path(const mtb_h5 *f) { return f ? f->path : NULL; }
 
 /* ---- writing datasets ---------------------------------------------------------- */
 
+/* Creates the missing parent groups of obj, without times (a link creation property list
+ * that creates intermediate groups would give them the default, timed, properties). */
+static int make_parents(hid_t file, const char *obj)
+{
+    char buf[1024];
+    if (strlen(obj) >= sizeof buf)
+        return -1;
+    strcpy(buf, obj);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (H5Lexists(file, buf, H5P_DEFAULT) <= 0) {
+            hid_t gcpl = no_times(H5P_GROUP_CREATE);
+            hid_t g = gcpl >= 0 ? H5Gcreate2(file, buf, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
+            if (gcpl >= 0)
+                H5Pclose(gcpl);
+            if (g < 0)
+                return -1;
+            H5Gclose(g);
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
 static hid_t lcpl_intermediate(void)
 {
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -638,7 +681,12 @@ static mtb_status write_dataset(mtb_h5 *f, const char *obj, int rank, const size
         st = ffail(f, err, MTB_EIO, "%s: cannot set up the dataspace", obj);
         goto fail;
     }
-    dset = H5Dcreate2(f->file, obj, ftype, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = no_times(H5P_DATASET_CREATE);
+    dset = dcpl >= 0 && !make_parents(f->file, obj)
+               ? H5Dcreate2(f->file, obj, ftype, space, lcpl, dcpl, H5P_DEFAULT)
+               : H5I_INVALID_HID;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     if (dset < 0) {
         st = ffail(f, err, MTB_EIO, "cannot create dataset %s (is a parent a dataset?)", obj);
         goto fail;
@@ -731,7 +779,12 @@ static mtb_status make_group(mtb_h5 *f, const char *obj, mtb_error *err)
     hid_t lcpl = lcpl_intermediate();
     if (lcpl < 0)
         return ffail(f, err, MTB_EIO, "%s: cannot set up group creation", obj);
-    hid_t g = H5Gcreate2(f->file, obj, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = no_times(H5P_GROUP_CREATE);
+    hid_t g = gcpl >= 0 && !make_parents(f->file, obj)
+                  ? H5Gcreate2(f->file, obj, lcpl, gcpl, H5P_DEFAULT)
+                  : H5I_INVALID_HID;
+    if (gcpl >= 0)
+        H5Pclose(gcpl);
     H5Pclose(lcpl);
     if (g < 0)
         return ffail(f, err, MTB_EIO, "cannot create group %s (is a parent a dataset?)", obj);

@@ -2,8 +2,9 @@
  * diverged run, and read back the summary a results table needs. The layout is documented
  * in datasets/README.md ("Run files"). Format version 2 added the problem, the per-task
  * metrics and the provenance to version 1 (MTR-only runs); version 3 moves the timings to
- * /timing (so that `h5diff --exclude-path /timing` compares two runs of one job), numbers
- * the steps, describes every dataset with its unit, and fingerprints the data. */
+ * /timing (so that `h5diff --exclude-path /timing --exclude-path /provenance` compares two
+ * runs of one job), numbers the steps, describes every dataset with its unit, and
+ * fingerprints the data. */
 #include "mtb/run.h"
 
 #include <math.h>
