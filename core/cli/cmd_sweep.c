@@ -470,6 +470,10 @@ int mtb_cmd_sweep(int argc, char **argv)
         goto done;
     }
 
+    /* Outside the pool (planning, the table) and in its workers (which restore these
+     * handlers), SIGINT and SIGTERM remove the temporary file being written before exiting;
+     * the pool itself stops its workers and returns, so that the table is still written. */
+    cli_cleanup_on_signals();
     sweep_plan plan;
     const double t0 = mtb_clock_s();
     code = sweep_prepare(&a, &plan);
