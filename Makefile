@@ -121,6 +121,7 @@ test: $(TESTBIN) $(MTB)
 	 else echo "golden: FAILED: no reference vectors at $(GOLDEN) (set GOLDEN=/path/to/fixtures)"; exit 1; fi
 	tests/install_test.sh
 	$(MAKE) reproduce-slaw SCALE=smoke
+	$(MAKE) reproduce-rlw SCALE=smoke
 
 # tests/lsan.supp: one leak inside Criterion's runner (no mtb frame), nothing of mtb's.
 sanitize:

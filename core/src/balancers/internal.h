@@ -59,15 +59,19 @@ enum {
     MTB_RLW_BERNOULLI = 3,
     MTB_RLW_CBERNOULLI = 4,
     MTB_RLW_RANDOM_NORMAL = 5,
-    MTB_RLW_NDIST = 6
+    MTB_RLW_NDIST = 6, /* the papers' random distributions (rlw_l2c combines these) */
+    MTB_RLW_EQUAL = 6  /* the point mass lambda~ = 1/T: FW with mu = 1/T, i.e. ew-mean */
 };
-#define MTB_RLW_CHOICES "uniform|normal|dirichlet|bernoulli|constrained_bernoulli|random_normal"
+#define MTB_RLW_CHOICES \
+    "uniform|normal|dirichlet|bernoulli|constrained_bernoulli|random_normal|equal"
 
 typedef struct mtb_rlw_sampler {
     int T;
     int dirichlet_identity;  /* 1: Dirichlet draws used as they are (TMLR); 0: softmax (ICLR) */
     int bernoulli_raw;       /* 1: LibMTL (arXiv version): raw 0/1 weights, no division */
     int redraw_random_normal;/* 1: new (mean, var) per task at every step */
+    int bernoulli_zero;      /* 1: an all-zero Bernoulli draw gives lambda~ = 0 (no shared
+                                update that step) instead of being redrawn (rlw.md sec. 1) */
     int rn_ready;            /* random-normal parameters drawn */
     double *alpha;           /* (T) ones, Dirichlet parameter */
     double *mu, *sd;         /* (T) random-normal parameters */
@@ -79,7 +83,7 @@ void mtb_rlw_sampler_free(mtb_rlw_sampler *s);
  * Bernoulli draws may be all zero here. */
 mtb_status mtb_rlw_draw(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *raw, mtb_error *err);
 /* One normalised weight vector of distribution dist (sums to 1, except the raw
- * LibMTL Bernoulli variant) into w[T]. */
+ * LibMTL Bernoulli variant and the all-zero draw of the `zero` convention) into w[T]. */
 mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w, mtb_error *err);
 /* The same from a recorded raw draw (replay, balancer.h): d->values holds the T raw weights
  * lambda of distribution dist before f; f is applied as in mtb_rlw_sample. MTB_EINVAL for a

@@ -11,10 +11,16 @@
  * included (RLW paper); the RW paper uses the identity for Dirichlet (hparam
  * dirichlet_norm=identity). Definitions where the papers are silent:
  *   - an all-zero Bernoulli draw (probability 2^-T) is redrawn, i.e. lambda is drawn
- *     from the Bernoulli conditioned on not all zero; by symmetry E[lambda~_t] stays 1/T;
+ *     from the Bernoulli conditioned on not all zero; by symmetry E[lambda~_t] stays 1/T
+ *     (RW paper App. A needs this). bernoulli_allzero=zero keeps the draw instead: the
+ *     weights are all 0 (a step without loss weight), and E[lambda~_t] = (1 - 2^-T)/T
+ *     (rlw.md sec. 1 and erratum E9: ICLR's "proportional to 1" holds, TMLR's 1/T not);
  *   - random Normal's (mu_t, v_t) are drawn once, at the first step, and kept (the
  *     method is "a normal distribution per task"); random_normal_redraw=true draws
  *     them anew each step. Its E[lambda~_t] is not 1/T: it depends on the drawn mu_t.
+ * dist=equal is not random: lambda~_t = 1/T every step, the fixed weights (FW) of ICLR
+ * Thm. 1 with mu = 1/T, i.e. rlw.md's `ew-mean` (with scale=T it is `ew`); it lets the
+ * reproduction compare RLW with its own mean through one code path.
  * The weights sum to 1 as in the paper (EW uses 1 each, so the effective learning rate
  * is 1/T of EW's); scale=T multiplies them by T. They are loss weights: heads and trunk.
  * LibMTL: its current RLW is Normal + softmax (the default here). An older LibMTL
@@ -68,6 +74,9 @@ mtb_status mtb_rlw_draw(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *raw,
         mtb_bal_fill(raw, T, 0.0);
         raw[mtb_rng_below(rng, (uint64_t)T)] = 1.0;
         return MTB_OK;
+    case MTB_RLW_EQUAL:
+        mtb_bal_fill(raw, T, 1.0 / T);
+        return MTB_OK;
     case MTB_RLW_RANDOM_NORMAL:
         if (!s->rn_ready || s->redraw_random_normal) {
             for (int t = 0; t < T; t++) {
@@ -94,10 +103,14 @@ static int rlw_normalise(const mtb_rlw_sampler *s, int dist, double *w)
         for (int t = 0; t < T; t++)
             sum += w[t];
         if (sum == 0.0)
-            return -1;
+            return s->bernoulli_zero ? 0 : -1; /* `zero` convention: lambda~ = 0 */
         if (!s->bernoulli_raw)
             for (int t = 0; t < T; t++)
                 w[t] /= sum;
+        return 0;
+    }
+    if (dist == MTB_RLW_EQUAL) { /* the point mass 1/T, whatever was recorded */
+        mtb_bal_fill(w, T, 1.0 / T);
         return 0;
     }
     if (dist == MTB_RLW_CBERNOULLI || (dist == MTB_RLW_DIRICHLET && s->dirichlet_identity))
@@ -117,7 +130,7 @@ mtb_status mtb_rlw_replay(mtb_rlw_sampler *s, int dist, const mtb_balance_draws 
     if (rlw_normalise(s, dist, w))
         return mtb_fail(err, MTB_EINVAL,
                         "method %s: the recorded Bernoulli draw is all zero (no weight to "
-                        "normalise)", method);
+                        "normalise; bernoulli_allzero=zero accepts it)", method);
     return MTB_OK;
 }
 
@@ -133,11 +146,12 @@ mtb_status mtb_rlw_sample(mtb_rlw_sampler *s, int dist, mtb_rng *rng, double *w,
 
 /* ---- the rlw method -------------------------------------------------------------- */
 
-enum { HP_DIST = 0, HP_DIRNORM, HP_BERN, HP_REDRAW, HP_SCALE };
+enum { HP_DIST = 0, HP_DIRNORM, HP_BERN, HP_REDRAW, HP_SCALE, HP_ALLZERO };
 
 static const mtb_hparam_def rlw_hp[] = {
     {"dist", MTB_HP_CHOICE, MTB_RLW_NORMAL, 0, 0, MTB_RLW_CHOICES,
-     "weight distribution (RLW paper Sec. 3; RW paper and LibMTL default: normal)"},
+     "weight distribution (RLW paper Sec. 3; RW paper and LibMTL default: normal; "
+     "equal: 1/T, not random, = ew-mean)"},
     {"dirichlet_norm", MTB_HP_CHOICE, 0, 0, 0, "softmax|identity",
      "f for Dirichlet draws (RLW paper: softmax; RW/TMLR paper: identity)"},
     {"bernoulli", MTB_HP_CHOICE, 0, 0, 0, "normalised|raw",
@@ -145,6 +159,9 @@ static const mtb_hparam_def rlw_hp[] = {
     {"random_normal_redraw", MTB_HP_BOOL, 0, 0, 1, NULL,
      "random_normal: redraw each task's mean and variance every step (paper: unstated)"},
     {"scale", MTB_HP_CHOICE, 0, 0, 0, "one|T", "weights sum to 1 (paper) or to T"},
+    {"bernoulli_allzero", MTB_HP_CHOICE, 0, 0, 0, "redraw|zero",
+     "bernoulli: an all-zero draw (prob. 2^-T) is drawn again, or kept as weights 0 "
+     "(rlw.md sec. 1; papers: unstated)"},
 };
 
 typedef struct rlw_state {
@@ -164,6 +181,7 @@ static mtb_status rlw_common_init(rlw_state *s, const char *name, int T, const m
     s->smp.dirichlet_identity = hp->v[HP_DIRNORM] == 1.0;
     s->smp.bernoulli_raw = hp->v[HP_BERN] == 1.0;
     s->smp.redraw_random_normal = hp->v[HP_REDRAW] != 0.0;
+    s->smp.bernoulli_zero = hp->v[HP_ALLZERO] == 1.0;
     s->scale = hp->v[HP_SCALE] == 1.0 ? T : 1.0;
     s->name = name;
     setup->need = MTB_NEED_LOSSES;
@@ -208,7 +226,7 @@ const mtb_balancer_type mtb_balancer_rlw = {
             "submission, Sec. 3, Alg. 1); TMLR version: Reasonable Effectiveness of Random "
             "Weighting, 2022",
     .hparams = rlw_hp,
-    .n_hparams = 5,
+    .n_hparams = 6,
     .state_size = sizeof(rlw_state),
     .init = rlw_init,
     .step = rlw_step,
@@ -234,6 +252,8 @@ static const mtb_hparam_def rgw_hp[] = {
     {"random_normal_redraw", MTB_HP_BOOL, 0, 0, 1, NULL,
      "random_normal: redraw each task's mean and variance every step"},
     {"scale", MTB_HP_CHOICE, 0, 0, 0, "one|T", "trunk weights sum to 1 (paper) or to T"},
+    {"bernoulli_allzero", MTB_HP_CHOICE, 0, 0, 0, "redraw|zero",
+     "bernoulli: an all-zero draw is drawn again, or kept as trunk weights 0"},
 };
 
 static mtb_status rgw_init(void *state, int T, size_t D_max, const mtb_hparams *hp,
@@ -259,7 +279,7 @@ const mtb_balancer_type mtb_balancer_rgw = {
     .cite = "Lin et al., Reasonable Effectiveness of Random Weighting: A Litmus Test for "
             "Multi-Task Learning, TMLR 2022 (Algorithm 2)",
     .hparams = rgw_hp,
-    .n_hparams = 5,
+    .n_hparams = 6,
     .state_size = sizeof(rlw_state),
     .init = rgw_init,
     .step = rgw_step,
