@@ -142,7 +142,10 @@ static void setup_bce(mtb_problem *p, int T, int smoke)
 static void setup_lsd6(mtb_problem *p, int eq, double k, int k_task, int smoke)
 {
     snprintf(p->family, sizeof p->family, "lsd6");
-    const double sig[4] = {eq ? 1 : 1, eq ? 1 : 30, eq ? 1 : 1000, eq ? 1 : 10};
+    static const double scales[4] = {1, 30, 1000, 10}; /* rlw.md sec. 2; LSD-6-eq: all 1 */
+    double sig[4];
+    for (int t = 0; t < 4; t++)
+        sig[t] = eq ? 1.0 : scales[t];
     if (k_task)
         snprintf(p->description, sizeof p->description,
                  "LSD-6 with the loss of task %d multiplied by %g (rlw.md sec. 2)", k_task, k);

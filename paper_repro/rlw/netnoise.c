@@ -198,13 +198,7 @@ int cmd_netnoise(const char *out, const rscale *r)
         mtb_dataset_free(&ds);
     }
     out_close(f, path);
-    sum_put(&s, "cross_max_z", worst_z, worst_z, worst_z);
-    sum_put(&s, "pred_max_z", worst_pred, worst_pred, worst_pred);
-    sum_put(&s, "sup_fail", sup_fail, sup_fail, sup_fail);
-    sum_put(&s, "cells", cells, cells, cells);
-    sum_put(&s, "max_frac_cos", worst_frac, worst_frac, worst_frac);
-    sum_put(&s, "N", N, N, N);
-    sum_close(&s);
+    noise_summary(&s, worst_z, worst_pred, sup_fail, cells, worst_frac, N);
     printf("[rlw] R4 noise (networks): cross term max |z| %.2f, tau prediction max |z| %.2f, sup violated "
            "in %d/%d cells\n", worst_z, worst_pred, sup_fail, cells);
     return 0;

@@ -114,15 +114,19 @@ int cmd_noise(const char *out, const rscale *r)
     }
     out_close(dat, dpath);
     out_close(f, path);
-    sum_put(&s, "cross_max_z", worst_z, worst_z, worst_z);
-    sum_put(&s, "pred_max_z", worst_pred, worst_pred, worst_pred);
-    sum_put(&s, "sup_fail", sup_fail, sup_fail, sup_fail);
-    sum_put(&s, "cells", cells, cells, cells);
-    sum_put(&s, "max_frac_cos", worst_frac, worst_frac, worst_frac);
-    sum_put(&s, "N", N, N, N);
-    sum_close(&s);
+    noise_summary(&s, worst_z, worst_pred, sup_fail, cells, worst_frac, N);
     quad_free(&q);
     printf("[rlw] R4 noise (quadratics): cross term max |z| %.2f, tau prediction max |z| %.2f, "
            "sup violated in %d/%d cells\n", worst_z, worst_pred, sup_fail, cells);
     return 0;
+}
+
+void noise_summary(summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
+                   double worst_frac, int N)
+{
+    const char *keys[6] = {"cross_max_z", "pred_max_z", "sup_fail", "cells", "max_frac_cos", "N"};
+    const double v[6] = {worst_z, worst_pred, sup_fail, cells, worst_frac, N};
+    for (int k = 0; k < 6; k++)
+        sum_put(s, keys[k], v[k], v[k], v[k]);
+    sum_close(s);
 }

@@ -74,6 +74,11 @@ typedef struct summary { FILE *f; char path[1024]; } summary;
 void sum_open(summary *s, const char *out, const char *exp);
 void sum_put(summary *s, const char *key, double v, double lo, double hi);
 void sum_close(summary *s);
+/* R4's summary, the same for the quadratics (noise.c) and the networks (netnoise.c): the
+ * largest |z| of the decomposition and of the tau prediction, the cells where sup RLW <
+ * sup FW, the largest share of cosines above 0.99, and N; then closes s. */
+void noise_summary(summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
+                   double worst_frac, int N);
 FILE *out_open(const char *out, const char *name, char *path, size_t n); /* atomic text file */
 void out_close(FILE *f, const char *path);
 
