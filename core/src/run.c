@@ -297,9 +297,7 @@ static mtb_status train_network(const network_job *nj, mtb_run_log *log, mtb_run
         st = mtb_trainer_step(s.tr, s.bx, s.by, yw, b, step, epoch, &res, err);
         double t1 = mtb_clock_s();
         if (st) {
-            /* the trainer's numeric messages name the step already */
-            if (err && !strstr(err->msg, "at step"))
-                mtb_error_prefix(err, "step %ld: ", step);
+            mtb_error_prefix(err, "step %ld: ", step); /* the trainer's messages leave it to us */
             goto done;
         }
         size_t o = (size_t)step * T;

@@ -553,8 +553,7 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
     double learn = setup && setup->n_learn ? mtb_norm_f64(setup->learn_grad, (size_t)setup->n_learn) : 0.0;
     double total = sqrt(shared * shared + heads * heads + learn * learn);
     if (!isfinite(total))
-        return mtb_fail(err, MTB_ENUMERIC, "trainer: gradient norm is %g at step %ld (diverged?)",
-                        total, step);
+        return mtb_fail(err, MTB_ENUMERIC, "trainer: gradient norm is %g (diverged?)", total);
     double f = mtb_clip_factor(total, tr->cfg.clip_norm);
     if (f < 1.0) {
         float ff = (float)f;
