@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "mtb/dataset.h"
+#include "mtb/rng.h"
 
 /* MTRRegression (GradNorm's toy, SLAW Eq. 15; spec mtrregression-and-slaw.md sec. 1):
  *   y_t(x) = sigma_t * tanh((B + eps_t) x),  x ~ N(0, std_x^2 I), B_ij ~ N(0, std_B^2),
@@ -67,5 +68,22 @@ typedef struct mtb_bce_params {
 
 void mtb_bce_params_default(mtb_bce_params *p, int T, uint64_t seed);
 mtb_status mtb_synth_bce(const mtb_bce_params *p, mtb_dataset *out, mtb_error *err);
+
+/* Gradient sets of the IMTL reproduction (spec imtl.md sec. 1; synth/grad_sets.c), drawn
+ * from the caller's stream into G (T, d) row-major, row t = task t's gradient.
+ *   GE(T, d, r): g_t = r b + n_t (b, n_t ~ N(0, I_d)), row t then scaled by exp(U(-3, 3));
+ *                work: d doubles.
+ *   EA(T, C1):   unit vectors with pairwise cosine C1 (rows of the Cholesky factor of
+ *                (1 - C1) I + C1 11^T, zero-padded to d >= T, randomly rotated), norms
+ *                exp(U(ln 1e-3, ln 1e3)); work: d (d + 1) doubles. MTB_EINVAL when the Gram
+ *                is not positive definite (mtb_synth_ea_valid).
+ *   Fig-1:       the three d = 3 gradients of configuration A (config_b = 0: norms 2, 3, 1)
+ *                or B (norms 0.5, 1, 3), G (3, 3). */
+mtb_status mtb_synth_ge(mtb_rng *rng, int T, int d, double r, double *G, double *work,
+                        mtb_error *err);
+int mtb_synth_ea_valid(int T, double C1);
+mtb_status mtb_synth_ea(mtb_rng *rng, int T, double C1, int d, double *G, double *work,
+                        mtb_error *err);
+void mtb_synth_fig1(int config_b, double *G);
 
 #endif

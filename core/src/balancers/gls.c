@@ -9,7 +9,15 @@
  * Deviation: losses are floored at eps (hparam, default 1e-8) so that a zero loss
  * gives finite weights (its exact derivative is infinite for T >= 2).
  * LibMTL: same gradient; the vector LibMTL *returns* is l_t/(T prod l), not the
- * applied coefficients (mtb golden maps it). */
+ * applied coefficients (mtb golden maps it).
+ *
+ * product=float32 ("gls-naive", spec imtl.md I7 iv): the product as a float32 framework
+ * computes it, P = prod_t l_t in float (left to right), Lbar = P^(1/T), and its autograd
+ * derivative dLbar/dl_t = (1/T) P^(1/T - 1) (P / l_t), all in float. Kept to show why GLS
+ * "has difficulty in converging" with many tasks (IMTL paper Sec. 4, CelebA T = 40): the
+ * product underflows to 0 (or a subnormal), and 0^(1/T - 1) * 0 is NaN. The driver turns
+ * the NaN weights into MTB_ENUMERIC ("non-finite output"): a documented failure, never a
+ * silent NaN. The default, product=log, never fails this way (erratum I-E3). */
 #include <math.h>
 
 #include "mtb/balancer.h"
@@ -17,17 +25,34 @@
 static const mtb_hparam_def gls_hp[] = {
     {"eps", MTB_HP_REAL, 1e-8, 0.0, 1.0, NULL,
      "floor on each loss before the geometric mean (mtb's guard against l = 0)"},
+    {"product", MTB_HP_CHOICE, 0, 0, 0, "log|float32",
+     "log = exp(mean log l) (mtb); float32 = the naive float product and its autograd "
+     "derivative (gls-naive, IMTL paper Sec. 4: fails for many tasks)"},
 };
 
 typedef struct gls_state {
     double eps;
+    int naive;
 } gls_state;
+
+/* product=float32: the weights a float32 autograd computes for (prod l)^(1/T). */
+static void naive_weights(const double *losses, int T, double eps, double *w)
+{
+    float P = 1.0f;
+    for (int t = 0; t < T; t++)
+        P *= (float)fmax(losses[t], eps);
+    float e = 1.0f / (float)T;
+    float outer = e * powf(P, e - 1.0f);
+    for (int t = 0; t < T; t++)
+        w[t] = (double)(outer * (P / (float)fmax(losses[t], eps)));
+}
 
 static mtb_status gls_init(void *state, int T, size_t D_max, const mtb_hparams *hp,
                            mtb_balancer_setup *setup, mtb_error *err)
 {
     (void)T, (void)D_max, (void)err;
     ((gls_state *)state)->eps = hp->v[0];
+    ((gls_state *)state)->naive = hp->v[1] == 1.0;
     setup->need = MTB_NEED_LOSSES;
     return MTB_OK;
 }
@@ -47,6 +72,12 @@ static mtb_status gls_step(void *state, const mtb_balance_in *in, mtb_balance_ou
         mlog += log(l);
     }
     mlog /= T;
+    if (s->naive) {
+        naive_weights(in->losses, T, s->eps, out->trunk_w);
+        for (int t = 0; t < T; t++)
+            out->head_w[t] = out->trunk_w[t];
+        return MTB_OK;
+    }
     for (int t = 0; t < T; t++) {
         double l = fmax(in->losses[t], s->eps);
         out->head_w[t] = out->trunk_w[t] = exp(mlog - log(l)) / T;
@@ -60,7 +91,7 @@ const mtb_balancer_type mtb_balancer_gls = {
     .cite = "Chennupati et al., MultiNet++: Multi-Stream Feature Aggregation and Geometric Loss "
             "Strategy for Multi-Task Learning, CVPR Workshops 2019",
     .hparams = gls_hp,
-    .n_hparams = 1,
+    .n_hparams = 2,
     .state_size = sizeof(gls_state),
     .init = gls_init,
     .step = gls_step,

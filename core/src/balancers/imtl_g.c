@@ -14,20 +14,38 @@
  * Robustness (mtb's, not the paper's):
  *   - a task with a zero gradient has no direction u_t; it gets alpha_t = 0 and the
  *     others are solved among themselves (all zero: alpha = 1/T; one left: alpha = 1);
+ *   - Eq. 2 is solved on the unit vectors u_t and mapped back to the g_t by Theorem 2
+ *     (alpha_t proportional to beta_t/|g_t|), so norms spanning many decades cost no
+ *     accuracy (on the raw g_t the system's entries mix every norm);
  *   - the system is singular when the non-zero gradients are linearly dependent in a
- *     way that makes the equal-projection solution non-unique (identical gradients,
+ *     way that makes the equal-projection solution non-unique (identical directions,
  *     T - 1 > rank; LibMTL does not guard this). Then (pivot below 1e-13 times the
- *     largest |p_ab|) alpha = 1/m + delta with delta the Tikhonov-regularised
+ *     largest |u_a . u_b|) beta = 1/m + delta with delta the Tikhonov-regularised
  *     least-squares solution (mu = 1e-12 mean diagonal) of the shifted system: the
- *     equal-projection solution closest to uniform weights. Identical gradients thus
- *     get alpha = 1/T.
- * level=rep uses gradients w.r.t. the shared representation (the paper's default),
- * level=param the shared parameters ("IMTL-G (exact)"; LibMTL's default). The weights
- * sum to 1 (scale=T: to T). Heads: the paper minimises sum alpha_t L_t for "the model"
+ *     equal-projection solution closest to uniform weights (fallback = 1). Identical
+ *     gradients thus get alpha = 1/T; identical directions alpha proportional to 1/|g_t|;
+ *   - when the balanced combination of the u_t cannot be normalised to sum alpha = 1
+ *     (sum_t beta_t/|g_t| = 0 to rounding), alpha = 1/m (fallback = 2).
+ * Gradient levels (hparam `level`; spec imtl.md sec. 0 and erratum I-E6):
+ *   rep      "feat-flat": gradients w.r.t. the last shared activation z flattened over
+ *            batch x features, (T, B dz) -- the paper's description (Sec. 3.1, Alg. 1 l. 6);
+ *   param    "exact": gradients of every shared parameter (Table 1 "IMTL-G (exact)";
+ *            LibMTL's default);
+ *   rep_sum  "feat-sum": dl_t/dz summed over the batch, (T, dz) -- what LibMTL's rep_grad
+ *            path computes (spec imtl.md sec. 0). The training step passes dz in
+ *            in->rep.dim; G's columns are batch-major (example b, feature j at b dz + j).
+ * With rep and rep_sum alpha is applied to the losses and the trunk is backpropagated once.
+ * The weights sum to 1 (scale=T: to T).
+ * Sign (erratum I-E1): sum alpha = 1 fixes the length of g but not its sign; the common
+ * projection p = g . u_t can be negative (then -g ascends every loss to first order).
+ * sign_fix=true multiplies alpha by sign(p) (mtb's option for spec I2; the weights then sum
+ * to -1 on those steps); default false, as the paper.
+ * Heads: the paper minimises sum alpha_t L_t for "the model"
  * in Sec. 3.1 but says IMTL-G cannot balance the heads (Sec. 3.2); heads=raw (default)
  * updates each head with its own loss, heads=alpha with alpha_t. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,7 +174,11 @@ void mtb_imtl_g_solve(mtb_imtl_ws *w, double *alpha)
         return;
     }
     int n = m - 1, r = w->act[0];
-#define P(a, b) (M[(size_t)(a) * T + (b)] / w->nrm[b]) /* g_a . u_b */
+    /* Eq. 2 is solved on the unit vectors u_t (g_a . u_b -> u_a . u_b, a cosine) and the
+     * result mapped back by Theorem 2 (below): the system then has O(1) entries whatever
+     * the norms, where on the raw g_t it loses about log10(max|g|/min|g|) digits (norms
+     * spanning 1e+-8 left projections unequal by 1e-2; spec imtl.md I1). */
+#define P(a, b) (M[(size_t)(a) * T + (b)] / (w->nrm[a] * w->nrm[b])) /* u_a . u_b */
     double scale = 0.0;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++)
@@ -212,44 +234,135 @@ void mtb_imtl_g_solve(mtb_imtl_ws *w, double *alpha)
         rest += a;
     }
     alpha[r] = 1.0 - rest;
+    /* beta = alpha above balances the u_t: sum_t beta_t u_t = sum_t (beta_t/|g_t|) g_t has
+     * equal projections, so alpha_t = (beta_t/|g_t|) / sum_s (beta_s/|g_s|) (Theorem 2 with
+     * k_t = 1/|g_t|). The sum is zero exactly when Eq. 2 on the g_t is singular (no
+     * equal-projection combination with sum alpha = 1); then alpha = 1/m (fallback 2). */
+    double z = 0.0, zabs = 0.0;
+    for (int i = 0; i < m; i++) {
+        int t = w->act[i];
+        z += alpha[t] / w->nrm[t];
+        zabs += fabs(alpha[t]) / w->nrm[t];
+    }
+    if (!(fabs(z) > 1e-13 * zabs)) {
+        w->fallback = 2;
+        for (int i = 0; i < m; i++)
+            alpha[w->act[i]] = 1.0 / m;
+        return;
+    }
+    for (int i = 0; i < m; i++) {
+        int t = w->act[i];
+        alpha[t] = alpha[t] / w->nrm[t] / z;
+    }
 }
 
 /* ---- the imtl_g method -------------------------------------------------------------- */
 
 static const mtb_hparam_def imtl_g_hp[] = {
-    {"level", MTB_HP_CHOICE, 0, 0, 0, "rep|param",
-     "gradients w.r.t. the shared representation (paper) or shared parameters (exact, LibMTL)"},
+    {"level", MTB_HP_CHOICE, 0, 0, 0, "rep|param|rep_sum",
+     "rep = feat-flat, dl/dz over batch x features (paper); param = exact, shared parameters "
+     "(LibMTL); rep_sum = feat-sum, dl/dz summed over the batch (LibMTL rep_grad)"},
     {"scale", MTB_HP_CHOICE, 0, 0, 0, "one|T", "weights sum to 1 (paper, Eq. 2) or to T"},
     {"heads", MTB_HP_CHOICE, 0, 0, 0, "raw|alpha", "head t updated with l_t (raw) or alpha_t l_t"},
+    {"sign_fix", MTB_HP_BOOL, 0, 0, 1, NULL,
+     "multiply alpha by the sign of the common projection g.u_t (mtb, erratum I-E1; paper: "
+     "false)"},
 };
+enum { LEVEL_REP = 0, LEVEL_PARAM = 1, LEVEL_REP_SUM = 2 };
 
 typedef struct imtl_g_state {
     mtb_imtl_ws ws;
     double scale;
-    int heads_alpha;
+    int heads_alpha, level, sign_fix;
+    size_t cap;  /* rep_sum: columns of S */
+    double *S;   /* rep_sum: (T, dz) batch sums of the rows of G */
 } imtl_g_state;
+
+static double common_projection(const mtb_imtl_ws *w, const double *alpha)
+{
+    /* p = g . u_r = sum_t alpha_t M_tr / ||g_r|| for any task r with a direction; equal
+     * for every such r when alpha solves Eq. 1. */
+    int T = w->T;
+    for (int r = 0; r < T; r++) {
+        double n = w->M[(size_t)r * T + r];
+        if (!(n > 0.0) || !isfinite(n))
+            continue;
+        double p = 0.0;
+        for (int t = 0; t < T; t++)
+            p += alpha[t] * w->M[(size_t)t * T + r];
+        return p / sqrt(n);
+    }
+    return 0.0;
+}
+
+/* Sums each row of G (T, D = B dim, batch-major) over the batch into S (T, dim). */
+static mtb_status batch_sums(imtl_g_state *s, const mtb_balance_in *in, size_t *dim,
+                             mtb_error *err)
+{
+    size_t k = in->rep.dim > 0 ? (size_t)in->rep.dim : in->D;
+    if (k == 0 || in->D % k || k > s->cap)
+        return mtb_fail(err, MTB_EINVAL,
+                        "method imtl_g: level=rep_sum needs G's %zu columns to be the batch "
+                        "times dim z (in->rep.dim = %d)", in->D, in->rep.dim);
+    size_t B = in->D / k;
+    for (int t = 0; t < in->T; t++) {
+        double *st = s->S + (size_t)t * k;
+        const double *g = in->G + (size_t)t * in->D;
+        memcpy(st, g, k * sizeof *st);
+        for (size_t b = 1; b < B; b++)
+            for (size_t j = 0; j < k; j++)
+                st[j] += g[b * k + j];
+    }
+    *dim = k;
+    return MTB_OK;
+}
 
 static mtb_status imtl_g_init(void *state, int T, size_t D_max, const mtb_hparams *hp,
                               mtb_balancer_setup *setup, mtb_error *err)
 {
-    (void)D_max;
     imtl_g_state *s = state;
-    setup->need = hp->v[0] == 1.0 ? MTB_NEED_PARAM_GRADS : MTB_NEED_REP_GRADS;
+    s->level = (int)hp->v[0];
+    setup->need = s->level == LEVEL_PARAM ? MTB_NEED_PARAM_GRADS : MTB_NEED_REP_GRADS;
     setup->scope = MTB_SCOPE_ALL;
     s->scale = hp->v[1] == 1.0 ? T : 1.0;
     s->heads_alpha = hp->v[2] == 1.0;
-    return mtb_imtl_ws_init(&s->ws, T, "imtl_g", err);
+    s->sign_fix = hp->v[3] == 1.0;
+    if (s->level == LEVEL_REP_SUM && D_max > 0) {
+        if (D_max > SIZE_MAX / sizeof(double) / (size_t)T)
+            return mtb_fail(err, MTB_EINVAL, "method imtl_g: %d x %zu sums do not fit in memory",
+                            T, D_max);
+        s->S = malloc((size_t)T * D_max * sizeof *s->S);
+        if (!s->S)
+            return mtb_fail(err, MTB_ENOMEM, "method imtl_g: cannot allocate the batch sums "
+                            "(%d x %zu)", T, D_max);
+        s->cap = D_max;
+    }
+    mtb_status rc = mtb_imtl_ws_init(&s->ws, T, "imtl_g", err);
+    if (rc) {
+        free(s->S);
+        s->S = NULL;
+    }
+    return rc;
 }
 
 static mtb_status imtl_g_step(void *state, const mtb_balance_in *in, mtb_balance_out *out,
                               mtb_error *err)
 {
-    (void)err;
     imtl_g_state *s = state;
-    mtb_bal_gram(in->G, in->T, in->D, s->ws.M);
+    if (s->level == LEVEL_REP_SUM) {
+        size_t k = 0;
+        mtb_status rc = batch_sums(s, in, &k, err);
+        if (rc)
+            return rc;
+        mtb_bal_gram(s->S, in->T, k, s->ws.M);
+    } else {
+        mtb_bal_gram(in->G, in->T, in->D, s->ws.M);
+    }
     mtb_imtl_g_solve(&s->ws, out->trunk_w);
+    double sign = s->sign_fix && common_projection(&s->ws, out->trunk_w) < 0.0 ? -1.0
+                                                                                     : 1.0;
     for (int t = 0; t < in->T; t++) {
-        out->trunk_w[t] *= s->scale;
+        out->trunk_w[t] *= s->scale * sign;
         out->head_w[t] = s->heads_alpha ? out->trunk_w[t] : 1.0;
     }
     return MTB_OK;
@@ -257,7 +370,9 @@ static mtb_status imtl_g_step(void *state, const mtb_balance_in *in, mtb_balance
 
 static void imtl_g_fini(void *state)
 {
-    mtb_imtl_ws_free(&((imtl_g_state *)state)->ws);
+    imtl_g_state *s = state;
+    mtb_imtl_ws_free(&s->ws);
+    free(s->S);
 }
 
 const mtb_balancer_type mtb_balancer_imtl_g = {
@@ -266,7 +381,7 @@ const mtb_balancer_type mtb_balancer_imtl_g = {
     .cite = "Liu et al., Towards Impartial Multi-task Learning, ICLR 2021 (Sec. 3.1, Eq. 2; "
             "App. B.1, Eqs. 9-12)",
     .hparams = imtl_g_hp,
-    .n_hparams = 3,
+    .n_hparams = 4,
     .state_size = sizeof(imtl_g_state),
     .init = imtl_g_init,
     .step = imtl_g_step,
