@@ -1,0 +1,152 @@
+/* test_dbmtl.c: DB-MTL's variants (db_mtl.c; dbmtl.md sec. 0): the alpha_k strategies, the
+ * beta schedule beta/k^sigma counted from k = 1 (erratum D-E2), beta = 0, the ablation
+ * switches log / gradnorm / heads / alpha_from, and the derived fact (a) of the spec: with
+ * beta = 0 the shared direction is the same with or without the log transform, and the
+ * two aggregates differ by the factor alpha^log / alpha^raw. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "grad_method_util.h"
+
+/* Two orthogonal gradients of norms 3 and 0.5, losses 2 and 0.25. */
+enum { T2 = 2, D3 = 3 };
+static const double G2[T2 * D3] = {3, 0, 0, 0, 0.5, 0};
+static const double L2[T2] = {2.0, 0.25};
+
+static void step_once(const char *opts, double *hw, double *tw, double *g)
+{
+    mtb_balancer *b = gm_new("db_mtl", opts, T2, D3);
+    mtb_error err = {0};
+    cr_assert_eq(gm_step(b, T2, D3, L2, G2, hw, tw, g, &err), MTB_OK, "%s", err.msg);
+    mtb_balancer_free(b);
+}
+
+/* beta = 0: g~ = A(||g_t / l_t||) (u_0 + u_1); the log gradients have norms 1.5 and 2. */
+Test(dbmtl, alpha_strategies_with_beta_zero)
+{
+    const char *names[] = {"max", "min", "mean", "median", "one"};
+    const double want[] = {2.0, 1.5, 1.75, 1.75, 1.0};
+    for (int i = 0; i < 5; i++) {
+        char opts[64];
+        double hw[T2], tw[T2], g[D3];
+        snprintf(opts, sizeof opts, "beta=0,alpha=%s", names[i]);
+        step_once(opts, hw, tw, g);
+        cr_assert_float_eq(g[0], want[i], 1e-7, "%s: %g", names[i], g[0]);
+        cr_assert_float_eq(g[1], want[i], 1e-7, "%s: %g", names[i], g[1]);
+        cr_assert_float_eq(g[2], 0.0, 1e-15);
+        cr_assert_float_eq(hw[0], 0.5, 1e-7);  /* heads: 1 / (l + eps) */
+        cr_assert_float_eq(hw[1], 4.0, 1e-6);
+    }
+}
+
+/* beta_k = beta / k^sigma with k = 1, 2, ...: on a constant gradient g the EMA after k steps
+ * is (1 - prod_{i<=k} beta_i) g; the first step already uses beta_1 = beta (not beta/0). */
+Test(dbmtl, beta_schedule_counts_from_one)
+{
+    const double beta = 0.5, sigma = 0.5;
+    mtb_balancer *b = gm_new("db_mtl", "beta=0.5,beta_sigma=0.5,log=false", T2, D3);
+    double prod = 1.0, hw[T2], tw[T2], g[D3];
+    mtb_error err = {0};
+    for (int k = 1; k <= 6; k++) {
+        prod *= beta / pow(k, sigma);
+        cr_assert_eq(gm_step(b, T2, D3, L2, G2, hw, tw, g, &err), MTB_OK, "%s", err.msg);
+        /* alpha = max ||gh|| = 3 (1 - prod); g~ = alpha (e0 + e1) */
+        cr_assert_float_eq(g[0], 3.0 * (1.0 - prod), 1e-7, "k = %d: %g vs %g", k, g[0],
+                           3.0 * (1.0 - prod));
+        cr_assert_float_eq(g[1], g[0], 1e-7);
+    }
+    mtb_balancer_free(b);
+}
+
+/* Table 6 rows 1 and 2 are loss weightings: EW, and log-ew with weights 1/(l + eps), both
+ * without gradients. */
+Test(dbmtl, gradnorm_off_is_a_loss_weighting)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find("db_mtl");
+    mtb_hparams hp;
+    mtb_balancer_setup su;
+    mtb_error err = {0};
+    for (int lg = 0; lg < 2; lg++) {
+        cr_assert_eq(mtb_hparams_parse(ty, lg ? "gradnorm=false" : "gradnorm=false,log=false",
+                                       &hp, &err), MTB_OK, "%s", err.msg);
+        cr_assert_eq(mtb_balancer_query(ty, T2, &hp, &su, &err), MTB_OK, "%s", err.msg);
+        cr_assert_eq(su.need, MTB_NEED_LOSSES);
+        mtb_balancer *b = mtb_balancer_new(ty, T2, 0, &hp, 1, &err);
+        cr_assert(b, "%s", err.msg);
+        double hw[T2], tw[T2];
+        mtb_balance_in in = {.T = T2, .losses = L2};
+        mtb_balance_out out = {.head_w = hw, .trunk_w = tw};
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+        cr_assert_eq(out.trunk_grad_set, 0);
+        for (int t = 0; t < T2; t++) {
+            double want = lg ? 1.0 / (L2[t] + 1e-8) : 1.0;
+            cr_assert_float_eq(tw[t], want, 1e-12 * want);
+            cr_assert_float_eq(hw[t], want, 1e-12 * want);
+        }
+        mtb_balancer_free(b);
+    }
+}
+
+/* The heads and alpha_from switches: heads=raw gives weight 1 to the heads; alpha_from=raw
+ * takes alpha_k = max ||g_t|| = 3 of the raw gradients while the direction stays u_0 + u_1. */
+Test(dbmtl, heads_and_alpha_from_switches)
+{
+    double hw[T2], tw[T2], g[D3];
+    step_once("beta=0,heads=raw", hw, tw, g);
+    cr_assert_float_eq(hw[0], 1.0, 1e-15);
+    cr_assert_float_eq(hw[1], 1.0, 1e-15);
+    cr_assert_float_eq(g[0], 2.0, 1e-7);
+    step_once("beta=0,alpha_from=raw", hw, tw, g);
+    cr_assert_float_eq(g[0], 3.0, 1e-7);
+    cr_assert_float_eq(g[1], 3.0, 1e-7);
+    cr_assert_float_eq(hw[1], 4.0, 1e-6);
+    step_once("beta=0,log=false,alpha_from=log", hw, tw, g);  /* raw direction, log alpha */
+    cr_assert_float_eq(g[0], 2.0, 1e-7);
+    cr_assert_float_eq(hw[0], 1.0, 1e-15);
+    /* with beta > 0 the separate EMA of alpha_from=raw runs with the same schedule */
+    mtb_balancer *b = gm_new("db_mtl", "beta=0.5,alpha_from=raw", T2, D3);
+    mtb_error err = {0};
+    for (int k = 1; k <= 3; k++) {
+        cr_assert_eq(gm_step(b, T2, D3, L2, G2, hw, tw, g, &err), MTB_OK, "%s", err.msg);
+        cr_assert_float_eq(g[0], 3.0 * (1.0 - pow(0.5, k)), 1e-7, "k = %d: %g", k, g[0]);
+    }
+    mtb_balancer_free(b);
+}
+
+/* dbmtl.md sec. 0 fact (a), D2's single-step identity: with beta = 0 rows 3 and 4 of Table 6
+ * share the direction (cos >= 1 - 1e-9) and g~_row4 = (alpha^log / alpha^raw) g~_row3, on 100
+ * random states with losses over eight orders of magnitude. */
+Test(dbmtl, log_transform_reaches_the_trunk_only_through_alpha)
+{
+    enum { T = 4, D = 40, N = 100 };
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 7, 0);
+    double G[T * D], l[T], hw[T], tw[T], g3[D], g4[D];
+    mtb_error err = {0};
+    /* eps = 0: the identity is exact; with eps = 1e-8 it holds to eps / ||g_t|| */
+    mtb_balancer *r3 = gm_new("db_mtl", "beta=0,log=false,eps=0", T, D);
+    mtb_balancer *r4 = gm_new("db_mtl", "beta=0,eps=0", T, D);
+    for (int k = 0; k < N; k++) {
+        double a_log = 0.0, a_raw = 0.0;
+        for (int t = 0; t < T; t++) {
+            l[t] = pow(10.0, -4.0 + 8.0 * mtb_rng_uniform(&rng));
+            double n2 = 0.0;
+            for (int j = 0; j < D; j++) {
+                G[t * D + j] = l[t] * mtb_rng_normal(&rng);
+                n2 += G[t * D + j] * G[t * D + j];
+            }
+            a_raw = fmax(a_raw, sqrt(n2));
+            a_log = fmax(a_log, sqrt(n2) / l[t]);
+        }
+        cr_assert_eq(gm_step(r3, T, D, l, G, hw, tw, g3, &err), MTB_OK, "%s", err.msg);
+        cr_assert_eq(gm_step(r4, T, D, l, G, hw, tw, g4, &err), MTB_OK, "%s", err.msg);
+        double dot = gm_dot(g3, g4, D), n3 = sqrt(gm_dot(g3, g3, D)),
+               n4 = sqrt(gm_dot(g4, g4, D));
+        cr_assert(dot / (n3 * n4) >= 1.0 - 1e-9, "state %d: cos %.15g", k, dot / (n3 * n4));
+        cr_assert(fabs(n4 / n3 - a_log / a_raw) <= 1e-9 * (a_log / a_raw),
+                  "state %d: length ratio %.15g, alpha ratio %.15g", k, n4 / n3, a_log / a_raw);
+    }
+    mtb_balancer_free(r3);
+    mtb_balancer_free(r4);
+}
