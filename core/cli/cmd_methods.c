@@ -61,6 +61,26 @@ static void default_text(const mtb_balancer_type *t, int i, char *buf, size_t le
     buf[n] = '\0';
 }
 
+/* The options every method takes besides its own (balancer.h, pre_transform.c). */
+static void show_pre(void)
+{
+    printf("  options of every method (a loss transform in front of it, docs/methods.md):\n");
+    for (int i = 0; i < MTB_PRE_NHP; i++) {
+        const mtb_hparam_def *d = &mtb_pre_hparams[i];
+        char def[64], range[256];
+        if (d->kind == MTB_HP_CHOICE) {
+            size_t n = strcspn(d->choices, "|"); /* the default is choice 0 */
+            snprintf(def, sizeof def, "%.*s", (int)n, d->choices);
+            snprintf(range, sizeof range, "one of %s", d->choices);
+        } else {
+            snprintf(def, sizeof def, "%g", d->def);
+            snprintf(range, sizeof range, "[%g, %g]", d->lo, d->hi);
+        }
+        printf("    %-22s %-6s default %-10s %s\n", d->name, kind_name(d->kind), def, range);
+        printf("    %-22s %s\n", "", d->help);
+    }
+}
+
 static int show_one(const mtb_balancer_type *t)
 {
     mtb_balancer_setup su;
@@ -73,6 +93,7 @@ static int show_one(const mtb_balancer_type *t)
            su.n_learn ? "; has learnable scalars (updated by the caller's optimiser)" : "");
     if (t->n_hparams == 0) {
         printf("  hyperparameters: none\n");
+        show_pre();
         return 0;
     }
     printf("  hyperparameters (--options key=value,...):\n");
@@ -89,6 +110,7 @@ static int show_one(const mtb_balancer_type *t)
         printf("    %-22s %-6s default %-10s %s\n", d->name, kind_name(d->kind), def, range);
         printf("    %-22s %s\n", "", d->help);
     }
+    show_pre();
     return 0;
 }
 

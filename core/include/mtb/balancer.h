@@ -110,10 +110,22 @@ typedef struct mtb_hparam_def {
 #define MTB_MAX_SAMPLES 16  /* largest setup.n_samples */
 #define MTB_MAX_BLOCKS 256  /* largest in->n_blocks (a per-block method sizes its state by it) */
 
-/* Values in the order of the type's hparam table. */
+/* Options every method accepts besides its own: a per-task transform of the losses that the
+ * driver applies in front of the method (pre_transform.c, docs/methods.md "Loss
+ * pre-transforms"): `pre=log` gives the method log(l_t + pre_eps) as its losses and
+ * g_t / (l_t + pre_eps) as its gradients (DB-MTL Sec. 3.1, "+log" of Fig. 1), and maps the
+ * method's weights back onto the raw gradients. Listed by `mtb methods NAME`, written into
+ * the canonical option string only when pre is not none. */
+enum { MTB_PRE_NONE = 0, MTB_PRE_LOG = 1 };
+#define MTB_PRE_NHP 2 /* pre, pre_eps */
+extern const mtb_hparam_def mtb_pre_hparams[MTB_PRE_NHP];
+
+/* Values in the order of the type's hparam table; pre[] those of mtb_pre_hparams (all zero,
+ * i.e. pre=none, in a zero-initialised set). */
 typedef struct mtb_hparams {
     int n;
     double v[MTB_MAX_HPARAMS];
+    double pre[MTB_PRE_NHP];
 } mtb_hparams;
 
 /* Filled by a type's init(): what the method needs and what it learns. */

@@ -30,6 +30,7 @@ struct mtb_balancer {
     void *state;             /* type->state_size bytes, zeroed before init */
     int initialised;         /* init() succeeded: fini() must run */
     mtb_rng rng;             /* (seed, MTB_STREAM_METHOD) */
+    mtb_pre_ws pre;          /* the loss pre-transform in front of the method (pre=...) */
 };
 
 /* ---- hyperparameters ------------------------------------------------------------ */
@@ -40,6 +41,8 @@ void mtb_hparams_default(const mtb_balancer_type *type, mtb_hparams *hp)
     hp->n = type->n_hparams;
     for (int i = 0; i < type->n_hparams && i < MTB_MAX_HPARAMS; i++)
         hp->v[i] = type->hparams[i].def;
+    for (int i = 0; i < MTB_PRE_NHP; i++)
+        hp->pre[i] = mtb_pre_hparams[i].def;
 }
 
 /* Number of '|'-separated choices in a CHOICE definition. */
@@ -137,23 +140,29 @@ static mtb_status check_hparams(const mtb_balancer_type *type, const mtb_hparams
         if (st)
             return st;
     }
+    for (int i = 0; i < MTB_PRE_NHP; i++) {
+        mtb_status st = check_value(type, &mtb_pre_hparams[i], hp->pre[i], err);
+        if (st)
+            return st;
+    }
     return MTB_OK;
 }
 
 mtb_status mtb_hparams_set(const mtb_balancer_type *type, mtb_hparams *hp, const char *key,
                            const char *value, mtb_error *err)
 {
-    int i = find_hparam(type, key);
-    if (i < 0) {
+    int i = find_hparam(type, key), pi = i < 0 ? mtb_pre_find(key) : -1;
+    if (i < 0 && pi < 0) {
         char known[256] = "";
         size_t used = 0;
         for (int j = 0; j < type->n_hparams && used < sizeof known; j++)
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", j ? ", " : "",
                                      type->hparams[j].name);
-        return mtb_fail(err, MTB_EINVAL, "method %s: unknown hyperparameter '%s' (known: %s)",
-                        type->name, key, type->n_hparams ? known : "none");
+        return mtb_fail(err, MTB_EINVAL, "method %s: unknown hyperparameter '%s' (known: %s; "
+                        "every method also takes pre, pre_eps)", type->name, key,
+                        type->n_hparams ? known : "none");
     }
-    const mtb_hparam_def *d = &type->hparams[i];
+    const mtb_hparam_def *d = i >= 0 ? &type->hparams[i] : &mtb_pre_hparams[pi];
     double v = 0.0;
     char *end = NULL;
     switch (d->kind) {
@@ -198,7 +207,10 @@ mtb_status mtb_hparams_set(const mtb_balancer_type *type, mtb_hparams *hp, const
         return st;
     if (hp->n != type->n_hparams)
         mtb_hparams_default(type, hp);
-    hp->v[i] = v;
+    if (i >= 0)
+        hp->v[i] = v;
+    else
+        hp->pre[pi] = v;
     return MTB_OK;
 }
 
@@ -217,7 +229,7 @@ mtb_status mtb_hparams_parse(const mtb_balancer_type *type, const char *spec, mt
                             type->name, strlen(spec));
         strcpy(buf, spec);
         char *p = buf;
-        int seen[MTB_MAX_HPARAMS] = {0};
+        int seen[MTB_MAX_HPARAMS + MTB_PRE_NHP] = {0};
         while (p) {
             char *next = strchr(p, ',');
             if (next)
@@ -235,10 +247,12 @@ mtb_status mtb_hparams_parse(const mtb_balancer_type *type, const char *spec, mt
             if (st)
                 return st;
             /* a key given twice is a typo or a pasted default: refuse it, naming it */
-            for (int i = 0; i < type->n_hparams; i++)
-                if (!strcmp(type->hparams[i].name, p) && seen[i]++)
-                    return mtb_fail(err, MTB_EINVAL, "method %s: option '%s' is given twice in "
-                                    "'%s'; give each option once", type->name, p, spec);
+            int i = find_hparam(type, p);
+            if (i < 0)
+                i = MTB_MAX_HPARAMS + mtb_pre_find(p);
+            if (seen[i]++)
+                return mtb_fail(err, MTB_EINVAL, "method %s: option '%s' is given twice in "
+                                "'%s'; give each option once", type->name, p, spec);
             p = next;
         }
     }
@@ -252,25 +266,30 @@ void mtb_hparams_format(const mtb_balancer_type *type, const mtb_hparams *hp, ch
         return;
     buf[0] = '\0';
     size_t used = 0;
-    for (int i = 0; i < type->n_hparams && i < hp->n && used < len; i++) {
-        const mtb_hparam_def *d = &type->hparams[i];
+    /* the type's options, then the pre-transform's when one is selected (so that the
+     * canonical string of every run without one stays what it always was) */
+    int n_own = type->n_hparams < hp->n ? type->n_hparams : hp->n;
+    int n_all = n_own + (hp->pre[0] != MTB_PRE_NONE ? MTB_PRE_NHP : 0);
+    for (int i = 0; i < n_all && used < len; i++) {
+        const mtb_hparam_def *d = i < n_own ? &type->hparams[i] : &mtb_pre_hparams[i - n_own];
+        double x = i < n_own ? hp->v[i] : hp->pre[i - n_own];
         char val[128];
         switch (d->kind) {
         case MTB_HP_REAL:
             /* shortest of %.15g / %.17g that reads back exactly: "0.99", not "0.98999999999999999" */
-            snprintf(val, sizeof val, "%.15g", hp->v[i]);
-            if (strtod(val, NULL) != hp->v[i])
-                snprintf(val, sizeof val, "%.17g", hp->v[i]);
+            snprintf(val, sizeof val, "%.15g", x);
+            if (strtod(val, NULL) != x)
+                snprintf(val, sizeof val, "%.17g", x);
             break;
         case MTB_HP_INT:
-            snprintf(val, sizeof val, "%.0f", hp->v[i]);
+            snprintf(val, sizeof val, "%.0f", x);
             break;
         case MTB_HP_BOOL:
-            snprintf(val, sizeof val, "%s", hp->v[i] != 0.0 ? "true" : "false");
+            snprintf(val, sizeof val, "%s", x != 0.0 ? "true" : "false");
             break;
         case MTB_HP_CHOICE:
-            if (choice_name(d->choices, (int)hp->v[i], val, sizeof val))
-                snprintf(val, sizeof val, "?%g", hp->v[i]);
+            if (choice_name(d->choices, (int)x, val, sizeof val))
+                snprintf(val, sizeof val, "?%g", x);
             break;
         }
         int w = snprintf(buf + used, len - used, "%s%s=%s", i ? "," : "", d->name, val);
@@ -394,6 +413,11 @@ mtb_balancer *mtb_balancer_new(const mtb_balancer_type *type, int T, size_t D_ma
     if (b->setup.n_learn < 0 || (b->setup.n_learn > 0 && (!b->setup.learn || !b->setup.learn_grad))) {
         mtb_fail(err, MTB_EINVAL, "method %s: init declared %d learnable scalars without arrays",
                  type->name, b->setup.n_learn);
+        mtb_balancer_free(b);
+        return NULL;
+    }
+    if (mtb_pre_ws_init(&b->pre, b->hp.pre, T, D_max, b->setup.n_samples,
+                        b->setup.need != MTB_NEED_LOSSES, type->name, err)) {
         mtb_balancer_free(b);
         return NULL;
     }
@@ -538,9 +562,14 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
     for (int i = 0; i < b->setup.n_learn; i++)
         b->setup.learn_grad[i] = 0.0;
 
-    mtb_status st = b->type->step(b->state, &local, out, err);
+    /* the pre-transform (pre_transform.c): the method sees f(l) and c G, its weights are
+     * mapped back onto the raw gradients before they are checked */
+    mtb_status st = mtb_pre_apply(&b->pre, in, &local, name, err);
     if (st)
         return st;
+    if ((st = b->type->step(b->state, &local, out, err)))
+        return st;
+    mtb_pre_output(&b->pre, out);
 
     if (!all_finite(out->head_w, (size_t)b->T, &bad))
         return mtb_fail(err, MTB_ENUMERIC, "method %s produced head weight %zu = %g (not finite)",
@@ -578,7 +607,9 @@ mtb_status mtb_balancer_after_update(mtb_balancer *b, const double *losses_after
         return mtb_fail(err, MTB_ENUMERIC,
                         "method %s: loss of task %zu after the update is %g (not finite)",
                         b->type->name, bad, losses_after[bad]);
-    return b->setup.after_update(b->state, losses_after, err);
+    const double *lp = losses_after;
+    mtb_status st = mtb_pre_losses_after(&b->pre, losses_after, &lp, b->type->name, err);
+    return st ? st : b->setup.after_update(b->state, lp, err);
 }
 
 const mtb_balancer_setup *mtb_balancer_get_setup(const mtb_balancer *b) { return &b->setup; }
@@ -594,6 +625,7 @@ void mtb_balancer_free(mtb_balancer *b)
         return;
     if (b->initialised && b->type->fini)
         b->type->fini(b->state);
+    mtb_pre_ws_free(&b->pre);
     free(b->state);
     free(b);
 }
