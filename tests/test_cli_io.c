@@ -65,6 +65,19 @@ Test(cli_io, output_path_errors_come_before_the_work)
     snprintf(args, sizeof args, "train --steps 100000000 -o %s/", dir);
     cr_assert_eq(run(dir, args, out, sizeof out), 2, "%s", out);
     cr_assert(strstr(out, "ends with '/'"), "%s", out);
+    /* and the method, its options and its task count before reading the data: the data
+     * file does not exist, yet the error is about the method (exit 2, a usage error) */
+    snprintf(args, sizeof args, "train --data %s/none.h5 --method nosuch -o %s/r.h5", dir, dir);
+    cr_assert_eq(run(dir, args, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "unknown method 'nosuch'") && !strstr(out, "none.h5"), "%s", out);
+    snprintf(args, sizeof args, "train --data %s/none.h5 --method pcgrad --options foo=1 "
+             "-o %s/r.h5", dir, dir);
+    cr_assert_eq(run(dir, args, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "unknown hyperparameter 'foo'"), "%s", out);
+    snprintf(args, sizeof args, "train --data %s/none.h5 --method stl --options a=1 -o %s/r.h5",
+             dir, dir);
+    cr_assert_eq(run(dir, args, out, sizeof out), 2, "%s", out);
+    cr_assert(strstr(out, "stl takes no options"), "%s", out);
     io_rmtree(dir);
 }
 

@@ -262,6 +262,16 @@ int mtb_cmd_train(int argc, char **argv)
         free(prob);
         return 2;
     }
+    /* and so are an unknown method, bad options or a method that cannot run with T tasks */
+    if (mtb_run_config_check(&cfg, &err)) {
+        cli_fail(cmd, &err);
+        free(prob);
+        return 2;
+    }
+    if (cli_check_only) {
+        free(prob);
+        return 0;
+    }
     cli_cleanup_on_signals();
     openblas_set_num_threads(cfg.threads);
 

@@ -63,7 +63,29 @@ static mtb_status alloc_log(mtb_run_log *log, int T, long steps, long n_eval)
     return MTB_OK;
 }
 
+/* Everything mtb_run_config_check checks, and what needs the data set. */
 static mtb_status check_config(const mtb_run_config *c, const mtb_dataset *ds, mtb_error *err)
+{
+    mtb_status st = mtb_run_config_check(c, err);
+    if (st)
+        return st;
+    const mtb_protocol *pr = &c->problem->proto;
+    if (ds->train.n == 0)
+        return mtb_fail(err, MTB_EINVAL, "train: the data set has no training samples");
+    if ((size_t)pr->batch > ds->train.n)
+        return mtb_fail(err, MTB_EINVAL,
+                        "train: batch %d is larger than the %zu training samples; use --batch <= %zu",
+                        pr->batch, ds->train.n, ds->train.n);
+    if (ds->test.n == 0)
+        return mtb_fail(err, MTB_EINVAL, "train: the data set has no test samples");
+    return mtb_problem_check_dataset(c->problem, ds, err);
+}
+
+static int is_oc(const char *method) { return !strcmp(method, "oc") || !strcmp(method, "ideal"); }
+
+/* The configuration's checks that need no data set: the protocol's ranges, the method's
+ * name, its options and whether it runs with the problem's T tasks. */
+mtb_status mtb_run_config_check(const mtb_run_config *c, mtb_error *err)
 {
     const mtb_problem *p = c->problem;
     if (!p)
@@ -73,12 +95,6 @@ static mtb_status check_config(const mtb_run_config *c, const mtb_dataset *ds, m
         return mtb_fail(err, MTB_EINVAL, "train: --steps must be >= 1, got %ld", pr->steps);
     if (pr->batch < 1)
         return mtb_fail(err, MTB_EINVAL, "train: --batch must be >= 1, got %d", pr->batch);
-    if (ds->train.n == 0)
-        return mtb_fail(err, MTB_EINVAL, "train: the data set has no training samples");
-    if ((size_t)pr->batch > ds->train.n)
-        return mtb_fail(err, MTB_EINVAL,
-                        "train: batch %d is larger than the %zu training samples; use --batch <= %zu",
-                        pr->batch, ds->train.n, ds->train.n);
     if (pr->eval_every < 1)
         return mtb_fail(err, MTB_EINVAL, "train: --eval-every must be >= 1, got %d", pr->eval_every);
     if (pr->nl_window < 0)
@@ -88,12 +104,23 @@ static mtb_status check_config(const mtb_run_config *c, const mtb_dataset *ds, m
     if (pr->n_hidden < 1 || pr->n_hidden > MTB_MAX_HIDDEN)
         return mtb_fail(err, MTB_EINVAL, "train: the trunk needs 1..%d layers, got %d",
                         MTB_MAX_HIDDEN, pr->n_hidden);
-    if (ds->test.n == 0)
-        return mtb_fail(err, MTB_EINVAL, "train: the data set has no test samples");
-    return mtb_problem_check_dataset(p, ds, err);
+    if (!strcmp(c->method, "stl")) {
+        if (c->options[0])
+            return mtb_fail(err, MTB_EINVAL, "train: method stl takes no options, got '%s'",
+                            c->options);
+        return MTB_OK;
+    }
+    const mtb_balancer_type *type = mtb_balancer_find(is_oc(c->method) ? "constant" : c->method);
+    if (!type)
+        return mtb_fail(err, MTB_EINVAL, "train: unknown method '%s' (run 'mtb methods' for the list)",
+                        c->method);
+    mtb_hparams hp;
+    mtb_status st = mtb_hparams_parse(type, c->options, &hp, err);
+    if (st)
+        return st;
+    mtb_balancer_setup setup;
+    return mtb_balancer_query(type, p->T, &hp, &setup, err);
 }
-
-static int is_oc(const char *method) { return !strcmp(method, "oc") || !strcmp(method, "ideal"); }
 
 /* One network on the tasks idx[0..n-1] of the problem (all of them, or one for STL). Its
  * per-task columns go to columns idx[j] of the log; steps count from step0 for progress. */
@@ -378,9 +405,6 @@ mtb_status mtb_run_train(const mtb_run_config *cfg, const mtb_dataset *ds, mtb_r
         return st;
     const mtb_protocol *pr = &cfg->problem->proto;
     const int T = ds->T, stl = !strcmp(cfg->method, "stl");
-    if (stl && cfg->options[0])
-        return mtb_fail(err, MTB_EINVAL, "train: method stl takes no options, got '%s'",
-                        cfg->options);
     if (alloc_log(log, T, pr->steps, count_evals(pr))) {
         mtb_run_log_free(log);
         return mtb_fail(err, MTB_ENOMEM, "train: cannot allocate the log of %ld steps", pr->steps);

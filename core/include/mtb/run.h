@@ -59,6 +59,11 @@ typedef struct mtb_run_log {
  * T networks (steps = T * protocol steps). */
 typedef void (*mtb_run_progress)(void *ctx, long step, long steps, const mtb_run_log *log);
 
+/* What can be checked before the data set is read: the protocol's ranges, the method's name
+ * and options, and that it runs with the problem's T tasks. mtb_run_train checks it again,
+ * with the data set's sizes; a program calls it first to fail before any work. */
+mtb_status mtb_run_config_check(const mtb_run_config *cfg, mtb_error *err);
+
 mtb_status mtb_run_train(const mtb_run_config *cfg, const mtb_dataset *ds, mtb_run_log *log,
                          mtb_run_progress progress, void *progress_ctx, mtb_error *err);
 void mtb_run_log_free(mtb_run_log *log);
