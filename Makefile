@@ -158,6 +158,10 @@ $(FB)/libmtb.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FB)/libmtb.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FB)/libmtb.a $(LDLIBS)
+# The command-line target (fuzz_cli.c) also links the CLI's objects, all but its main.
+FUZZ_CLI_OBJ := $(patsubst %.c,$(FB)/obj/%.o,$(filter-out core/cli/main.c,$(wildcard core/cli/*.c)))
+$(FB)/fuzz_cli: tests/fuzz/fuzz_cli.c $(FUZZ_CLI_OBJ) $(FB)/libmtb.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Icore/cli -fsanitize=fuzzer -o $@ $< $(FUZZ_CLI_OBJ) $(FB)/libmtb.a $(LDLIBS)
 # The trusted readers on one file, in-process: what minimize.py reproduces HDF5's crashes with.
 $(FB)/raw_read: tests/fuzz/raw_read.c $(LIBA)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBA) $(LDLIBS)

@@ -19,6 +19,11 @@ int mtb_cmd_export(int argc, char **argv);
 int mtb_cmd_sweep(int argc, char **argv);
 int mtb_bench_weigh(int argc, char **argv); /* bench/bench_weigh.c: `mtb bench weigh` */
 
+/* Set only by the command-line fuzz target (tests/fuzz/fuzz_cli.c): a subcommand returns
+ * right after its arguments are parsed and checked, before it reads, writes, generates or
+ * trains anything, with the status it would have had so far (0: the arguments are valid). */
+extern int cli_check_only;
+
 /* "mtb <cmd>: error: <message>" on stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints err's message the same way and returns 1 (a run-time failure). */

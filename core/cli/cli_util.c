@@ -25,6 +25,8 @@ void cli_error(const char *cmd, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int cli_check_only;
+
 int cli_fail(const char *cmd, const mtb_error *err)
 {
     cli_error(cmd, "%s", err->msg[0] ? err->msg : mtb_strerror(err->status));

@@ -192,6 +192,8 @@ int mtb_cmd_export(int argc, char **argv)
         cli_error(CMD, "give FILE.h5 and either a dataset path or --list (mtb export --help)");
         return 2;
     }
+    if (cli_check_only)
+        return 0;
     mtb_error err = {0};
     /* A file given on the command line may be damaged or hostile: it is read in full in a
      * separate process first (mtb_h5_open_untrusted). */

@@ -322,6 +322,10 @@ static int gen_mtr(int argc, char **argv)
         free(sigma);
         return 2;
     }
+    if (cli_check_only) {
+        free(sigma);
+        return 0;
+    }
 
     mtb_dataset ds;
     mtb_error err = {0};
@@ -368,6 +372,8 @@ static int gen_lsd6(int argc, char **argv)
         output = eq ? "datasets/lsd6-eq.h5" : "datasets/lsd6.h5";
     if (output_ok(output))
         return 2;
+    if (cli_check_only)
+        return 0;
 
     mtb_lsd6_params p;
     mtb_lsd6_params_default(&p, eq, (uint64_t)seed);
@@ -426,6 +432,8 @@ static int gen_bce(int argc, char **argv)
     }
     if (output_ok(output))
         return 2;
+    if (cli_check_only)
+        return 0;
 
     mtb_bce_params p;
     mtb_bce_params_default(&p, (int)tasks, (uint64_t)seed);

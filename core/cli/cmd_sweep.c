@@ -375,7 +375,7 @@ int mtb_cmd_sweep(int argc, char **argv)
         {"table-only", no_argument, 0, O_TABLE},      {"retry-failed", no_argument, 0, O_RETRY},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     int c;
-    optind = 1;
+    optind = 0; /* glibc: full re-initialisation (the fuzz target parses many times) */
     opterr = 0;
     while (code < 0 && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
@@ -453,6 +453,19 @@ int mtb_cmd_sweep(int argc, char **argv)
     if (code >= 0)
         goto done;
 
+    if (cli_check_only) {
+        /* the plan is built in memory (every problem, method and option checked); no file
+         * or directory is touched */
+        code = 0;
+        if (!a.table_only || a.have_plan_args) {
+            sweep_plan plan;
+            mtb_error err = {0};
+            mtb_status st = sweep_plan_build(&a, &plan, &err);
+            sweep_plan_free(&plan);
+            code = st ? status_exit(st) : 0;
+        }
+        goto done;
+    }
     if (sweep_mpi_launched() && !a.dry_run && !a.table_only) {
         code = sweep_mpi_main(&a);
         goto done;
