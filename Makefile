@@ -6,19 +6,20 @@
 #   make fuzz       libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS each [60]
 #   make install    headers, libmtb.a, libmtb.so, mtb.pc and bin/mtb under $(DESTDIR)$(PREFIX)
 #   make clean
-# Dependencies (Debian): pkg-config libopenblas-dev liblapacke-dev libhdf5-dev libcriterion-dev gnuplot-nox
+# Dependencies (Debian): pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcriterion-dev gnuplot-nox
+#                        dataset-fashion-mnist (the source of MultiFashion, docs/multifashion.md)
 #                        libopenmpi-dev openmpi-bin (MPI sweeps: mpirun -np N bin/mtb sweep ...)
 
 # The LibMTL reference vectors `make test` replays (tests/fixtures/golden/README.md).
 GOLDEN  ?= tests/fixtures/golden
 B       ?= build
 BIN     ?= bin
-PKGS    := openblas hdf5 lapacke
+PKGS    := openblas hdf5 lapacke zlib
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
-  $(warning pkg-config found none of: $(PKGS). Install them: apt-get install -y pkg-config libopenblas-dev liblapacke-dev libhdf5-dev)
+  $(warning pkg-config found none of: $(PKGS). Install them: apt-get install -y pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev)
 endif
 
 # MPI for `mpirun -np N bin/mtb sweep`: the CLI objects compile with Open MPI's flags and
@@ -62,6 +63,8 @@ TESTBIN  := $(B)/tests/test_mtb
 PAPERS     := $(filter-out common,$(sort $(patsubst paper_repro/%/,%,$(dir $(wildcard paper_repro/*/*.c)))))
 REPRO_BINS := $(PAPERS:%=$(BIN)/repro-%)
 COMMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard paper_repro/common/*.c))
+# repro_start (repro.h) is the start-up of every mtb program, which lives with the CLI
+COMMON_OBJ += $(B)/obj/core/cli/blas_start.o
 SCALE      ?= paper
 
 .PHONY: all test sanitize bench clean demo $(PAPERS:%=reproduce-%)

@@ -1,6 +1,7 @@
 /* cmd_gen.c: `mtb gen <generator> [options]`, writes a synthetic multi-task dataset (schema:
  * datasets/README.md). The generators themselves are synth/mtr.c (MTRRegression),
- * synth/lsd6.c (LSD-6) and synth/bce.c (BCE-T); this file only turns options into their
+ * synth/lsd6.c (LSD-6), synth/bce.c (BCE-T) and datasets/multifashion.c (MultiFashion, from
+ * the Fashion-MNIST source files); this file only turns options into their
  * parameters, makes the output directory and reports. */
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "mtb/multifashion.h"
 #include "mtb/synth.h"
 
 static const char *CMD = "gen";
@@ -132,6 +134,8 @@ static void usage_all(FILE *out)
         "  lsd6   LSD-6: MSE x3, L1, CE, BCE on MTR inputs, scales 1 to 1000, noisy labels\n"
         "         (RLW reproduction; datasets/README.md); --eq for LSD-6-eq\n"
         "  bce    BCE-T: T noisy binary tasks on MTR inputs (RLW R6; datasets/README.md)\n"
+        "  multifashion  MultiFashion (multifashion-v1): two overlaid Fashion-MNIST items,\n"
+        "         two 10-class tasks, from Debian's dataset-fashion-mnist (docs/multifashion.md)\n"
         "\n"
         "Every generator: --seed S in 0 .. 2^63-1; -o FILE is checked before generating, its\n"
         "missing directories are made when the file is written, Ctrl-C removes the temporary\n"
@@ -452,6 +456,112 @@ static int gen_bce(int argc, char **argv)
     return rc;
 }
 
+static void usage_multifashion(FILE *out)
+{
+    fprintf(out,
+        "usage: mtb gen multifashion [--source DIR] [--seed S] [--any-source] [-o FILE.h5]\n"
+        "\n"
+        "Builds MultiFashion (recipe multifashion-v1; docs/multifashion.md, the project's spec\n"
+        "multifashion.md sec. 2): two Fashion-MNIST items on a 36 x 36 canvas, one 10-class\n"
+        "task per item, as Pareto MTL (Lin et al. 2019, sec. 6.1) describes it:\n"
+        "\n"
+        "    pairs    every source image is the left item of exactly 2 samples (2 passes of\n"
+        "             two Fisher-Yates permutations L, R); the right item is redrawn while\n"
+        "             its class equals the left one's\n"
+        "    place    left item's corner (dy, dx) uniform on {0..4}^2, right item's on\n"
+        "             {4..8}^2, redrawn while the two coincide\n"
+        "    overlay  pixel-wise max on a zero canvas; no resize; uint8\n"
+        "    splits   train 120 000 (from the 60 000 training items), test 20 000 (from the\n"
+        "             10 000 test items), and the tuning-only, source-disjoint dev_train\n"
+        "             100 000 (items 0..49 999) / dev_val 20 000 (items 50 000..59 999)\n"
+        "    labels   task 0 = class of the top-left item, task 1 = of the bottom-right one\n"
+        "\n"
+        "Random numbers: mtb's xoshiro256** seeded through SplitMix64 from (seed, split id),\n"
+        "one stream per split; draw order in datasets/multifashion.c.\n"
+        "\n"
+        "options (default):\n"
+        "  --source DIR        the four IDX .gz files of Fashion-MNIST, as Debian's package\n"
+        "                      " MTB_MF_PACKAGE " installs them   [" MTB_MF_DEFAULT_SOURCE "]\n"
+        "                      (without root: apt-get download " MTB_MF_PACKAGE " &&\n"
+        "                      dpkg -x " MTB_MF_PACKAGE "_*.deb pkg, then --source\n"
+        "                      pkg" MTB_MF_DEFAULT_SOURCE ")\n"
+        "  --seed S            0       the dataset seed; the benchmark uses one fixed instance\n"
+        "  --any-source        accept source files whose SHA-256 differs from the pinned\n"
+        "                      ones (the result is then not multifashion-v1's bytes; the\n"
+        "                      hashes read are recorded in the file either way)\n"
+        "  -o, --output FILE   datasets/multifashion-v1.h5 (about 340 MB, uncompressed HDF5)\n"
+        "  -h, --help          this text\n"
+        "\n"
+        "The file holds /<split>/x uint8 (n, 36, 36), /<split>/y uint8 (n, 2), the items'\n"
+        "indices /<split>/source and offsets /<split>/offset, and the recipe, seed, generator\n"
+        "and source hashes as attributes (datasets/README.md). mtb train --problem multifashion\n"
+        "builds the same samples in memory from the source files.\n");
+}
+
+static int gen_multifashion(int argc, char **argv)
+{
+    static const char *const valued[] = {"--source", "--seed", "-o", "--output", NULL};
+    static const char *const flags[] = {"--any-source", NULL};
+    const char *source = NULL, *output = "datasets/multifashion-v1.h5";
+    unsigned long long seed = 0;
+    int any_source = 0;
+    char buf[32];
+    for (int i = 2; i < argc; i++) {
+        const char *name, *val;
+        int rc = next_option(argc, argv, &i, "multifashion", valued, flags, buf, &name, &val);
+        if (rc == 1) {
+            usage_multifashion(stdout);
+            return 0;
+        }
+        if (rc)
+            return rc;
+        if (!strcmp(name, "--any-source"))
+            any_source = 1;
+        else if (!strcmp(name, "--source"))
+            source = val;
+        else if (!strcmp(name, "--seed")) {
+            if (cli_parse_seed(CMD, val, &seed))
+                return 2;
+        } else
+            output = val;
+    }
+    if (output_ok(output))
+        return 2;
+
+    mtb_error err = {0};
+    mtb_fashion src;
+    if (mtb_fashion_load(source, !any_source, &src, &err))
+        return cli_fail(CMD, &err);
+    mtb_multifashion mf;
+    mtb_status st = mtb_multifashion_build(&src, (uint64_t)seed, 0xFu, &mf, &err);
+    mtb_fashion_free(&src);
+    if (st)
+        return cli_fail(CMD, &err);
+    if (cli_output_prepare(CMD, output)) {
+        mtb_multifashion_free(&mf);
+        return 1;
+    }
+    st = mtb_multifashion_save(output, &mf, &err);
+    if (st) {
+        cli_output_abandon();
+        mtb_multifashion_free(&mf);
+        return cli_fail(CMD, &err);
+    }
+    printf("wrote %s: %s, seed %llu\n", output, MTB_MF_RECIPE, seed);
+    for (int id = 0; id < MTB_MF_N_SPLITS; id++) {
+        const mtb_mf_split *s = &mf.split[id];
+        double sum = 0.0;
+        for (size_t i = 0; i < s->n * MTB_MF_PIXELS; i++)
+            sum += s->x[i];
+        char hex[65];
+        mtb_mf_split_sha256(s, hex);
+        printf("  %-9s %6zu samples, mean pixel %.4f, sha256(x, y) %s\n", mtb_mf_split_names[id],
+               s->n, sum / (255.0 * (double)(s->n * MTB_MF_PIXELS)), hex);
+    }
+    mtb_multifashion_free(&mf);
+    return 0;
+}
+
 int mtb_cmd_gen(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -459,7 +569,7 @@ int mtb_cmd_gen(int argc, char **argv)
         return 0;
     }
     if (argc < 2 || argv[1][0] == '-') {
-        cli_error(CMD, "which generator? one of mtr, lsd6, bce (mtb gen --help)");
+        cli_error(CMD, "which generator? one of mtr, lsd6, bce, multifashion (mtb gen --help)");
         return 2;
     }
     if (!strcmp(argv[1], "mtr"))
@@ -468,6 +578,9 @@ int mtb_cmd_gen(int argc, char **argv)
         return gen_lsd6(argc, argv);
     if (!strcmp(argv[1], "bce"))
         return gen_bce(argc, argv);
-    cli_error(CMD, "unknown generator '%s'; one of mtr, lsd6, bce (mtb gen --help)", argv[1]);
+    if (!strcmp(argv[1], "multifashion"))
+        return gen_multifashion(argc, argv);
+    cli_error(CMD, "unknown generator '%s'; one of mtr, lsd6, bce, multifashion (mtb gen --help)",
+              argv[1]);
     return 2;
 }

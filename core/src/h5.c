@@ -731,6 +731,15 @@ mtb_status mtb_h5_write_i64(mtb_h5 *f, const char *obj, int rank, const size_t *
     return st;
 }
 
+mtb_status mtb_h5_write_u8(mtb_h5 *f, const char *obj, int rank, const size_t *dims,
+                           const uint8_t *data, mtb_error *err)
+{
+    quiet q = quiet_begin();
+    mtb_status st = write_dataset(f, obj, rank, dims, H5T_STD_U8LE, H5T_NATIVE_UINT8, data, err);
+    quiet_end(q);
+    return st;
+}
+
 /* Variable-length UTF-8 C strings: what h5py writes for Python str, so both sides
  * read each other's files without options. */
 static hid_t vlen_utf8(void)

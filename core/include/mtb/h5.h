@@ -40,6 +40,9 @@ mtb_status mtb_h5_write_f64(mtb_h5 *f, const char *obj, int rank, const size_t *
                             const double *data, mtb_error *err);
 mtb_status mtb_h5_write_i64(mtb_h5 *f, const char *obj, int rank, const size_t *dims,
                             const int64_t *data, mtb_error *err);
+/* Bytes (image pixels, small labels): stored as uint8; read back with mtb_h5_read_i64. */
+mtb_status mtb_h5_write_u8(mtb_h5 *f, const char *obj, int rank, const size_t *dims,
+                           const uint8_t *data, mtb_error *err);
 /* Variable-length UTF-8 strings, rank 1. */
 mtb_status mtb_h5_write_strs(mtb_h5 *f, const char *obj, size_t n, const char *const *strs,
                              mtb_error *err);
