@@ -5,7 +5,8 @@
  *   mtr, mtr-<T>      spec mtrregression-and-slaw.md sec. 1-3 (the SLAW code)
  *   mtr-hom-<T>       spec rlw.md R6 (a): sigma_t = 1
  *   bce-<T>           spec rlw.md R6 (b)
- *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2 */
+ *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2
+ *   lsd-ce3[-sep][-sgd]           spec dbmtl.md sec. 1 */
 #include "mtb/problem.h"
 
 #include <errno.h>
@@ -30,6 +31,8 @@ static const family families[] = {
              "of magnitude (rlw.md sec. 2)"},
     {"lsd6-eq", "LSD-6 with sigma = 1 for t1..t4: the scale-parity control"},
     {"lsd6x<k>@<t>", "LSD-6 with task t's loss multiplied by k before the method sees it"},
+    {"lsd-ce3[-sep][-sgd]", "LSD-CE3: three 31-class CE tasks, label noise 0 / 0.1 / 0.3 (dbmtl.md "
+                            "sec. 1); -sep: task 1 a separable 2-class task; -sgd: SGD profile"},
 };
 
 int mtb_problem_family_count(void) { return (int)(sizeof families / sizeof *families); }
@@ -188,6 +191,45 @@ static void setup_lsd6(mtb_problem *p, int eq, double k, int k_task, int smoke)
     pr->nl_window = 0;
 }
 
+/* LSD-CE3 (dbmtl.md sec. 1): the MTR trunk, one linear head per task, accuracy against the
+ * noisy test labels (the clean-label accuracy beside it, columns 3..5); Adam lr 7e-4, batch
+ * 256 dropping the last partial batch, 4 000 steps, seeds 0..4; the SGD profile: momentum 0.9,
+ * lr 0.05. Evaluation as LSD-6's (initial model, every 200 updates, the end). Smoke: 400
+ * steps, every 100. No oracle is known: oc weights 1. */
+static void setup_lsdce3(mtb_problem *p, int sep, int sgd, int smoke)
+{
+    snprintf(p->family, sizeof p->family, "lsd-ce3");
+    snprintf(p->description, sizeof p->description,
+             "LSD-CE3%s: 3 CE tasks (%s31 classes), label noise 0 / 0.1 / 0.3, %s (dbmtl.md sec. 1)",
+             sep ? "-sep" : "", sep ? "task 1 separable 2-class, tasks 2-3 " : "",
+             sgd ? "SGD momentum 0.9 lr 0.05" : "Adam lr 7e-4");
+    snprintf(p->data_generator, sizeof p->data_generator, "lsdce3");
+    snprintf(p->data_params, sizeof p->data_params, "sep=%d", sep);
+    p->data_seed = 0; /* one fixed instance, as LSD-6 */
+    p->T = MTB_LSDCE3_T;
+    for (int t = 0; t < MTB_LSDCE3_T; t++) {
+        char name[32];
+        snprintf(name, sizeof name, sep && t == 0 ? "t1-ce2-sep" : "t%d-ce31-n%d", t + 1,
+                 t == 0 ? 0 : t == 1 ? 10 : 30);
+        task(p, t, name, 1.0, 1.0, MTB_METRIC_ACCURACY, 1.0, MTB_METRIC_ACCURACY,
+             MTB_LSDCE3_T + t);
+    }
+    mtb_protocol *pr = &p->proto;
+    mtr_network(pr);
+    if (sgd)
+        mtb_optim_config_sgd(&pr->optim, 0.05, 0.9);
+    else
+        mtb_optim_config_adam(&pr->optim, 7e-4);
+    pr->clip_norm = 0.0;
+    pr->batch = 256;
+    pr->drop_last = 1;
+    pr->steps = smoke ? 400 : 4000;
+    pr->eval_every = smoke ? 100 : 200;
+    pr->eval_initial = 1;
+    pr->eval_after_updates = 1;
+    pr->nl_window = 0;
+}
+
 mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *p, mtb_error *err)
 {
     if (!scale)
@@ -222,6 +264,9 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
         setup_bce(p, (int)T, smoke);
     } else if (!strcmp(name, "lsd6") || !strcmp(name, "lsd6-eq")) {
         setup_lsd6(p, name[4] == '-', 1.0, 0, smoke);
+    } else if (!strcmp(name, "lsd-ce3") || !strcmp(name, "lsd-ce3-sep") ||
+               !strcmp(name, "lsd-ce3-sgd") || !strcmp(name, "lsd-ce3-sep-sgd")) {
+        setup_lsdce3(p, strstr(name, "-sep") != NULL, strstr(name, "-sgd") != NULL, smoke);
     } else if (!strncmp(name, "lsd6x", 5)) {
         /* lsd6x<k>@<t>: k a positive finite number, t in 1..6 */
         const char *at = strchr(name, '@');
@@ -277,6 +322,10 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
         mtb_lsd6_params lp;
         mtb_lsd6_params_default(&lp, strstr(p->data_params, "eq=1") != NULL, p->data_seed);
         st = mtb_synth_lsd6(&lp, ds, err);
+    } else if (!strcmp(p->data_generator, "lsdce3")) {
+        mtb_lsdce3_params cp;
+        mtb_lsdce3_params_default(&cp, strstr(p->data_params, "sep=1") != NULL, p->data_seed);
+        st = mtb_synth_lsdce3(&cp, ds, err);
     } else if (!strcmp(p->data_generator, "bce")) {
         mtb_bce_params bp;
         mtb_bce_params_default(&bp, p->T, p->data_seed);

@@ -8,6 +8,7 @@
  *   mtr-hom-<T>         the same with every sigma_t = 1 (rlw.md R6)
  *   bce-<T>             T one-logit BCE tasks on the MTR inputs, 5 % label flips (rlw.md R6)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   the loss-scale-disparity benchmark of rlw.md sec. 2
+ *   lsd-ce3[-sep][-sgd]  three CE tasks with different loss floors (dbmtl.md sec. 1)
  * `mtb problems` lists them with their protocols. */
 #ifndef MTB_PROBLEM_H
 #define MTB_PROBLEM_H

@@ -69,6 +69,22 @@ typedef struct mtb_bce_params {
 void mtb_bce_params_default(mtb_bce_params *p, int T, uint64_t seed);
 mtb_status mtb_synth_bce(const mtb_bce_params *p, mtb_dataset *out, mtb_error *err);
 
+/* LSD-CE3 and LSD-CE3-sep (dbmtl.md sec. 1; synth/lsd_ce3.c): the MTR inputs with 3 task
+ * matrices (the draws of mtb_synth_mtr with T = 3 and the same seed), three softmax-CE tasks,
+ * label argmax z_t[1..31], label noise (0.0, 0.1, 0.3) from MTB_STREAM_DATA of seed + 1;
+ * sep = 1: task 1 is instead the noiseless 2-class label 1[z_1[1] > 0]. y: noisy labels in
+ * columns 0..2, clean labels in columns 3..5. */
+typedef struct mtb_lsdce3_params {
+    int sep;
+    uint64_t seed;
+    size_t n_total, n_train;  /* 10 000, 9 000 */
+} mtb_lsdce3_params;
+
+#define MTB_LSDCE3_T 3
+
+void mtb_lsdce3_params_default(mtb_lsdce3_params *p, int sep, uint64_t seed);
+mtb_status mtb_synth_lsdce3(const mtb_lsdce3_params *p, mtb_dataset *out, mtb_error *err);
+
 /* Gradient sets of the IMTL reproduction (spec imtl.md sec. 1; synth/grad_sets.c), drawn
  * from the caller's stream into G (T, d) row-major, row t = task t's gradient.
  *   GE(T, d, r): g_t = r b + n_t (b, n_t ~ N(0, I_d)), row t then scaled by exp(U(-3, 3));
