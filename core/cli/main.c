@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blas_start.h"
 #include "cli.h"
 
 typedef struct command {
@@ -24,14 +25,20 @@ static const command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: mtb <command> [options]   (mtb <command> --help for details)\n\n"
+    fprintf(out, "usage: mtb [--blas-kernel NAME] [--quiet] <command> [options]   (mtb <command> --help)\n\n"
                  "mtb: multi-task balancing, a reference library and benchmark suite.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\noptions (--blas-kernel anywhere on the line; --quiet before the command):\n" MTB_BLAS_START_HELP
+                 "\nAt start-up mtb checks which OpenBLAS kernel runs and what the CPU supports; when\n"
+                 "OpenBLAS picked an older kernel than the best one, mtb restarts itself once on the\n"
+                 "best one that passes a correctness self-check (sgemm, dgemm against a naive\n"
+                 "product) and says so on stderr. Run files and benchmarks record the kernel.\n");
 }
 
 int main(int argc, char **argv)
 {
+    mtb_program_blas_start(&argc, argv); /* may restart the program on another BLAS kernel */
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -1,6 +1,8 @@
 /* repro.c: scales, folders and atomic text files of the reproduction toolkit (repro.h). */
 #include "repro.h"
 
+#include "../../core/cli/blas_start.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +58,9 @@ int repro_commit(FILE *f, const char *path)
         return -1;
     }
     return 0;
+}
+
+void repro_start(int *argc, char **argv)
+{
+    mtb_program_blas_start(argc, argv);
 }

@@ -28,4 +28,9 @@ void repro_die(const char *prog, const char *fmt, ...) __attribute__((format(pri
 FILE *repro_open(const char *path);
 int repro_commit(FILE *f, const char *path);
 
+/* The first call of every reproduction's main: the BLAS kernel choice every mtb program
+ * makes at start-up (core/cli/blas_start.h; `--blas-kernel NAME|auto`, `--quiet`), which may
+ * restart the program once on a faster kernel. */
+void repro_start(int *argc, char **argv);
+
 #endif

@@ -237,6 +237,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
     if (argc < 2) {
         usage(stderr);
         return 2;
