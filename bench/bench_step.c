@@ -40,20 +40,29 @@ static void usage(FILE *out)
 "              representation), param (w.r.t. all shared parameters)       [none]\n"
 "  --reps N    timed steps (after 3 warm-up steps)                          [50]\n"
 "  --threads N BLAS threads                                                 [1]\n"
-"  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n");
+"  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n"
+"  --best-gflops G  the sgemm peak of the best kernel, GFLOP/s, as `mtb bench peak`\n"
+"              measured it (skips measuring it here; 0 = do not state that bound)\n"
+"\n"
+"Also printed: best_kernel, its sgemm peak (max over a few shapes, measured in a child\n"
+"process started on the best kernel this CPU supports that passes the self-check) and\n"
+"the step's ratio to the FLOP bound at that rate: the machine's bound, whatever kernel\n"
+"this process runs on.\n");
 }
 
 int mtb_bench_step(int argc, char **argv)
 {
     const char *cmd = "bench step";
     int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0;
+    double best_gflops = NAN; /* NAN: measure */
     mtb_need need = MTB_NEED_LOSSES;
     long v;
     static const struct option opts[] = {
         {"shape", required_argument, 0, 's'}, {"tasks", required_argument, 0, 'T'},
         {"batch", required_argument, 0, 'B'}, {"grads", required_argument, 0, 'g'},
         {"reps", required_argument, 0, 'r'}, {"threads", required_argument, 0, 'j'},
-        {"task-chunk", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"task-chunk", required_argument, 0, 'c'}, {"best-gflops", required_argument, 0, 'G'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -74,6 +83,15 @@ int mtb_bench_step(int argc, char **argv)
         case 'r': if (cli_parse_long(cmd, "reps", optarg, 1, 100000, &v)) return 2; reps = (int)v; break;
         case 'j': if (cli_parse_long(cmd, "threads", optarg, 1, 1024, &v)) return 2; threads = (int)v; break;
         case 'c': if (cli_parse_long(cmd, "task-chunk", optarg, 0, 4096, &v)) return 2; chunk = (int)v; break;
+        case 'G': {
+            char *end;
+            best_gflops = strtod(optarg, &end);
+            if (end == optarg || *end || !(best_gflops >= 0.0) || best_gflops > 1e6) {
+                cli_error(cmd, "--best-gflops must be a rate in GFLOP/s (0 = none), got '%s'", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -139,13 +157,22 @@ int mtb_bench_step(int argc, char **argv)
     double rate = mtb_sgemm_rate(1024, 5);
     double med = mtb_stats_median_inplace(ms, (size_t)reps);
     double bound = 1e3 * flops / rate;
+    char best_kernel[64] = "given"; /* by --best-gflops */
+    if (isnan(best_gflops) && bench_best_peak(threads, stdout, best_kernel, sizeof best_kernel, &best_gflops))
+        best_gflops = 0.0;
+    if (!(best_gflops > 0.0))
+        snprintf(best_kernel, sizeof best_kernel, "none");
+    double best_bound = best_gflops > 0.0 ? flops / (best_gflops * 1e6) : NAN; /* ms */
     const char *gname = need == MTB_NEED_LOSSES ? "none" : need == MTB_NEED_REP_GRADS ? "rep" : "param";
+    bench_print_machine(stdout);
     printf("shape=%s tasks=%d batch=%d grads=%s threads=%d params=%zu (trunk %zu)\n", pcba ? "pcba" : "mtr",
            T, B, gname, threads, m->n_params, m->n_trunk);
     printf("step_gflop=%.4f sgemm_gflops=%.1f achieved_gflops=%.1f ratio_to_bound=%.2f min_ms=%.3f\n",
            flops * 1e-9, rate * 1e-9, flops / (med * 1e-3) * 1e-9, med / bound,
            ms[0]);
-    printf("ms_per_step=%.3f flop_bound_ms=%.3f\n", med, bound);
+    printf("best_kernel=%s best_sgemm_gflops=%.1f ratio_to_best_bound=%.2f\n", best_kernel, best_gflops,
+           med / best_bound);
+    printf("ms_per_step=%.3f flop_bound_ms=%.3f best_bound_ms=%.3f\n", med, bound, best_bound);
     rc = 0;
 done:
     mtb_trainer_free(tr);

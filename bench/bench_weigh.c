@@ -149,6 +149,7 @@ int mtb_bench_weigh(int argc, char **argv)
             us[r - 3] = 1e6 * dt;
     }
     if (!rc) {
+        bench_print_machine(stdout);
         printf("method=%s tasks=%ld dim=%ld reps=%ld needs=%s\n", type->name, T,
                need_g ? D : 0L, reps, need_g ? "gradients" : "losses");
         printf("us_per_call=%.3f\n", mtb_stats_median_inplace(us, (size_t)reps));

@@ -10,7 +10,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: mtb bench <what> [options]   (mtb bench <what> --help)\n\n"
                  "  step    one full training step (forward, per-task gradients, weighted\n"
                  "          backward, Adam) against its FLOP bound\n"
-                 "  weigh   the weighting computation of one method alone\n");
+                 "  weigh   the weighting computation of one method alone\n"
+                 "  peak    the sgemm rate of the BLAS kernel that runs, and its self-check\n");
 }
 
 int mtb_cmd_bench(int argc, char **argv)
@@ -23,6 +24,8 @@ int mtb_cmd_bench(int argc, char **argv)
         return mtb_bench_step(argc - 1, argv + 1);
     if (!strcmp(argv[1], "weigh"))
         return mtb_bench_weigh(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "peak"))
+        return mtb_bench_peak(argc - 1, argv + 1);
     cli_error("bench", "unknown benchmark '%s'", argv[1]);
     usage(stderr);
     return 2;

@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "io_testutil.h"
+#include <cblas.h>
+
+#include "mtb/blas_kernel.h"
 #include "mtb/h5.h"
 #include "mtb/provenance.h"
 
@@ -44,6 +47,22 @@ static void check_common(const mtb_provenance *p)
     cr_assert(filled(p->blas_config, sizeof p->blas_config) && strcmp(p->blas_config, "unknown") != 0,
               "blas_config '%s'", p->blas_config);
     cr_assert(filled(p->blas_kernel, sizeof p->blas_kernel), "blas_kernel empty");
+    cr_assert_str_eq(p->blas_kernel, openblas_get_corename());
+    /* the version is the number that follows "OpenBLAS " in the config string */
+    char want[64] = "";
+    const char *at = strstr(p->blas_config, "OpenBLAS ");
+    cr_assert(at && sscanf(at, "OpenBLAS %63s", want) == 1, "no version in '%s'", p->blas_config);
+    cr_assert_str_eq(p->blas_version, want);
+    cr_assert(filled(p->blas_kernel_choice, sizeof p->blas_kernel_choice), "blas_kernel_choice empty");
+    cr_assert(filled(p->blas_kernel_best, sizeof p->blas_kernel_best));
+    cr_assert(filled(p->cpu_id, sizeof p->cpu_id));
+    cr_assert(strnlen(p->cpu_flags, sizeof p->cpu_flags) < sizeof p->cpu_flags);
+#if defined(__x86_64__)
+    /* every x86-64 CPU has SSE3 since 2005; the flags and the best kernel come from cpuid */
+    cr_assert(strstr(p->cpu_flags, "sse3") == p->cpu_flags, "cpu_flags '%s'", p->cpu_flags);
+    cr_assert(mtb_blas_kernel_find(p->blas_kernel_best), "best kernel '%s'", p->blas_kernel_best);
+    cr_assert(strstr(p->cpu_id, "family "), "cpu_id '%s'", p->cpu_id);
+#endif
     cr_assert(p->blas_threads >= 1, "blas_threads %d", p->blas_threads);
     cr_assert(p->resumed == 0);
 
@@ -105,7 +124,9 @@ static void roundtrip(const mtb_provenance *p, const char *obj)
         {"code_version", p->code_version}, {"git_describe", p->git_describe},
         {"hostname", p->hostname},         {"cpu_model", p->cpu_model},
         {"blas_config", p->blas_config},   {"blas_kernel", p->blas_kernel},
-        {"started_utc", p->started_utc},
+        {"started_utc", p->started_utc},   {"cpu_id", p->cpu_id},
+        {"cpu_flags", p->cpu_flags},       {"blas_version", p->blas_version},
+        {"blas_kernel_best", p->blas_kernel_best}, {"blas_kernel_choice", p->blas_kernel_choice},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         char buf[512];
@@ -116,7 +137,8 @@ static void roundtrip(const mtb_provenance *p, const char *obj)
     const struct {
         const char *name;
         int want;
-    } ints[] = {{"cpu_cores", p->cpu_cores}, {"blas_threads", p->blas_threads}, {"resumed", p->resumed}};
+    } ints[] = {{"cpu_cores", p->cpu_cores}, {"blas_threads", p->blas_threads}, {"resumed", p->resumed},
+                {"provenance_version", MTB_PROVENANCE_VERSION}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t v = -12345;
         cr_assert(mtb_h5_attr_get_i64(g, obj, ints[i].name, &v, &err) == MTB_OK, "%s: %s", ints[i].name,
@@ -200,4 +222,20 @@ Test(provenance, write_errors_are_reported_not_fatal)
     cr_assert(strstr(err.msg, "provenance") && strstr(err.msg, "/p"), "message: %s", err.msg);
     mtb_h5_close(g);
     io_rmtree(dir);
+}
+
+Test(provenance, records_why_the_kernel_ran)
+{
+    /* what a program's start-up leaves for its own process and its children (blas_start.c) */
+    char state[256];
+    snprintf(state, sizeof state, "ok|%s|chosen for the test", openblas_get_corename());
+    cr_assert(setenv(MTB_BLAS_STATE_ENV, state, 1) == 0);
+    mtb_provenance p;
+    mtb_provenance_collect(&p, 0);
+    cr_assert_str_eq(p.blas_kernel_choice, "chosen for the test");
+    /* a state about another kernel is not this process's: the record says so */
+    cr_assert(setenv(MTB_BLAS_STATE_ENV, "ok|NoSuchKernel|chosen for another", 1) == 0);
+    mtb_provenance_collect(&p, 0);
+    cr_assert(strstr(p.blas_kernel_choice, "not chosen by mtb"), "%s", p.blas_kernel_choice);
+    unsetenv(MTB_BLAS_STATE_ENV);
 }

@@ -10,12 +10,14 @@
  * exits; only writing can fail, with the HDF5 layer's message. */
 #include "mtb/provenance.h"
 
+#include "mtb/blas_kernel.h"
 #include "mtb/layer.h"
 
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -145,8 +147,23 @@ void mtb_provenance_collect(mtb_provenance *p, int measure_rate)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     p->cpu_cores = cores > 0 && cores < 1L << 30 ? (int)cores : 0;
 
-    copy_str(p->blas_config, sizeof p->blas_config, openblas_get_config());
-    copy_str(p->blas_kernel, sizeof p->blas_kernel, openblas_get_corename());
+    /* The kernel is what decides the sgemm rate (2x between two kernels on one CPU is
+     * common), so the run says which ran, why, and which would have been the best. */
+    mtb_cpu_features cpu;
+    mtb_cpu_features_detect(&cpu);
+    mtb_cpu_features_string(&cpu, p->cpu_flags, sizeof p->cpu_flags);
+    if (cpu.x86)
+        snprintf(p->cpu_id, sizeof p->cpu_id, "%.15s family %d model %d stepping %d", cpu.vendor,
+                 cpu.family, cpu.model, cpu.stepping);
+    else
+        copy_str(p->cpu_id, sizeof p->cpu_id, "unknown");
+    copy_str(p->blas_config, sizeof p->blas_config, mtb_blas_config());
+    mtb_blas_version(p->blas_version, sizeof p->blas_version);
+    copy_str(p->blas_kernel, sizeof p->blas_kernel, mtb_blas_corename());
+    const mtb_blas_kernel *best = mtb_blas_kernel_best(&cpu, p->blas_version);
+    copy_str(p->blas_kernel_best, sizeof p->blas_kernel_best, best ? best->name : "none");
+    mtb_blas_choice_describe(getenv(MTB_BLAS_STATE_ENV), p->blas_kernel, getenv("OPENBLAS_CORETYPE"),
+                             p->blas_kernel_choice, sizeof p->blas_kernel_choice);
     p->blas_threads = openblas_get_num_threads();
 
     /* mtb_sgemm_rate is in FLOP/s; NAN passes through */
@@ -171,12 +188,13 @@ mtb_status mtb_provenance_write(mtb_h5 *f, const char *obj, const mtb_provenance
         size_t size;
     } strs[] = {
 #define FIELD(x) {#x, p->x, sizeof p->x}
-        FIELD(code_version), FIELD(git_describe), FIELD(hostname),   FIELD(cpu_model),
-        FIELD(blas_config),  FIELD(blas_kernel),  FIELD(started_utc),
+        FIELD(code_version), FIELD(git_describe),     FIELD(hostname),         FIELD(cpu_model),
+        FIELD(cpu_id),       FIELD(cpu_flags),        FIELD(blas_config),      FIELD(blas_version),
+        FIELD(blas_kernel),  FIELD(blas_kernel_best), FIELD(blas_kernel_choice), FIELD(started_utc),
 #undef FIELD
     };
     for (size_t i = 0; !st && i < sizeof strs / sizeof strs[0]; i++) {
-        char buf[sizeof p->blas_config + 1]; /* the longest field; longer would be cut */
+        char buf[sizeof p->blas_kernel_choice + 1]; /* the longest field; longer would be cut */
         size_t n = strnlen(strs[i].value, strs[i].size);
         if (n >= sizeof buf)
             n = sizeof buf - 1;
@@ -192,6 +210,7 @@ mtb_status mtb_provenance_write(mtb_h5 *f, const char *obj, const mtb_provenance
         {"cpu_cores", p->cpu_cores},
         {"blas_threads", p->blas_threads},
         {"resumed", p->resumed},
+        {"provenance_version", MTB_PROVENANCE_VERSION},
     };
     for (size_t i = 0; !st && i < sizeof ints / sizeof ints[0]; i++)
         st = mtb_h5_attr_i64(f, obj, ints[i].name, (int64_t)ints[i].value, err);
