@@ -11,8 +11,17 @@
  *   dtheta  S blocks of n_params floats, block s at dtheta + s * dtheta_stride,
  *           overwritten; NULL when not needed.
  *
- * Layers never allocate: scratch they need is sized by ops->scratch(). New layer kinds
- * (convolution, pooling) implement the same three functions. */
+ * Layers never allocate: a layer that needs scratch (convolution: its im2col block) gets it
+ * at model creation (mtb_layer_work_floats, model.c) in l->work, sized for a fixed number
+ * of images whatever the batch, so a step allocates nothing.
+ *
+ * Image layers (convolution, max-pooling, flatten) see each sample as an image of shape
+ * (h, w, c) stored row-major, channels last ("HWC"): a sample is still one row of in =
+ * h w c floats, so the trainer's buffers and the stacked backward need no change, and
+ * flatten is a pure change of shape (a copy). Convolution weights are (c_out, k, k, c_in)
+ * row-major, i.e. (c_out, K) with K = k k c_in, then the bias (c_out). For c_in = 1 this is
+ * PyTorch's (c_out, c_in, k, k) layout; for c_in > 1 the inner order differs (documented in
+ * docs/multifashion.md for anyone porting weights). */
 #ifndef MTB_LAYER_H
 #define MTB_LAYER_H
 
@@ -21,8 +30,16 @@
 typedef enum mtb_layer_kind {
     MTB_LAYER_DENSE = 0, /* y = x W^T + b, W (out, in) row-major, then b (out) */
     MTB_LAYER_TANH = 1,
-    MTB_LAYER_RELU = 2
+    MTB_LAYER_RELU = 2,
+    MTB_LAYER_CONV = 3,    /* 2-D convolution, k x k kernel, stride 1, no padding (conv.c) */
+    MTB_LAYER_MAXPOOL = 4, /* max over non-overlapping k x k windows, stride k (pool.c) */
+    MTB_LAYER_FLATTEN = 5  /* (h, w, c) image -> vector of h w c: the same floats (pool.c) */
 } mtb_layer_kind;
+
+/* The shape of an image sample, stored (h, w, c) row-major. */
+typedef struct mtb_image_shape {
+    int c, h, w;
+} mtb_image_shape;
 
 typedef struct mtb_layer mtb_layer;
 
@@ -40,7 +57,15 @@ struct mtb_layer {
     int in, out;
     size_t n_params;
     size_t offset; /* first parameter in the trunk's slice of the slab */
+    /* image layers only (zero for dense and activations) */
+    mtb_image_shape shape_in, shape_out;
+    int kernel;    /* conv: kernel side; maxpool: window side and stride */
+    int chunk;     /* conv: images per im2col block (the scratch holds one block) */
+    float *work;   /* conv: scratch of mtb_layer_work_floats floats, owned by the model */
 };
+
+/* Scratch floats layer l needs in l->work (0: none); chunk and shapes must be set. */
+size_t mtb_layer_work_floats(const mtb_layer *l);
 
 const mtb_layer_ops *mtb_layer_ops_for(mtb_layer_kind kind);
 

@@ -10,6 +10,7 @@
 #include "mtb/layer.h"
 
 #include "fast_tanh.h"
+#include "image_layers.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -161,6 +162,9 @@ const mtb_layer_ops *mtb_layer_ops_for(mtb_layer_kind kind)
     case MTB_LAYER_DENSE: return &dense_ops;
     case MTB_LAYER_TANH: return &tanh_ops;
     case MTB_LAYER_RELU: return &relu_ops;
+    case MTB_LAYER_CONV: return mtb_conv_ops();
+    case MTB_LAYER_MAXPOOL: return mtb_pool_ops();
+    case MTB_LAYER_FLATTEN: return mtb_flatten_ops();
     }
     return NULL;
 }
