@@ -142,7 +142,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: moments (R1) | thm1 (R2) | thm3 (R3) | noise (R4) | netnoise (R4 ii) | escape (R5) | rgw (R7)\n"
-            "       | cost (R8) | lsd6 (R9, after the sweeps) | combo (R10) | speed (R6, after its sweep)\n"
+            "       | cost (R8) | lsd6 (R9, after the sweeps) | rgwtrain (R7 training, after the sweeps)\n"
+            "       | combo (R10) | speed (R6, after its sweep)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n");
     exit(2);
 }
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "rgw")) return cmd_rgw(out, &r);
     if (!strcmp(cmd, "cost")) return cmd_cost(out, &r);
     if (!strcmp(cmd, "lsd6")) return cmd_lsd6(out, &r);
+    if (!strcmp(cmd, "rgwtrain")) return cmd_rgwtrain(out, &r);
     if (!strcmp(cmd, "combo")) return cmd_combo(out, &r);
     if (!strcmp(cmd, "speed")) return cmd_speed(out, &r);
     if (!strcmp(cmd, "netnoise")) return cmd_netnoise(out, &r);

@@ -16,7 +16,8 @@
  *   escape   R5  the "escapes sharp minima" heuristic vs matched isotropic noise (escape.c)
  *   rgw      R7  RGW's shared gradient = RLW's, through the trainer (rgw.c)
  *   cost     R8  cost per step RLW/EW through the trainer (cost.c)
- *   lsd6     R9  the LSD-6 table from the sweeps the script ran (lsd6.c)
+ *   lsd6     R9  the LSD-6 table from the sweeps the script ran (lsd6.c, runs.c)
+ *   rgwtrain R7  RLW vs RGW in training, from the same sweeps and MTR-hom-40's (rgw_train.c)
  *   speed    R6  convergence speed vs T from the speed sweep (speed.c)
  *   combo    R10 one-step check: RLW before IMTL-G / Nash-MTL leaves the direction (combo.c) */
 #ifndef RLW_REPRO_H
@@ -79,6 +80,24 @@ void sum_close(summary *s);
  * sup FW, the largest share of cosines above 0.99, and N; then closes s. */
 void noise_summary(summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
                    double worst_frac, int N);
+/* The final metrics of a sweep's runs (runs.c): M[method][seed][task] at the last
+ * evaluation, ok = 0 for a missing, failed or diverged run. */
+enum { RUNS_MAXM = 32, RUNS_MAXS = 16, RUNS_MAXT = 40 };
+typedef struct runs_table {
+    int nm, ns, T;
+    char method[RUNS_MAXM][64], options[RUNS_MAXM][512];
+    uint64_t seed[RUNS_MAXS];
+    int ok[RUNS_MAXM][RUNS_MAXS];
+    double M[RUNS_MAXM][RUNS_MAXS][RUNS_MAXT];
+    int hb[RUNS_MAXT]; /* 1: higher is better */
+    char metric[RUNS_MAXT][32];
+} runs_table;
+/* the runs of one problem of the sweep in dir (0), -1 without a plan or a run */
+int runs_load(const char *dir, const char *problem, runs_table *t);
+int runs_find(const runs_table *t, const char *method, const char *options); /* -1: absent */
+void runs_label(const runs_table *t, int m, char *buf, size_t n);            /* "name:opts" */
+/* Delta-p (%) of method m against method ref for seed slot k (NAN if either run is missing) */
+double runs_delta_p(const runs_table *t, int m, int ref, int k);
 FILE *out_open(const char *out, const char *name, char *path, size_t n); /* atomic text file */
 void out_close(FILE *f, const char *path);
 
@@ -108,6 +127,7 @@ int cmd_escape(const char *out, const rscale *r);
 int cmd_rgw(const char *out, const rscale *r);
 int cmd_cost(const char *out, const rscale *r);
 int cmd_lsd6(const char *out, const rscale *r);
+int cmd_rgwtrain(const char *out, const rscale *r);
 int cmd_combo(const char *out, const rscale *r);
 int cmd_speed(const char *out, const rscale *r);
 int cmd_netnoise(const char *out, const rscale *r);
