@@ -1,0 +1,93 @@
+/* imtl.h: repro-imtl, the reproduction of Liu et al., "Towards Impartial Multi-task
+ * Learning", ICLR 2021 (spec imtl.md: experiments I1-I12, errata I-E1..I-E7).
+ * Pipeline (paper_repro/imtl/reproduce): one subcommand per experiment, each writing its
+ * table (imtl_*.tsv), its plot data (*.dat) and summary_<exp>.tsv (common/summary.h) into
+ * --out; then `report` reads them back, states the claims with their bands (report.c),
+ * writes report.md and claims.tsv (and, with --readme, the generated section of
+ * paper_repro/imtl/README.md), and fails when a claim asserted at this scale is not
+ * confirmed.
+ *   closed  I1  IMTL-G closed form vs the second formula, degenerate inputs (closed.c)
+ *   sign    I2  sign of the common projection, the counterexample (sign.c)
+ *   thm2    I3  Theorem 2: loss scaling multiplies g by lambda (thm2.c)
+ *   thm1    I4  Theorem 1, Corollary 4, Lemma 3 on equal-angle sets, GradNorm iterated (thm1.c)
+ *   mgda    I5  MGDA-UB closed form, KKT, small-gradient bias (mgda_cf.c)
+ *   pcgrad  I6  PCGrad as loss weighting, two-task projections (pcgrad_w.c)
+ *   loss    I7  UW / IMTL-L fixed points and speed, GLS scale and float32 underflow (loss.c)
+ *   fig1    I8  the Fig. 1 projections of every method, GE Spearman correlations (fig1.c)
+ *   audit   I10 single-step scale audit of every registered method (audit.c)
+ *   toy     I12 the 2-D toy across loss scales (toy.c)
+ *   provenance  OUT/provenance.h5, the pipeline's machine and code version (report.c) */
+#ifndef IMTL_REPRO_H
+#define IMTL_REPRO_H
+
+#include <stdio.h>
+
+#include "../common/repro.h"
+#include "../common/summary.h"
+#include "mtb/balancer.h"
+#include "mtb/rng.h"
+
+#define PROG "repro-imtl"
+#define die(...) repro_die(PROG, __VA_ARGS__)
+
+/* sizes per scale (iscale_get in main.c) */
+typedef struct iscale {
+    repro_scale s;
+    int i1_draws;     /* per GE cell */
+    int i2_draws;     /* per GE cell (sign frequencies) */
+    int i3_draws;
+    int i4_draws;     /* per EA cell */
+    long i4_gn_steps; /* GradNorm iterations on a fixed G */
+    int i4_gn_sets;   /* EA sets the GradNorm iteration runs on */
+    int i5_draws;
+    int i6_draws;
+    int i8_draws;
+    int i10_states;   /* random states per method */
+    long i12_steps;
+} iscale;
+void iscale_get(repro_scale s, iscale *r);
+
+/* A method as the registered balancer with options. */
+typedef struct method_ref {
+    const char *label; /* as the report prints it */
+    const char *name;  /* registered name */
+    const char *opts;  /* --options */
+} method_ref;
+
+/* One step of a method on (losses, G; losses NULL = all 1) with a fresh balancer of seed `seed`: trunk weights
+ * w (T), head weights hw (T, may be NULL) and the trunk gradient g (D, may be NULL: the
+ * explicit one, or sum w_t g_t). Returns the status; err gets the message. */
+mtb_status method_step(const method_ref *m, int T, int D, const double *losses, const double *G,
+                       unsigned long long seed, double *w, double *hw, double *g, mtb_error *err);
+
+/* Helpers for the output files. */
+FILE *out_open(const char *out, const char *name, char *path, size_t n);
+void out_close(FILE *f, const char *path);
+void sum_open(repro_summary *s, const char *out, const char *exp);
+void sum_close(repro_summary *s);
+
+/* small statistics */
+double spearman(const double *x, const double *y, int n, double *work); /* work: 4 n */
+
+/* the experiments */
+int cmd_closed(const char *out, const iscale *r);
+int cmd_sign(const char *out, const iscale *r);
+int cmd_thm2(const char *out, const iscale *r);
+int cmd_thm1(const char *out, const iscale *r);
+int cmd_mgda(const char *out, const iscale *r);
+int cmd_pcgrad(const char *out, const iscale *r);
+int cmd_loss(const char *out, const iscale *r);
+int cmd_fig1(const char *out, const iscale *r);
+int cmd_audit(const char *out, const iscale *r);
+int cmd_toy(const char *out, const iscale *r);
+int cmd_provenance(const char *out, const iscale *r);
+int cmd_report(const char *out, const iscale *r, double wall, const char *readme,
+               const char *figdir);
+
+/* the GE grid of the spec (sec. 1): T in {2, 3, 5, 10}, d in {T + 2, 50, 1000} */
+#define GE_NT 4
+#define GE_ND 3
+extern const int GE_T[GE_NT];
+int ge_d(int T, int k); /* k-th d for T */
+
+#endif
