@@ -6,7 +6,8 @@
  *   mtr-hom-<T>       spec rlw.md R6 (a): sigma_t = 1
  *   bce-<T>           spec rlw.md R6 (b)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2
- *   lsd-ce3[-sep][-sgd]           spec dbmtl.md sec. 1 */
+ *   lsd-ce3[-sep][-sgd]           spec dbmtl.md sec. 1
+ *   multifashion, multifashion-mlp   spec multifashion.md sec. 3-4 (multifashion_problem.c) */
 #include "mtb/problem.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtb/multifashion.h"
 #include "mtb/synth.h"
 
 typedef struct family {
@@ -31,6 +33,9 @@ static const family families[] = {
              "of magnitude (rlw.md sec. 2)"},
     {"lsd6-eq", "LSD-6 with sigma = 1 for t1..t4: the scale-parity control"},
     {"lsd6x<k>@<t>", "LSD-6 with task t's loss multiplied by k before the method sees it"},
+    {"multifashion", "MultiFashion: two overlaid Fashion-MNIST items, two 10-class tasks; "
+                     "lenet-pmtl trunk, 50 epochs (docs/multifashion.md)"},
+    {"multifashion-mlp", "MultiFashion with the mlp trunk (ours, for smoke runs and scaling)"},
     {"lsd-ce3[-sep][-sgd]", "LSD-CE3: three 31-class CE tasks, label noise 0 / 0.1 / 0.3 (dbmtl.md "
                             "sec. 1); -sep: task 1 a separable 2-class task; -sgd: SGD profile"},
 };
@@ -267,6 +272,8 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
     } else if (!strcmp(name, "lsd-ce3") || !strcmp(name, "lsd-ce3-sep") ||
                !strcmp(name, "lsd-ce3-sgd") || !strcmp(name, "lsd-ce3-sep-sgd")) {
         setup_lsdce3(p, strstr(name, "-sep") != NULL, strstr(name, "-sgd") != NULL, smoke);
+    } else if (!strcmp(name, "multifashion") || !strcmp(name, "multifashion-mlp")) {
+        mtb_multifashion_problem(p, name[12] == '-', smoke);
     } else if (!strncmp(name, "lsd6x", 5)) {
         /* lsd6x<k>@<t>: k a positive finite number, t in 1..6 */
         const char *at = strchr(name, '@');
@@ -326,6 +333,8 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
         mtb_lsdce3_params cp;
         mtb_lsdce3_params_default(&cp, strstr(p->data_params, "sep=1") != NULL, p->data_seed);
         st = mtb_synth_lsdce3(&cp, ds, err);
+    } else if (!strcmp(p->data_generator, "multifashion")) {
+        st = mtb_multifashion_problem_dataset(p, ds, err);
     } else if (!strcmp(p->data_generator, "bce")) {
         mtb_bce_params bp;
         mtb_bce_params_default(&bp, p->T, p->data_seed);

@@ -19,11 +19,16 @@ static void show(const mtb_problem *p)
     printf("%s: %s\n", p->name, p->description);
     printf("  data       generator %s (%s), seed %llu\n", p->data_generator, p->data_params,
            (unsigned long long)p->data_seed);
-    printf("  network    %d dense layers of", r->n_hidden);
-    for (int i = 0; i < r->n_hidden; i++)
-        printf(" %d", r->widths[i]);
-    printf(", %s, orthogonal init gain %.4g; one linear head per task\n",
-           r->act == MTB_ACT_TANH ? "tanh" : "relu", r->init_gain);
+    if (r->trunk[0]) {
+        printf("  network    trunk %s (mtb_trunk_preset), %s init; one linear head per task\n",
+               r->trunk, mtb_init_name(r->init));
+    } else {
+        printf("  network    %d dense layers of", r->n_hidden);
+        for (int i = 0; i < r->n_hidden; i++)
+            printf(" %d", r->widths[i]);
+        printf(", %s, orthogonal init gain %.4g; one linear head per task\n",
+               r->act == MTB_ACT_TANH ? "tanh" : "relu", r->init_gain);
+    }
     printf("  protocol   (scale %s) %s lr %g", p->scale, r->optim.kind == MTB_OPT_ADAM ? "Adam" : "SGD",
            r->optim.lr);
     if (r->optim.kind == MTB_OPT_ADAM)

@@ -242,8 +242,8 @@ static mtb_status net_setup(const network_job *nj, net_state *s, mtb_run_log *lo
     mtb_rng init_rng;
     mtb_rng_seed(&init_rng, cfg->seed, MTB_STREAM_INIT);
     mtb_status st;
-    if ((st = mtb_model_new(&mc, &s->model, err)) ||
-        (st = mtb_model_init_orthogonal(s->model, pr->init_gain, &init_rng, err)) ||
+    if ((st = mtb_model_new_named(pr->trunk, &mc, &s->model, err)) ||
+        (st = mtb_model_init(s->model, pr->init, pr->init_gain, &init_rng, err)) ||
         (st = make_balancer(nj, s, log, err)))
         return st;
     mtb_trainer_config tc = {pr->optim, pr->clip_norm, B, cfg->task_chunk, MTB_NEED_LOSSES,

@@ -60,6 +60,8 @@ static mtb_status write_protocol(mtb_h5 *f, const mtb_run_config *cfg, mtb_error
     TRY(mtb_h5_attr_str(f, "/", "trunk_widths", widths, err));
     TRY(mtb_h5_attr_str(f, "/", "activation", pr->act == MTB_ACT_TANH ? "tanh" : "relu", err));
     TRY(mtb_h5_attr_f64(f, "/", "init_gain", pr->init_gain, err));
+    TRY(mtb_h5_attr_str(f, "/", "trunk", pr->trunk[0] ? pr->trunk : "dense", err));
+    TRY(mtb_h5_attr_str(f, "/", "init", mtb_init_name(pr->init), err));
     TRY(mtb_h5_attr_str(f, "/", "optimizer", pr->optim.kind == MTB_OPT_ADAM ? "adam" : "sgd", err));
     TRY(mtb_h5_attr_f64(f, "/", "lr", pr->optim.lr, err));
     TRY(mtb_h5_attr_f64(f, "/", "adam_beta1", pr->optim.beta1, err));

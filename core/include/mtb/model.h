@@ -72,6 +72,10 @@ void mtb_model_free(mtb_model *m); /* NULL ok */
 /* The same model layout with the trunk of spec (d_in = c h w of its input). */
 mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, const int *head_out,
                                mtb_model **out, mtb_error *err);
+/* The model of a problem's protocol: trunk a named preset (mtb_trunk_preset) on cfg's d_in,
+ * T and head_out, or, when trunk is NULL or "", cfg's dense trunk (mtb_model_new). */
+mtb_status mtb_model_new_named(const char *trunk, const mtb_model_config *cfg, mtb_model **out,
+                               mtb_error *err);
 
 static inline float *mtb_model_head_W(const mtb_model *m) { return m->theta + m->n_trunk; }
 static inline float *mtb_model_head_b(const mtb_model *m)
@@ -89,5 +93,13 @@ mtb_status mtb_model_init_orthogonal(mtb_model *m, double gain, mtb_rng *rng, mt
  * +-1/sqrt(fan_in), fan_in = in (dense, heads) or k k c_in (conv). Drawn layer by layer in
  * order, weights then biases, then head by head. */
 void mtb_model_init_fan_in(mtb_model *m, mtb_rng *rng);
+
+typedef enum mtb_init_kind {
+    MTB_INIT_ORTHOGONAL = 0,       /* mtb_model_init_orthogonal with the gain */
+    MTB_INIT_FAN_IN = 1            /* mtb_model_init_fan_in (the gain is not used) */
+} mtb_init_kind;
+mtb_status mtb_model_init(mtb_model *m, mtb_init_kind kind, double gain, mtb_rng *rng,
+                          mtb_error *err);
+const char *mtb_init_name(mtb_init_kind kind); /* "orthogonal", "fan-in" */
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "mtb/dataset.h"
+#include "mtb/problem.h"
 #include "mtb/status.h"
 
 #define MTB_MF_RECIPE "multifashion-v1"
@@ -112,5 +113,14 @@ mtb_status mtb_multifashion_save(const char *path, const mtb_multifashion *mf, m
 mtb_status mtb_multifashion_dataset(const mtb_multifashion *mf, mtb_mf_split_id train_id,
                                     size_t n_train, mtb_mf_split_id test_id, size_t n_test,
                                     mtb_dataset *ds, mtb_error *err);
+
+/* ---- the benchmark problems (multifashion_problem.c) ------------------------------------ */
+
+/* Fills the family fields, tasks and protocol of "multifashion" (lenet-pmtl) or, with mlp,
+ * "multifashion-mlp"; smoke: the mlp trunk on a 12 000 / 2 000 subset for 2 epochs. */
+void mtb_multifashion_problem(mtb_problem *p, int mlp, int smoke);
+/* The problem's data set from the source files (MTB_MF_DEFAULT_SOURCE, or the directory in
+ * the environment variable MTB_FASHION_MNIST_DIR), in the training form. */
+mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err);
 
 #endif

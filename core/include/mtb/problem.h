@@ -9,6 +9,8 @@
  *   bce-<T>             T one-logit BCE tasks on the MTR inputs, 5 % label flips (rlw.md R6)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   the loss-scale-disparity benchmark of rlw.md sec. 2
  *   lsd-ce3[-sep][-sgd]  three CE tasks with different loss floors (dbmtl.md sec. 1)
+ *   multifashion[-mlp]  two overlaid Fashion-MNIST items, lenet-pmtl or mlp trunk
+ *                       (multifashion.md; datasets/multifashion_problem.c)
  * `mtb problems` lists them with their protocols. */
 #ifndef MTB_PROBLEM_H
 #define MTB_PROBLEM_H
@@ -30,6 +32,9 @@ typedef struct mtb_protocol {
     int widths[MTB_MAX_HIDDEN];
     mtb_activation act;
     double init_gain;            /* orthogonal init of every layer and head */
+    char trunk[32];              /* "": the dense trunk above; else a named trunk
+                                    (mtb_trunk_preset: "lenet-pmtl", "mlp") */
+    mtb_init_kind init;          /* orthogonal (with init_gain) or PyTorch's fan-in default */
     /* optimisation */
     mtb_optim_config optim;
     double clip_norm;            /* 0 = no clipping */

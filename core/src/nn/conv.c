@@ -54,9 +54,13 @@ static void im2col(const mtb_layer *l, const float *x, int n, float *col)
         for (int oy = 0; oy < Ho; oy++)
             for (int ox = 0; ox < Wo; ox++) {
                 float *row = col + (((size_t)b * Ho + oy) * Wo + ox) * K;
-                for (int ky = 0; ky < k; ky++)
-                    memcpy(row + (size_t)ky * run, xb + ((size_t)(oy + ky) * W + ox) * C,
-                           sizeof(float) * run);
+                for (int ky = 0; ky < k; ky++) {
+                    /* runs are short (9 floats for conv1): a loop, not a memcpy call */
+                    float *dst = row + (size_t)ky * run;
+                    const float *src = xb + ((size_t)(oy + ky) * W + ox) * C;
+                    for (size_t j = 0; j < run; j++)
+                        dst[j] = src[j];
+                }
             }
     }
 }

@@ -163,8 +163,9 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
         case MTB_LAYER_MAXPOOL:
             if (!image)
                 why = "max-pooling needs an image input";
-            else if (k < 1 || sh.h % k || sh.w % k)
-                why = "max-pooling needs a window side that divides the image's height and width";
+            else if (k < 1 || k > 16 || sh.h % k || sh.w % k)
+                why = "max-pooling needs a window side of 1..16 that divides the image's "
+                      "height and width";
             else {
                 l->kernel = k;
                 l->shape_out = (mtb_image_shape){sh.c, sh.h / k, sh.w / k};
@@ -337,4 +338,30 @@ void mtb_model_init_fan_in(mtb_model *m, mtb_rng *rng)
                      (size_t)m->head_out[t] * m->dz, bound, rng);
         uniform_fill(mtb_model_head_b(m) + m->head_off[t], (size_t)m->head_out[t], bound, rng);
     }
+}
+
+mtb_status mtb_model_init(mtb_model *m, mtb_init_kind kind, double gain, mtb_rng *rng,
+                          mtb_error *err)
+{
+    switch (kind) {
+    case MTB_INIT_ORTHOGONAL: return mtb_model_init_orthogonal(m, gain, rng, err);
+    case MTB_INIT_FAN_IN: mtb_model_init_fan_in(m, rng); return MTB_OK;
+    }
+    return mtb_fail(err, MTB_EINVAL, "model: unknown initialisation %d", (int)kind);
+}
+
+const char *mtb_init_name(mtb_init_kind kind)
+{
+    return kind == MTB_INIT_ORTHOGONAL ? "orthogonal" : kind == MTB_INIT_FAN_IN ? "fan-in" : "?";
+}
+
+mtb_status mtb_model_new_named(const char *trunk, const mtb_model_config *cfg, mtb_model **out,
+                               mtb_error *err)
+{
+    if (!trunk || !*trunk)
+        return mtb_model_new(cfg, out, err);
+    *out = NULL;
+    mtb_trunk_spec spec;
+    mtb_status st = mtb_trunk_preset(trunk, cfg->d_in, &spec, err);
+    return st ? st : mtb_model_new_trunk(&spec, cfg->d_in, cfg->T, cfg->head_out, out, err);
 }

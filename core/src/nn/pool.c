@@ -18,25 +18,38 @@
 
 #include <string.h>
 
+#define MTB_POOL_MAX_WINDOW 256 /* k <= 16 */
+
+/* Offsets (in floats) of the k x k window's entries from its first, row-major; k <= 16. */
+static int window_offsets(const mtb_layer *l, size_t *off)
+{
+    const int k = l->kernel, C = l->shape_in.c, W = l->shape_in.w;
+    for (int q = 0; q < k * k; q++)
+        off[q] = ((size_t)(q / k) * W + (size_t)(q % k)) * C;
+    return k * k;
+}
+
 static void pool_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
 {
     (void)theta;
     const int k = l->kernel, C = l->shape_in.c, W = l->shape_in.w;
     const int Ho = l->shape_out.h, Wo = l->shape_out.w;
+    size_t off[MTB_POOL_MAX_WINDOW];
+    const int nq = window_offsets(l, off);
     for (int b = 0; b < B; b++) {
         const float *xb = x + (size_t)b * l->in;
         float *yb = y + (size_t)b * l->out;
         for (int i = 0; i < Ho; i++)
             for (int j = 0; j < Wo; j++) {
                 float *o = yb + ((size_t)i * Wo + j) * C;
-                memcpy(o, xb + ((size_t)(k * i) * W + k * j) * C, sizeof(float) * (size_t)C);
-                for (int di = 0; di < k; di++)
-                    for (int dj = 0; dj < k; dj++) {
-                        const float *v = xb + ((size_t)(k * i + di) * W + k * j + dj) * C;
-                        for (int c = 0; c < C; c++)
-                            if (v[c] > o[c])
-                                o[c] = v[c];
-                    }
+                const float *w0 = xb + ((size_t)(k * i) * W + (size_t)(k * j)) * C;
+                for (int c = 0; c < C; c++)
+                    o[c] = w0[c];
+                for (int q = 1; q < nq; q++) {
+                    const float *v = w0 + off[q];
+                    for (int c = 0; c < C; c++)
+                        o[c] = v[c] > o[c] ? v[c] : o[c];
+                }
             }
     }
 }
@@ -50,24 +63,24 @@ static void pool_backward(const mtb_layer *l, const float *theta, const float *x
         return;
     const int k = l->kernel, C = l->shape_in.c, W = l->shape_in.w;
     const int Ho = l->shape_out.h, Wo = l->shape_out.w;
+    size_t off[MTB_POOL_MAX_WINDOW];
+    const int nq = window_offsets(l, off);
     memset(dx, 0, sizeof(float) * (size_t)B * S * l->in);
     for (int b = 0; b < B; b++) {
         const float *xb = x + (size_t)b * l->in, *yb = y + (size_t)b * l->out;
         for (int i = 0; i < Ho; i++)
-            for (int j = 0; j < Wo; j++)
+            for (int j = 0; j < Wo; j++) {
+                const size_t w0 = ((size_t)(k * i) * W + (size_t)(k * j)) * C;
                 for (int c = 0; c < C; c++) {
                     const size_t o = ((size_t)i * Wo + j) * C + c;
-                    size_t win = 0; /* the first input of the window equal to the max */
-                    for (int q = 0; q < k * k; q++) {
-                        size_t at = ((size_t)(k * i + q / k) * W + k * j + q % k) * C + c;
-                        if (xb[at] == yb[o]) {
-                            win = at;
-                            break;
-                        }
-                    }
+                    int q = 0; /* the first entry of the window equal to the max */
+                    while (q < nq - 1 && xb[w0 + off[q] + c] != yb[o])
+                        q++;
+                    const size_t win = w0 + off[q] + c;
                     for (int s = 0; s < S; s++)
                         dx[((size_t)b * S + s) * l->in + win] = dy[((size_t)b * S + s) * l->out + o];
                 }
+            }
     }
 }
 
