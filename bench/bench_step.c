@@ -18,6 +18,7 @@
 
 #include "../core/cli/cli.h"
 #include "bench.h"
+#include "mtb/balancer.h"
 #include "mtb/clock.h"
 #include "mtb/stats.h"
 #include "mtb/layer.h"
@@ -28,7 +29,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
 "usage: mtb bench step [--shape mtr|pcba] [--tasks T] [--batch B] [--grads none|rep|param]\n"
-"                      [--reps N] [--threads N] [--task-chunk N]\n"
+"                      [--method NAME [--options K=V,...]] [--reps N] [--threads N]\n"
+"                      [--task-chunk N] [--best-gflops G]\n"
 "\n"
 "Times one full training step on random data and prints, on its last line,\n"
 "  ms_per_step=<median over reps> flop_bound_ms=<matrix-product FLOPs / sgemm rate>\n"
@@ -38,6 +40,8 @@ static void usage(FILE *out)
 "  --batch B   batch size                                                   [304]\n"
 "  --grads     per-task gradients computed each step: none, rep (w.r.t. the shared\n"
 "              representation), param (w.r.t. all shared parameters)       [none]\n"
+"  --method    a method of `mtb methods`: the step computes what it needs and runs it\n"
+"              (--grads is then ignored; its hyperparameters from --options)  [none: EW]\n"
 "  --reps N    timed steps (after 3 warm-up steps)                          [50]\n"
 "  --threads N BLAS threads                                                 [1]\n"
 "  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n"
@@ -55,6 +59,7 @@ int mtb_bench_step(int argc, char **argv)
     const char *cmd = "bench step";
     int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0;
     double best_gflops = NAN; /* NAN: measure */
+    const char *method = NULL, *options = NULL;
     mtb_need need = MTB_NEED_LOSSES;
     long v;
     static const struct option opts[] = {
@@ -62,6 +67,7 @@ int mtb_bench_step(int argc, char **argv)
         {"batch", required_argument, 0, 'B'}, {"grads", required_argument, 0, 'g'},
         {"reps", required_argument, 0, 'r'}, {"threads", required_argument, 0, 'j'},
         {"task-chunk", required_argument, 0, 'c'}, {"best-gflops", required_argument, 0, 'G'},
+        {"method", required_argument, 0, 'm'}, {"options", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -92,6 +98,8 @@ int mtb_bench_step(int argc, char **argv)
             }
             break;
         }
+        case 'm': method = optarg; break;
+        case 'o': options = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -118,6 +126,7 @@ int mtb_bench_step(int argc, char **argv)
     mtb_error err = {0};
     mtb_model *m = NULL;
     mtb_trainer *tr = NULL;
+    mtb_balancer *bal = NULL;
     float *x = malloc(sizeof(float) * (size_t)B * d_in), *y = malloc(sizeof(float) * (size_t)B * T * tw);
     double *ms = malloc(sizeof(double) * (size_t)reps);
     int rc = 1;
@@ -135,10 +144,32 @@ int mtb_bench_step(int argc, char **argv)
         x[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)(0.01 * mtb_rng_normal(&rng));
     for (size_t i = 0; i < (size_t)B * T * tw; i++)
         y[i] = pcba ? (float)mtb_rng_bernoulli(&rng, 0.02) : (float)mtb_rng_normal(&rng);
+    if (method) { /* the method's own needs, as mtb train sets them up */
+        const mtb_balancer_type *type = mtb_balancer_find(method);
+        mtb_hparams hp;
+        mtb_balancer_setup setup;
+        if (!type) {
+            cli_error(cmd, "unknown method '%s' (see mtb methods)", method);
+            rc = 2;
+            goto done;
+        }
+        if (mtb_hparams_parse(type, options, &hp, &err) || mtb_balancer_query(type, T, &hp, &setup, &err)) {
+            rc = cli_fail(cmd, &err);
+            goto done;
+        }
+        size_t D = setup.need == MTB_NEED_PARAM_GRADS
+                       ? (setup.scope == MTB_SCOPE_ALL ? m->n_trunk : m->last_dense_size)
+                       : setup.need == MTB_NEED_REP_GRADS ? (size_t)B * m->dz : 0;
+        need = setup.need;
+        if (!(bal = mtb_balancer_new(type, T, D, &hp, 1, &err))) {
+            rc = cli_fail(cmd, &err);
+            goto done;
+        }
+    }
     mtb_trainer_config tc = {{0}, 0.5, B, chunk, need, MTB_SCOPE_ALL, NULL, NULL};
     mtb_optim_config_adam(&tc.optim, 3e-4);
     tc.optim.eps = 1e-5;
-    if (mtb_trainer_new(m, tasks, NULL, &tc, &tr, &err)) {
+    if (mtb_trainer_new(m, tasks, bal, &tc, &tr, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
     }
@@ -165,8 +196,8 @@ int mtb_bench_step(int argc, char **argv)
     double best_bound = best_gflops > 0.0 ? flops / (best_gflops * 1e6) : NAN; /* ms */
     const char *gname = need == MTB_NEED_LOSSES ? "none" : need == MTB_NEED_REP_GRADS ? "rep" : "param";
     bench_print_machine(stdout);
-    printf("shape=%s tasks=%d batch=%d grads=%s threads=%d params=%zu (trunk %zu)\n", pcba ? "pcba" : "mtr",
-           T, B, gname, threads, m->n_params, m->n_trunk);
+    printf("shape=%s tasks=%d batch=%d grads=%s method=%s threads=%d params=%zu (trunk %zu)\n",
+           pcba ? "pcba" : "mtr", T, B, gname, method ? method : "none", threads, m->n_params, m->n_trunk);
     printf("step_gflop=%.4f sgemm_gflops=%.1f achieved_gflops=%.1f ratio_to_bound=%.2f min_ms=%.3f\n",
            flops * 1e-9, rate * 1e-9, flops / (med * 1e-3) * 1e-9, med / bound,
            ms[0]);
@@ -176,6 +207,7 @@ int mtb_bench_step(int argc, char **argv)
     rc = 0;
 done:
     mtb_trainer_free(tr);
+    mtb_balancer_free(bal);
     mtb_model_free(m);
     free(head_out), free(tasks), free(x), free(y), free(ms);
     return rc;
