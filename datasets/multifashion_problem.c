@@ -3,6 +3,9 @@
  *
  *   multifashion       lenet-pmtl trunk (30 890 shared parameters), two heads 50 -> 10
  *   multifashion-mlp   the mlp trunk 1296 -> 256 -> 128 (ours; no published number applies)
+ *   ...-e<E>           the same for E epochs instead of 50 (multifashion-e30: the spec's
+ *                      development profile; multifashion-e5: make bench-multifashion's
+ *                      one-hour profile)
  *
  * Both: tasks t1-tl (class of the top-left item) and t2-br (bottom-right), softmax CE,
  * metric accuracy; PyTorch's default (fan-in uniform) initialisation from the training seed;
@@ -26,12 +29,13 @@
 #define EPOCHS 50
 #define BATCH 256
 
-void mtb_multifashion_problem(mtb_problem *p, int mlp, int smoke)
+static void setup(mtb_problem *p, int mlp, long epochs, int smoke)
 {
     snprintf(p->family, sizeof p->family, "multifashion");
     snprintf(p->description, sizeof p->description,
              "MultiFashion (multifashion-v1): two overlaid Fashion-MNIST items, class of each "
-             "(spec multifashion.md); trunk %s", smoke || mlp ? "mlp" : "lenet-pmtl");
+             "(spec multifashion.md); trunk %s, %ld epochs", smoke || mlp ? "mlp" : "lenet-pmtl",
+             smoke ? 2L : epochs);
     snprintf(p->data_generator, sizeof p->data_generator, "multifashion");
     const size_t n_train = smoke ? 12000 : 120000, n_test = smoke ? 2000 : 20000;
     snprintf(p->data_params, sizeof p->data_params, "recipe=%s,n_train=%zu,n_test=%zu",
@@ -63,11 +67,38 @@ void mtb_multifashion_problem(mtb_problem *p, int mlp, int smoke)
     pr->batch = BATCH;
     pr->drop_last = 1;
     const long per_epoch = (long)(n_train / BATCH);
-    pr->steps = (smoke ? 2 : EPOCHS) * per_epoch;
+    pr->steps = (smoke ? 2 : epochs) * per_epoch;
     pr->eval_every = (int)per_epoch;
     pr->eval_initial = 0;
     pr->eval_after_updates = 1;
     pr->nl_window = 0;
+}
+
+mtb_status mtb_multifashion_problem(mtb_problem *p, const char *name, int smoke, mtb_error *err)
+{
+    const char *rest = name + strlen("multifashion");
+    int mlp = 0;
+    long epochs = EPOCHS;
+    if (strncmp(name, "multifashion", strlen("multifashion")))
+        goto bad;
+    if (!strncmp(rest, "-mlp", 4)) {
+        mlp = 1;
+        rest += 4;
+    }
+    if (!strncmp(rest, "-e", 2)) {
+        char *end;
+        epochs = strtol(rest + 2, &end, 10);
+        if (end == rest + 2 || *end || epochs < 1 || epochs > 1000 || rest[2] == '+' || rest[2] == '-')
+            goto bad;
+        rest = end;
+    }
+    if (*rest)
+        goto bad;
+    setup(p, mlp, epochs, smoke);
+    return MTB_OK;
+bad:
+    return mtb_fail(err, MTB_EINVAL, "problem: '%s' should read multifashion[-mlp][-e<E>], e.g. "
+                    "multifashion, multifashion-e5, multifashion-mlp (E epochs in 1..1000)", name);
 }
 
 /* "key=value,..." -> the value of key as a size, or 0. */

@@ -36,6 +36,7 @@ static const family families[] = {
     {"multifashion", "MultiFashion: two overlaid Fashion-MNIST items, two 10-class tasks; "
                      "lenet-pmtl trunk, 50 epochs (docs/multifashion.md)"},
     {"multifashion-mlp", "MultiFashion with the mlp trunk (ours, for smoke runs and scaling)"},
+    {"multifashion[-mlp]-e<E>", "the same for E epochs (e30: the spec's development profile)"},
     {"lsd-ce3[-sep][-sgd]", "LSD-CE3: three 31-class CE tasks, label noise 0 / 0.1 / 0.3 (dbmtl.md "
                             "sec. 1); -sep: task 1 a separable 2-class task; -sgd: SGD profile"},
 };
@@ -272,8 +273,10 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
     } else if (!strcmp(name, "lsd-ce3") || !strcmp(name, "lsd-ce3-sep") ||
                !strcmp(name, "lsd-ce3-sgd") || !strcmp(name, "lsd-ce3-sep-sgd")) {
         setup_lsdce3(p, strstr(name, "-sep") != NULL, strstr(name, "-sgd") != NULL, smoke);
-    } else if (!strcmp(name, "multifashion") || !strcmp(name, "multifashion-mlp")) {
-        mtb_multifashion_problem(p, name[12] == '-', smoke);
+    } else if (!strncmp(name, "multifashion", 12)) {
+        mtb_status st = mtb_multifashion_problem(p, name, smoke, err);
+        if (st)
+            return st;
     } else if (!strncmp(name, "lsd6x", 5)) {
         /* lsd6x<k>@<t>: k a positive finite number, t in 1..6 */
         const char *at = strchr(name, '@');

@@ -38,6 +38,18 @@ Test(multifashion_problem, protocol_is_the_specs)
     p = lookup("multifashion-mlp", "paper");
     cr_assert_str_eq(p->proto.trunk, "mlp");
     cr_assert_eq(p->proto.steps, 50 * 468);
+    p = lookup("multifashion-e5", "paper");
+    cr_assert(p->proto.steps == 5 * 468 && !strcmp(p->proto.trunk, "lenet-pmtl"));
+    p = lookup("multifashion-mlp-e30", "paper");
+    cr_assert(p->proto.steps == 30 * 468 && !strcmp(p->proto.trunk, "mlp"));
+    const char *bad[] = {"multifashion-e0", "multifashion-e", "multifashion-e-3", "multifashion-mlpx",
+                         "multifashion-e5-mlp", "multifashionx"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mtb_problem q;
+        mtb_error err = {0};
+        cr_assert_eq(mtb_problem_lookup(bad[i], "paper", &q, &err), MTB_EINVAL, "%s", bad[i]);
+        cr_assert(strstr(err.msg, "multifashion[-mlp][-e<E>]"), "%s", err.msg);
+    }
     p = lookup("multifashion", "smoke");
     cr_assert_str_eq(p->proto.trunk, "mlp", "smoke runs use the mlp trunk (issue 14)");
     cr_assert(p->proto.steps == 2 * 46 && p->proto.eval_every == 46);

@@ -116,9 +116,10 @@ mtb_status mtb_multifashion_dataset(const mtb_multifashion *mf, mtb_mf_split_id 
 
 /* ---- the benchmark problems (multifashion_problem.c) ------------------------------------ */
 
-/* Fills the family fields, tasks and protocol of "multifashion" (lenet-pmtl) or, with mlp,
- * "multifashion-mlp"; smoke: the mlp trunk on a 12 000 / 2 000 subset for 2 epochs. */
-void mtb_multifashion_problem(mtb_problem *p, int mlp, int smoke);
+/* Fills the family fields, tasks and protocol of name = multifashion[-mlp][-e<E>]: the
+ * lenet-pmtl (or mlp) trunk for 50 (or E) epochs; smoke: the mlp trunk on a 12 000 / 2 000
+ * subset for 2 epochs. MTB_EINVAL for another name. */
+mtb_status mtb_multifashion_problem(mtb_problem *p, const char *name, int smoke, mtb_error *err);
 /* The problem's data set from the source files (MTB_MF_DEFAULT_SOURCE, or the directory in
  * the environment variable MTB_FASHION_MNIST_DIR), in the training form. */
 mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err);
