@@ -113,6 +113,12 @@ $(foreach p,$(PAPERS),$(eval $(call repro_rule,$(p))))
 $(PAPERS:%=reproduce-%): reproduce-%: all
 	MTB=$(MTB) REPRO=$(BIN)/repro-$* SCALE=$(SCALE) paper_repro/$*/reproduce
 
+# `make bench-multifashion [SCALE=smoke|paper|full]`: the MultiFashion benchmark of every
+# method (paper_repro/multifashion/reproduce; docs/multifashion.md). Its smoke scale (the mlp
+# trunk, a 12k / 2k subset, 2 epochs) is part of `make test`.
+.PHONY: bench-multifashion
+bench-multifashion: reproduce-multifashion
+
 $(TESTBIN): $(TEST_OBJ) $(COMMON_OBJ) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(COMMON_OBJ) $(LIBA) $(LDLIBS) -lcriterion
@@ -125,6 +131,7 @@ test: $(TESTBIN) $(MTB)
 	tests/install_test.sh
 	$(MAKE) reproduce-slaw SCALE=smoke
 	$(MAKE) reproduce-rlw SCALE=smoke
+	$(MAKE) bench-multifashion SCALE=smoke
 
 # tests/lsan.supp: one leak inside Criterion's runner (no mtb frame), nothing of mtb's.
 sanitize:
