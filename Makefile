@@ -132,6 +132,7 @@ test: $(TESTBIN) $(MTB)
 	$(MAKE) reproduce-slaw SCALE=smoke
 	$(MAKE) reproduce-rlw SCALE=smoke
 	$(MAKE) bench-multifashion SCALE=smoke
+	$(MAKE) reproduce-imtl SCALE=smoke
 
 # tests/lsan.supp: one leak inside Criterion's runner (no mtb frame), nothing of mtb's.
 sanitize:

@@ -44,6 +44,37 @@ int repro_summary_close(repro_summary *s)
     return rc;
 }
 
+void repro_summary_open_or_die(const char *prog, repro_summary *s, const char *out,
+                               const char *exp)
+{
+    if (repro_summary_open(s, out, exp))
+        repro_die(prog, "cannot write %s/summary_%s.tsv", out, exp);
+}
+
+void repro_summary_close_or_die(const char *prog, repro_summary *s)
+{
+    char path[sizeof s->path];
+    memcpy(path, s->path, sizeof path);
+    if (repro_summary_close(s))
+        repro_die(prog, "cannot write %s", path);
+}
+
+FILE *repro_out_open(const char *prog, const char *out, const char *name, char *path, size_t n)
+{
+    if (snprintf(path, n, "%s/%s", out, name) >= (int)n)
+        repro_die(prog, "path too long: %s/%s", out, name);
+    FILE *f = repro_open(path);
+    if (!f)
+        repro_die(prog, "cannot write %s", path);
+    return f;
+}
+
+void repro_out_close(const char *prog, FILE *f, const char *path)
+{
+    if (repro_commit(f, path))
+        repro_die(prog, "cannot write %s", path);
+}
+
 /* ---- the loaded table ---------------------------------------------------------------- */
 
 typedef struct entry {

@@ -8,6 +8,7 @@
 #ifndef REPRO_SUMMARY_H
 #define REPRO_SUMMARY_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 typedef struct repro_summary {
@@ -23,6 +24,16 @@ void repro_summary_put(repro_summary *s, const char *key, double v, double lo, d
 void repro_summary_putf(repro_summary *s, double v, double lo, double hi, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int repro_summary_close(repro_summary *s);
+
+/* For programs: the same, printing "<prog>: cannot write PATH" and exiting 1 on failure. */
+void repro_summary_open_or_die(const char *prog, repro_summary *s, const char *out,
+                               const char *exp);
+void repro_summary_close_or_die(const char *prog, repro_summary *s);
+/* For programs: OUT/name opened for an atomic write (repro_open) and committed
+ * (repro_commit), or "<prog>: cannot write PATH" and exit 1. path (n bytes) receives the
+ * file's path for the commit. */
+FILE *repro_out_open(const char *prog, const char *out, const char *name, char *path, size_t n);
+void repro_out_close(const char *prog, FILE *f, const char *path);
 
 /* Reads OUT/summary_<exp>.tsv into the process-wide table (a missing file adds nothing);
  * returns the number of entries read, -1 when out of memory. */

@@ -62,7 +62,7 @@ static const struct { const char *label, *cls; } PREDICTED[] = {
     {"cagrad", "N"},         {"aligned_mtl", "N"},
 };
 
-static const char *predicted(const char *label)
+const char *audit_predicted(const char *label)
 {
     for (size_t i = 0; i < sizeof PREDICTED / sizeof PREDICTED[0]; i++)
         if (!strcmp(PREDICTED[i].label, label))
@@ -253,7 +253,7 @@ static void audit_one(FILE *f, const method_ref *m, const iscale *r, int *n_pred
                 break;
             }
         }
-    const char *pred = predicted(m->label);
+    const char *pred = audit_predicted(m->label);
     int a = agrees(pred, obs);
     if (!strcmp(pred, "Q") && su.n_learn != T && strcmp(obs, "E0") && strcmp(obs, "E")) {
         /* the adaptive scale is private (GradNorm's weights in the paper's procedure): the

@@ -16,6 +16,8 @@
  *   fig1    I8  the Fig. 1 projections of every method, GE Spearman correlations (fig1.c)
  *   audit   I10 single-step scale audit of every registered method (audit.c)
  *   toy     I12 the 2-D toy across loss scales (toy.c)
+ *   audit_train  I10 step 2 from the sweep the script ran; sweepargs lists its methods
+ *                (audit_train.c)
  *   provenance  OUT/provenance.h5, the pipeline's machine and code version (report.c) */
 #ifndef IMTL_REPRO_H
 #define IMTL_REPRO_H
@@ -60,11 +62,11 @@ typedef struct method_ref {
 mtb_status method_step(const method_ref *m, int T, int D, const double *losses, const double *G,
                        unsigned long long seed, double *w, double *hw, double *g, mtb_error *err);
 
-/* Helpers for the output files. */
-FILE *out_open(const char *out, const char *name, char *path, size_t n);
-void out_close(FILE *f, const char *path);
-void sum_open(repro_summary *s, const char *out, const char *exp);
-void sum_close(repro_summary *s);
+/* Output files (common/summary.h), exiting with a message on failure. */
+#define out_open(out, name, path, n) repro_out_open(PROG, out, name, path, n)
+#define out_close(f, path) repro_out_close(PROG, f, path)
+#define sum_open(s, out, exp) repro_summary_open_or_die(PROG, s, out, exp)
+#define sum_close(s) repro_summary_close_or_die(PROG, s)
 
 /* small statistics */
 double spearman(const double *x, const double *y, int n, double *work); /* work: 4 n */
@@ -80,6 +82,11 @@ int cmd_loss(const char *out, const iscale *r);
 int cmd_fig1(const char *out, const iscale *r);
 int cmd_audit(const char *out, const iscale *r);
 int cmd_toy(const char *out, const iscale *r);
+int cmd_sweepargs(const char *out, const iscale *r);   /* the training audit's methods */
+int cmd_audit_train(const char *out, const iscale *r); /* I10 step 2, after the sweep */
+/* the single-step class the spec predicts for a method label ("E0", "E", "Q", "N", "E0|E";
+ * "–" when the spec names none) */
+const char *audit_predicted(const char *label);
 int cmd_provenance(const char *out, const iscale *r);
 int cmd_report(const char *out, const iscale *r, double wall, const char *readme,
                const char *figdir);

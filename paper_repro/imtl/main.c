@@ -69,37 +69,6 @@ mtb_status method_step(const method_ref *m, int T, int D, const double *losses, 
     return st;
 }
 
-/* ---- output files ------------------------------------------------------------------------ */
-
-FILE *out_open(const char *out, const char *name, char *path, size_t n)
-{
-    snprintf(path, n, "%s/%s", out, name);
-    FILE *f = repro_open(path);
-    if (!f)
-        die("cannot write %s", path);
-    return f;
-}
-
-void out_close(FILE *f, const char *path)
-{
-    if (repro_commit(f, path))
-        die("cannot write %s", path);
-}
-
-void sum_open(repro_summary *s, const char *out, const char *exp)
-{
-    if (repro_summary_open(s, out, exp))
-        die("cannot write %s/summary_%s.tsv", out, exp);
-}
-
-void sum_close(repro_summary *s)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", s->path);
-    if (repro_summary_close(s))
-        die("cannot write %s", path);
-}
-
 /* ---- Spearman's rank correlation (average ranks for ties) --------------------------------- */
 
 static void ranks(const double *x, int n, double *rk, double *idx)
@@ -146,6 +115,7 @@ static void usage(void)
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: closed (I1) | sign (I2) | thm2 (I3) | thm1 (I4) | mgda (I5) | pcgrad (I6)\n"
             "       | loss (I7) | fig1 (I8) | audit (I10 single step) | toy (I12) | provenance\n"
+            "       | sweepargs (the methods of I10's training sweep) | audit_train (I10 step 2)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Each experiment writes its tables (imtl_*.tsv), plot data (*.dat) and\n"
             "summary_<exp>.tsv into DIR; report reads them and writes DIR/report.md and\n"
@@ -192,7 +162,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"closed", cmd_closed}, {"sign", cmd_sign},     {"thm2", cmd_thm2},
                 {"thm1", cmd_thm1},     {"mgda", cmd_mgda},     {"pcgrad", cmd_pcgrad},
                 {"loss", cmd_loss},     {"fig1", cmd_fig1},     {"audit", cmd_audit},
-                {"toy", cmd_toy},       {"provenance", cmd_provenance}};
+                {"toy", cmd_toy},       {"provenance", cmd_provenance},
+                {"sweepargs", cmd_sweepargs}, {"audit_train", cmd_audit_train}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);
