@@ -195,3 +195,46 @@ Test(run, batch_larger_than_the_data_is_a_clear_error)
     c.batch = 100000;
     expect_error(&c, "--batch");
 }
+
+/* /steps/head_step is each head's own parameter change: Adam's first step moves every
+ * parameter with a nonzero gradient by lr g / (|g| + eps) = lr (eps tiny, no clipping), so a
+ * head of out (dz + 1) parameters (MTR: 100 outputs) moves by lr sqrt(out (dz + 1)); under
+ * c-Bernoulli RLW only the drawn task's head has a gradient at step 0, and the others do not
+ * move at all. */
+Test(run, head_step_is_each_heads_parameter_change)
+{
+    mtb_dataset ds = {0};
+    small_mtr(&ds);
+    test_run_config c;
+    small_config(&c, "ew", 3);
+    c.steps = 1;
+    c.optim.eps = 1e-14;
+    c.clip_norm = 0.0;
+    mtb_run_log log;
+    mtb_error err = {0};
+    cr_assert_eq(test_run_train(&c, &ds, &log, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(ds.tasks[0].out_width, 100);
+    const double expect = c.optim.lr * sqrt(100.0 * (16.0 + 1.0)); /* small_config: width 16 */
+    for (int t = 0; t < log.T; t++)
+        cr_assert_float_eq(log.head_step[t], expect, 1e-4 * expect, "head %d: %g, expected %g", t,
+                           log.head_step[t], expect);
+    mtb_run_log_free(&log);
+
+    small_config(&c, "rlw", 3);
+    snprintf(c.options, sizeof c.options, "dist=constrained_bernoulli");
+    c.steps = 1;
+    c.optim.eps = 1e-14;
+    c.clip_norm = 0.0;
+    cr_assert_eq(test_run_train(&c, &ds, &log, &err), MTB_OK, "%s", err.msg);
+    int moved = 0;
+    for (int t = 0; t < log.T; t++) {
+        if (log.head_step[t] == 0.0)
+            continue;
+        moved++;
+        cr_assert_float_eq(log.head_step[t], expect, 1e-4 * expect);
+        cr_assert_eq(log.head_w[t] > 0, 1, "head %d moved with weight %g", t, log.head_w[t]);
+    }
+    cr_assert_eq(moved, 1, "%d heads moved at step 0 under c-Bernoulli", moved);
+    mtb_run_log_free(&log);
+    mtb_dataset_free(&ds);
+}

@@ -14,6 +14,7 @@
 void mtb_run_log_free(mtb_run_log *log)
 {
     free(log->loss), free(log->head_w), free(log->trunk_w), free(log->shared_norm);
+    free(log->head_step);
     free(log->wall_ms), free(log->train_nl), free(log->lwe);
     free(log->eval_step), free(log->eval_train_nl), free(log->eval_test_nl);
     free(log->eval_test_loss), free(log->eval_metric), free(log->eval_metric_clean);
@@ -46,6 +47,7 @@ static mtb_status alloc_log(mtb_run_log *log, int T, long steps, long n_eval)
     log->loss = calloc(ST, sizeof(double));
     log->head_w = calloc(ST, sizeof(double));
     log->trunk_w = calloc(ST, sizeof(double));
+    log->head_step = calloc(ST, sizeof(double));
     log->shared_norm = calloc(S, sizeof(double));
     log->wall_ms = calloc(S, sizeof(double));
     log->train_nl = calloc(S, sizeof(double));
@@ -56,8 +58,8 @@ static mtb_status alloc_log(mtb_run_log *log, int T, long steps, long n_eval)
     log->eval_test_loss = calloc(ET, sizeof(double));
     log->eval_metric = calloc(ET, sizeof(double));
     log->eval_metric_clean = calloc(ET, sizeof(double));
-    if (!log->loss || !log->head_w || !log->trunk_w || !log->shared_norm || !log->wall_ms ||
-        !log->train_nl || !log->lwe || !log->eval_step || !log->eval_train_nl ||
+    if (!log->loss || !log->head_w || !log->trunk_w || !log->head_step || !log->shared_norm ||
+        !log->wall_ms || !log->train_nl || !log->lwe || !log->eval_step || !log->eval_train_nl ||
         !log->eval_test_nl || !log->eval_test_loss || !log->eval_metric || !log->eval_metric_clean)
         return MTB_ENOMEM;
     return MTB_OK;
@@ -140,6 +142,7 @@ typedef struct net_state {
     mtb_task_spec *tasks;
     size_t *order;
     float *bx, *by;
+    float *heads_before; /* the heads' parameters before the step (n_heads) */
     double *w, *out_scale, *loss_scale, *eval_loss, *eval_sse, *values;
     mtb_metric *metrics;
     int *metric_task, *metric_col; /* metric_col: index into log columns, + T for clean */
@@ -152,6 +155,7 @@ static void net_state_free(net_state *s)
     mtb_balancer_free(s->bal);
     mtb_model_free(s->model);
     free(s->tasks), free(s->order), free(s->bx), free(s->by), free(s->w), free(s->out_scale);
+    free(s->heads_before);
     free(s->loss_scale), free(s->eval_loss), free(s->eval_sse), free(s->values);
     free(s->metrics), free(s->metric_task), free(s->metric_col);
 }
@@ -246,6 +250,8 @@ static mtb_status net_setup(const network_job *nj, net_state *s, mtb_run_log *lo
         (st = mtb_model_init(s->model, pr->init, pr->init_gain, &init_rng, err)) ||
         (st = make_balancer(nj, s, log, err)))
         return st;
+    if (!(s->heads_before = malloc(sizeof(float) * s->model->n_heads)))
+        return mtb_fail(err, MTB_ENOMEM, "train: out of memory");
     mtb_trainer_config tc = {pr->optim, pr->clip_norm, B, cfg->task_chunk, MTB_NEED_LOSSES,
                              MTB_SCOPE_ALL, s->out_scale, s->loss_scale};
     return mtb_trainer_new(s->model, s->tasks, s->bal, &tc, &s->tr, err);
@@ -285,6 +291,28 @@ static mtb_status net_evaluate(const network_job *nj, net_state *s, mtb_run_log 
     return MTB_OK;
 }
 
+/* ||psi_t(after) - psi_t(before)|| for every head t of the network into log row `step`
+ * (rlw.md R6: a head's Adam step under RLW against EW's). Head t owns rows head_off[t] ..
+ * + head_out[t] - 1 of W_heads and the same entries of b_heads (model.h). */
+static void log_head_steps(const network_job *nj, const net_state *s, mtb_run_log *log, long step)
+{
+    const mtb_model *m = s->model;
+    const float *W = mtb_model_head_W(m), *b = mtb_model_head_b(m);
+    const float *W0 = s->heads_before, *b0 = s->heads_before + (b - W);
+    for (int j = 0; j < nj->n; j++) {
+        double sq = 0.0;
+        for (int r = m->head_off[j]; r < m->head_off[j] + m->head_out[j]; r++) {
+            for (int c = 0; c < m->dz; c++) {
+                double d = (double)W[(size_t)r * m->dz + c] - W0[(size_t)r * m->dz + c];
+                sq += d * d;
+            }
+            double d = (double)b[r] - b0[r];
+            sq += d * d;
+        }
+        log->head_step[(size_t)step * log->T + nj->idx[j]] = sqrt(sq);
+    }
+}
+
 static mtb_status train_network(const network_job *nj, mtb_run_log *log, mtb_run_progress progress,
                                 void *progress_ctx, mtb_error *err)
 {
@@ -319,6 +347,7 @@ static mtb_status train_network(const network_job *nj, mtb_run_log *log, mtb_run
         }
         pos += (size_t)b;
 
+        memcpy(s.heads_before, mtb_model_head_W(s.model), sizeof(float) * s.model->n_heads);
         double t0 = mtb_clock_s();
         mtb_step_result res;
         st = mtb_trainer_step(s.tr, s.bx, s.by, yw, b, step, epoch, &res, err);
@@ -333,6 +362,7 @@ static mtb_status train_network(const network_job *nj, mtb_run_log *log, mtb_run
             log->head_w[o + nj->idx[j]] = res.head_w[j];
             log->trunk_w[o + nj->idx[j]] = res.trunk_w[j];
         }
+        log_head_steps(nj, &s, log, step);
         /* STL: the step's time and shared-gradient norm add over the T networks */
         log->shared_norm[step] += nj->n == T ? res.shared_grad_norm : NAN;
         log->wall_ms[step] += 1e3 * (t1 - t0);

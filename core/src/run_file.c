@@ -216,6 +216,9 @@ mtb_status mtb_run_save(const char *path, const mtb_run_config *cfg, const mtb_d
     TRY(mtb_h5_write_f64(f, "/steps/trunk_weight", 2, dST, log->trunk_w, err));
     TRY(describe(f, "/steps/trunk_weight", "per step and task: the weight of the task in the "
                  "trunk's gradient, as the method reports it", "1", err));
+    TRY(mtb_h5_write_f64(f, "/steps/head_step", 2, dST, log->head_step, err));
+    TRY(describe(f, "/steps/head_step", "per step and task: the L2 norm of the change of the "
+                 "task head's parameters (weights and bias) in the step", "parameter units", err));
     TRY(mtb_h5_write_f64(f, "/steps/shared_grad_norm", 1, dS, log->shared_norm, err));
     TRY(describe(f, "/steps/shared_grad_norm", "L2 norm of the trunk gradient before clipping "
                  "(NaN for STL)", "loss per parameter unit", err));

@@ -98,6 +98,13 @@ int runs_find(const runs_table *t, const char *method, const char *options); /* 
 void runs_label(const runs_table *t, int m, char *buf, size_t n);            /* "name:opts" */
 /* Delta-p (%) of method m against method ref for seed slot k (NAN if either run is missing) */
 double runs_delta_p(const runs_table *t, int m, int ref, int k);
+/* R6's head Adam step ratio (head_step.c): the method's head steps over EW's on the same
+ * problem and seed, median over steps 100..500, mean over tasks and seeds (*seeds pairs;
+ * NAN without one), and the ratio rho_Adam that R1 predicts for it (1 for EW and RGW). */
+struct repro_plan;
+double head_step_ratio(const struct repro_plan *p, const char *problem, const char *method,
+                       const char *options, int *seeds);
+double head_step_rho(const char *method, const char *options, int T);
 FILE *out_open(const char *out, const char *name, char *path, size_t n); /* atomic text file */
 void out_close(FILE *f, const char *path);
 

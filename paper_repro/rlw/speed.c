@@ -5,7 +5,8 @@
  * evaluation is the mean over tasks of the test metric (NMSE for mtr-hom-T, accuracy for
  * bce-T). S_m = the first evaluation (in updates) at which method m's seed-mean curve is within
  * 5 % of EW's final seed mean (<= 1.05 x for lower-is-better, >= 0.95 x for higher), censored
- * at the last evaluation (rlw.md R6). */
+ * at the last evaluation (rlw.md R6). Beside it, each method's head Adam step against EW's and
+ * the rho_Adam of R1 that predicts it (head_step.c). */
 #include "rlw.h"
 
 #include <math.h>
@@ -93,10 +94,12 @@ int cmd_speed(const char *out, const rscale *r)
         c->n++;
         T_of[ip] = T, hb_of[ip] = hb;
     }
-    repro_plan_free(&p);
     char path[1024];
     FILE *f = out_open(out, "rlw_speed.tsv", path, sizeof path);
-    fprintf(f, "problem\tT\tmethod\tseeds\tfinal (task mean)\tS_m (updates)\tcensored\tS_m / S_ew\n");
+    fprintf(f, "problem\tT\tmethod\tseeds\tfinal (task mean)\tS_m (updates)\tcensored\tS_m / S_ew"
+               "\thead step / EW's\tρ_Adam (R1)\n");
+    double worst = NAN; /* the largest |head step ratio / rho_Adam - 1| over the RLW and RGW rows */
+    int n_ratio = 0;
     summary s;
     sum_open(&s, out, "speed");
     int iew = -1;
@@ -144,16 +147,29 @@ int cmd_speed(const char *out, const rscale *r)
                 continue;
             char lab[600];
             snprintf(lab, sizeof lab, "%.63s%s%.511s", meth[im], opts[im][0] ? ":" : "", opts[im]);
+            char key[700];
             int cens = !(hb_of[ip] ? c->v[c->ne - 1] >= 0.95 * ref : c->v[c->ne - 1] <= 1.05 * ref);
             double ratio = sm[iew] > 0 ? (double)sm[im] / (double)sm[iew] : NAN;
-            fprintf(f, "%s\t%d\t%s\t%d\t%.5g\t%ld\t%s\t%.3f\n", prob[ip], T_of[ip], lab, c->n,
-                    c->v[c->ne - 1], sm[im], cens ? "yes" : "no", ratio);
-            char key[700];
+            int hs_seeds;
+            double hs = im == iew ? NAN : head_step_ratio(&p, prob[ip], meth[im], opts[im], &hs_seeds),
+                   rho = im == iew ? NAN : head_step_rho(meth[im], opts[im], T_of[ip]);
+            fprintf(f, "%s\t%d\t%s\t%d\t%.5g\t%ld\t%s\t%.3f\t%.3f\t%.3f\n", prob[ip], T_of[ip], lab,
+                    c->n, c->v[c->ne - 1], sm[im], cens ? "yes" : "no", ratio, hs, rho);
+            if (isfinite(hs) && isfinite(rho)) {
+                double dev = fabs(hs / rho - 1.0);
+                worst = isfinite(worst) ? fmax(worst, dev) : dev;
+                n_ratio++;
+                snprintf(key, sizeof key, "headratio_%s_%s", prob[ip], lab);
+                sum_put(&s, key, hs, hs, hs);
+            }
             snprintf(key, sizeof key, "ratio_%s_%s", prob[ip], lab);
             sum_put(&s, key, ratio, ratio, ratio);
         }
     }
     out_close(f, path);
+    repro_plan_free(&p);
+    sum_put(&s, "head_ratio_max_rel_dev", worst, worst, worst);
+    sum_put(&s, "head_ratio_rows", n_ratio, n_ratio, n_ratio);
     sum_put(&s, "problems", np, np, np);
     sum_close(&s);
     printf("[rlw] R6 speed: %d problems, %d methods\n", np, nm);

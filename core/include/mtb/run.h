@@ -47,6 +47,7 @@ typedef struct mtb_run_log {
     long n_eval;
     /* per step, (steps, T) or (steps); loss is what the method saw (times loss_scale) */
     double *loss, *head_w, *trunk_w, *shared_norm, *wall_ms, *train_nl, *lwe;
+    double *head_step;           /* (steps, T): L2 norm of head t's parameter change in the step */
     /* per evaluation: step (-1 = the initial model), (n_eval) or (n_eval, T) */
     int64_t *eval_step;
     double *eval_train_nl, *eval_test_nl;
