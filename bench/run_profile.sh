@@ -71,7 +71,7 @@ profile() {
             if (s ~ /gemm_kernel|gemm_small_kernel|syrk_kernel/) return "GEMM micro-kernels (OpenBLAS)"
             if (s ~ /(it|in|ot|on)copy|_beta/) return "GEMM packing and C scaling (OpenBLAS)"
             if (d ~ /openblas/) return "other OpenBLAS (GEMV, level 1, drivers)"
-            if (d ~ /^libc/) return "memcpy / memset (libc)"
+            if (d ~ /^libc/ || s ~ /^__mem(cpy|move|set)/) return "memcpy / memset (libc)"
             if (d ~ /^libm/) return "libm"
             if (d ~ /kallsyms|vmlinux/) return "operating system"
             if (d ~ /^ld-linux/) return "dynamic loader"

@@ -33,8 +33,8 @@ if [ "$FULL" = 1 ]; then
     T_GRAD_mtr="2 4 8 16 32 64 128"; T_LOSS_mtr="$T_GRAD_mtr 256 512 1024"
     T_GRAD_pcba="$T_GRAD_mtr"; T_LOSS_pcba="$T_LOSS_mtr"
 else
-    T_GRAD_mtr="2 8 32 128"; T_LOSS_mtr="$T_GRAD_mtr 1024"
-    T_GRAD_pcba="2 8 32"; T_LOSS_pcba="2 8 32 128"
+    T_GRAD_mtr="2 32 128"; T_LOSS_mtr="$T_GRAD_mtr 1024"
+    T_GRAD_pcba="2 32"; T_LOSS_pcba="2 32 128"
 fi
 if [ -n "${GRID:-}" ]; then
     T_GRAD_mtr=$GRID T_LOSS_mtr=$GRID T_GRAD_pcba=$GRID T_LOSS_pcba=$GRID
