@@ -21,6 +21,25 @@ static mtb_status check_heads(int T, const int *head_out, mtb_error *err)
 
 static mtb_status finish_model(const int *head_out, mtb_model *m, mtb_model **out, mtb_error *err);
 
+/* A zeroed model with its layer and head arrays, or NULL when out of memory. */
+static mtb_model *model_alloc(int d_in, int T, int n_layers)
+{
+    mtb_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->d_in = d_in;
+    m->T = T;
+    m->n_layers = n_layers;
+    m->layers = calloc((size_t)n_layers, sizeof *m->layers);
+    m->head_out = calloc((size_t)T, sizeof(int));
+    m->head_off = calloc((size_t)T, sizeof(int));
+    if (!m->layers || !m->head_out || !m->head_off) {
+        mtb_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 mtb_status mtb_model_new(const mtb_model_config *cfg, mtb_model **out, mtb_error *err)
 {
     *out = NULL;
@@ -39,19 +58,9 @@ mtb_status mtb_model_new(const mtb_model_config *cfg, mtb_model **out, mtb_error
     if (st)
         return st;
 
-    mtb_model *m = calloc(1, sizeof *m);
+    mtb_model *m = model_alloc(cfg->d_in, cfg->T, 2 * cfg->n_hidden);
     if (!m)
         return mtb_fail(err, MTB_ENOMEM, "model: out of memory");
-    m->d_in = cfg->d_in;
-    m->T = cfg->T;
-    m->n_layers = 2 * cfg->n_hidden;
-    m->layers = calloc((size_t)m->n_layers, sizeof *m->layers);
-    m->head_out = calloc((size_t)m->T, sizeof(int));
-    m->head_off = calloc((size_t)m->T, sizeof(int));
-    if (!m->layers || !m->head_out || !m->head_off) {
-        mtb_model_free(m);
-        return mtb_fail(err, MTB_ENOMEM, "model: out of memory");
-    }
     size_t off = 0;
     int in = cfg->d_in;
     m->max_width = in;
@@ -121,19 +130,9 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
     mtb_status st = check_heads(T, head_out, err);
     if (st)
         return st;
-    mtb_model *m = calloc(1, sizeof *m);
+    mtb_model *m = model_alloc(d_in, T, spec->n);
     if (!m)
         return mtb_fail(err, MTB_ENOMEM, "model: out of memory");
-    m->d_in = d_in;
-    m->T = T;
-    m->n_layers = spec->n;
-    m->layers = calloc((size_t)m->n_layers, sizeof *m->layers);
-    m->head_out = calloc((size_t)m->T, sizeof(int));
-    m->head_off = calloc((size_t)m->T, sizeof(int));
-    if (!m->layers || !m->head_out || !m->head_off) {
-        mtb_model_free(m);
-        return mtb_fail(err, MTB_ENOMEM, "model: out of memory");
-    }
     mtb_image_shape sh = in0;
     int image = 1, in = d_in;
     size_t off = 0, work = 0;
