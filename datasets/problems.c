@@ -7,6 +7,7 @@
  *   bce-<T>           spec rlw.md R6 (b)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2
  *   lsd-ce3[-sep][-sgd]           spec dbmtl.md sec. 1
+ *   lsd3c, lsd3cx<k>@<t>          spec imtl.md sec. 1
  *   multifashion, multifashion-mlp   spec multifashion.md sec. 3-4 (multifashion_problem.c) */
 #include "mtb/problem.h"
 
@@ -37,6 +38,9 @@ static const family families[] = {
                      "lenet-pmtl trunk, 50 epochs (docs/multifashion.md)"},
     {"multifashion-mlp", "MultiFashion with the mlp trunk (ours, for smoke runs and scaling)"},
     {"multifashion[-mlp]-e<E>", "the same for E epochs (e30: the spec's development profile)"},
+    {"lsd3c", "LSD-3C: CE (10 classes), L1 (sigma 20), L1 (sigma 3); the Cityscapes-like "
+              "problem of imtl.md sec. 1"},
+    {"lsd3cx<k>@<t>", "LSD-3C with task t's loss multiplied by k before the method sees it"},
     {"lsd-ce3[-sep][-sgd]", "LSD-CE3: three 31-class CE tasks, label noise 0 / 0.1 / 0.3 (dbmtl.md "
                             "sec. 1); -sep: task 1 a separable 2-class task; -sgd: SGD profile"},
 };
@@ -197,6 +201,56 @@ static void setup_lsd6(mtb_problem *p, int eq, double k, int k_task, int smoke)
     pr->nl_window = 0;
 }
 
+/* LSD-3C (imtl.md sec. 1): t1 CE with 10 % label noise (accuracy against the noisy test
+ * labels, the clean-label accuracy beside it), t2 and t3 L1 with fixed head output scales 20
+ * and 3 (metric MAE / sigma). Training as LSD-6 (Adam lr 7e-4, batch 256, 6 000 steps; smoke
+ * 600). k_task (1-based) of 0: no loss multiplier. The oracle is unknown: oc weights 1 (/ k). */
+static void setup_lsd3c(mtb_problem *p, double k, int k_task, int smoke)
+{
+    setup_lsd6(p, 0, 1.0, 0, smoke); /* the protocol; the tasks are replaced below */
+    snprintf(p->family, sizeof p->family, "lsd3c");
+    if (k_task)
+        snprintf(p->description, sizeof p->description,
+                 "LSD-3C with the loss of task %d multiplied by %g (imtl.md sec. 1)", k_task, k);
+    else
+        snprintf(p->description, sizeof p->description,
+                 "LSD-3C: CE (10 classes, 10 %% noise), L1 (sigma 20), L1 (sigma 3) (imtl.md sec. 1)");
+    snprintf(p->data_generator, sizeof p->data_generator, "lsd3c");
+    snprintf(p->data_params, sizeof p->data_params, "tasks=3");
+    memset(p->tasks, 0, sizeof p->tasks[0] * MTB_LSD6_T);
+    p->T = MTB_LSD3C_T;
+    task(p, 0, "t1-ce", 1.0, 1.0, MTB_METRIC_ACCURACY, 1.0, MTB_METRIC_ACCURACY, MTB_LSD3C_CLEAN_T1);
+    task(p, 1, "t2-l1-s20", 20.0, 1.0, MTB_METRIC_MAE_REL, 20.0, MTB_METRIC_NONE, -1);
+    task(p, 2, "t3-l1-s3", 3.0, 1.0, MTB_METRIC_MAE_REL, 3.0, MTB_METRIC_NONE, -1);
+    if (k_task) {
+        p->tasks[k_task - 1].loss_scale = k;
+        p->tasks[k_task - 1].oc_weight /= k;
+    }
+}
+
+/* "<prefix><k>@<t>": k a positive finite number, t in 1..T. 0, or -1 with a message. */
+static int parse_scaled(const char *name, size_t prefix, int T, double *k, long *t, mtb_error *err)
+{
+    const char *at = strchr(name, '@');
+    char kbuf[32];
+    size_t kl = at ? (size_t)(at - (name + prefix)) : 0;
+    if (!at || kl == 0 || kl >= sizeof kbuf || parse_int(at + 1, 1, T, t)) {
+        mtb_fail(err, MTB_EINVAL, "problem: '%s' should read %.*s<k>@<t>, e.g. %.*s10@1 (task t in "
+                 "1..%d)", name, (int)prefix, name, (int)prefix, name, T);
+        return -1;
+    }
+    memcpy(kbuf, name + prefix, kl);
+    kbuf[kl] = 0;
+    char *end;
+    *k = strtod(kbuf, &end);
+    if (*end || !isfinite(*k) || !(*k > 0.0)) {
+        mtb_fail(err, MTB_EINVAL, "problem: '%s': the multiplier k = '%s' must be a finite "
+                 "number > 0", name, kbuf);
+        return -1;
+    }
+    return 0;
+}
+
 /* LSD-CE3 (dbmtl.md sec. 1): the MTR trunk, one linear head per task, accuracy against the
  * noisy test labels (the clean-label accuracy beside it, columns 3..5); Adam lr 7e-4, batch
  * 256 dropping the last partial batch, 4 000 steps, seeds 0..4; the SGD profile: momentum 0.9,
@@ -273,25 +327,22 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
     } else if (!strcmp(name, "lsd-ce3") || !strcmp(name, "lsd-ce3-sep") ||
                !strcmp(name, "lsd-ce3-sgd") || !strcmp(name, "lsd-ce3-sep-sgd")) {
         setup_lsdce3(p, strstr(name, "-sep") != NULL, strstr(name, "-sgd") != NULL, smoke);
+    } else if (!strcmp(name, "lsd3c")) {
+        setup_lsd3c(p, 1.0, 0, smoke);
+    } else if (!strncmp(name, "lsd3cx", 6)) {
+        double k;
+        if (parse_scaled(name, 6, MTB_LSD3C_T, &k, &k_task, err))
+            return MTB_EINVAL;
+        setup_lsd3c(p, k, (int)k_task, smoke);
     } else if (!strncmp(name, "multifashion", 12)) {
         mtb_status st = mtb_multifashion_problem(p, name, smoke, err);
         if (st)
             return st;
     } else if (!strncmp(name, "lsd6x", 5)) {
         /* lsd6x<k>@<t>: k a positive finite number, t in 1..6 */
-        const char *at = strchr(name, '@');
-        char kbuf[32];
-        size_t kl = at ? (size_t)(at - (name + 5)) : 0;
-        if (!at || kl == 0 || kl >= sizeof kbuf || parse_int(at + 1, 1, MTB_LSD6_T, &k_task))
-            return mtb_fail(err, MTB_EINVAL, "problem: '%s' should read lsd6x<k>@<t>, e.g. "
-                            "lsd6x10@3 (task t in 1..6)", name);
-        memcpy(kbuf, name + 5, kl);
-        kbuf[kl] = 0;
-        char *end;
-        double k = strtod(kbuf, &end);
-        if (*end || !isfinite(k) || !(k > 0.0))
-            return mtb_fail(err, MTB_EINVAL, "problem: '%s': the multiplier k = '%s' must be a "
-                            "finite number > 0", name, kbuf);
+        double k;
+        if (parse_scaled(name, 5, MTB_LSD6_T, &k, &k_task, err))
+            return MTB_EINVAL;
         setup_lsd6(p, 0, k, (int)k_task, smoke);
     } else {
         return mtb_fail(err, MTB_EINVAL, "problem: unknown problem '%s' (run 'mtb problems' for "
@@ -332,6 +383,10 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
         mtb_lsd6_params lp;
         mtb_lsd6_params_default(&lp, strstr(p->data_params, "eq=1") != NULL, p->data_seed);
         st = mtb_synth_lsd6(&lp, ds, err);
+    } else if (!strcmp(p->data_generator, "lsd3c")) {
+        mtb_lsd3c_params lp;
+        mtb_lsd3c_params_default(&lp, p->data_seed);
+        st = mtb_synth_lsd3c(&lp, ds, err);
     } else if (!strcmp(p->data_generator, "lsdce3")) {
         mtb_lsdce3_params cp;
         mtb_lsdce3_params_default(&cp, strstr(p->data_params, "sep=1") != NULL, p->data_seed);

@@ -85,6 +85,21 @@ typedef struct mtb_lsdce3_params {
 void mtb_lsdce3_params_default(mtb_lsdce3_params *p, int sep, uint64_t seed);
 mtb_status mtb_synth_lsdce3(const mtb_lsdce3_params *p, mtb_dataset *out, mtb_error *err);
 
+/* LSD-3C (spec imtl.md sec. 1; synth/lsd3c.c): the MTR inputs with 3 tasks, t1 10-class CE
+ * (argmax z_1[1..10], 10 % label noise), t2 L1 on 20 tanh(z_2), t3 L1 on 3 tanh(z_3); y: t2's
+ * 100 targets, t3's 100, t1's noisy label, t1's clean label. */
+typedef struct mtb_lsd3c_params {
+    uint64_t seed;
+    size_t n_total, n_train; /* 10 000, 9 000 */
+} mtb_lsd3c_params;
+
+#define MTB_LSD3C_T 3
+#define MTB_LSD3C_CLEAN_T1 201
+#define MTB_LSD3C_Y_WIDTH 202
+
+void mtb_lsd3c_params_default(mtb_lsd3c_params *p, uint64_t seed);
+mtb_status mtb_synth_lsd3c(const mtb_lsd3c_params *p, mtb_dataset *out, mtb_error *err);
+
 /* Gradient sets of the IMTL reproduction (spec imtl.md sec. 1; synth/grad_sets.c), drawn
  * from the caller's stream into G (T, d) row-major, row t = task t's gradient.
  *   GE(T, d, r): g_t = r b + n_t (b, n_t ~ N(0, I_d)), row t then scaled by exp(U(-3, 3));
