@@ -6,7 +6,9 @@
  * every distribution one lambda~ per batch:
  *   xi_FW = mu^T G^ - mu^T G,  xi_RLW = lambda~^T G^ - mu^T G,  x = (lambda~ - mu)^T G^,
  * E||xi_RLW||^2 - E||xi_FW||^2 = E||x||^2 (cross term mean 0), E||x||^2 = tau E sum_t ||g^_t - gbar||^2,
- * max ||xi_RLW|| >= max ||xi_FW||, and the fraction of batches with cos(xi_FW, x) > 0.99. */
+ * max ||xi_RLW|| >= max ||xi_FW||, and the fraction of batches with cos(xi_FW, x) > 0.99, with
+ * the density of cos(xi_FW, x) for the normal weights per problem and checkpoint
+ * (noise_net_cos.dat; the networks' counterpart of noise.c's histogram). */
 #include "rlw.h"
 
 #include <math.h>
@@ -19,7 +21,7 @@
 #include "mtb/train.h"
 
 static const int NV_[] = {V_UNIFORM, V_NORMAL, V_DIRSM, V_DIRID, V_BERN, V_CBERN, V_RNSTEP};
-enum { NNV = sizeof NV_ / sizeof NV_[0], MAXT4 = 16 };
+enum { NNV = sizeof NV_ / sizeof NV_[0], MAXT4 = 16, NBIN = 40, MAXCK = 3 };
 
 typedef struct acc { double sf, sx, sx2, sc, sc2, sp, mxf, mxr; long hi; } acc;
 
@@ -49,6 +51,7 @@ int cmd_netnoise(const char *out, const rscale *r)
                "max_xi_FW\tmax_xi_RLW\tfrac_cos_gt_0.99\n");
     summary s;
     sum_open(&s, out, "netnoise");
+    static double hist[2][MAXCK][NBIN]; /* cos(xi_FW, x), normal weights */
     double worst_z = 0, worst_pred = 0, worst_frac = 0;
     int sup_fail = 0, cells = 0;
     mtb_error err = {0};
@@ -172,7 +175,12 @@ int cmd_netnoise(const char *out, const rscale *r)
                     a->sf += nf, a->sx += nx, a->sx2 += nx * nx, a->sc += 2 * dot, a->sc2 += 4 * dot * dot;
                     a->sp += taus[iv] * spread;
                     a->mxf = fmax(a->mxf, sqrt(nf)), a->mxr = fmax(a->mxr, sqrt(nr));
-                    a->hi += dot / sqrt(fmax(nf * nx, 1e-300)) > 0.99;
+                    double cs = dot / sqrt(fmax(nf * nx, 1e-300));
+                    a->hi += cs > 0.99;
+                    if (NV_[iv] == V_NORMAL) {
+                        int b = (int)floor((cs + 1) / 2 * NBIN);
+                        hist[ip][ic][b < 0 ? 0 : b >= NBIN ? NBIN - 1 : b] += 1.0;
+                    }
                 }
             }
             free(bi);
@@ -198,6 +206,21 @@ int cmd_netnoise(const char *out, const rscale *r)
         mtb_dataset_free(&ds);
     }
     out_close(f, path);
+    char dpath[1024];
+    FILE *dat = out_open(out, "noise_net_cos.dat", dpath, sizeof dpath);
+    fprintf(dat, "cos");
+    for (int ip = 0; ip < 2; ip++)
+        for (int ic = 0; ic < nck; ic++)
+            fprintf(dat, "\t\"%s, step %ld\"", PROB[ip], ckpt[ic]);
+    fprintf(dat, "\n");
+    for (int b = 0; b < NBIN; b++) {
+        fprintf(dat, "%.3f", -1 + (b + 0.5) * 2.0 / NBIN);
+        for (int ip = 0; ip < 2; ip++)
+            for (int ic = 0; ic < nck; ic++)
+                fprintf(dat, "\t%.5g", hist[ip][ic][b] / N / (2.0 / NBIN));
+        fprintf(dat, "\n");
+    }
+    out_close(dat, dpath);
     noise_summary(&s, worst_z, worst_pred, sup_fail, cells, worst_frac, N);
     printf("[rlw] R4 noise (networks): cross term max |z| %.2f, tau prediction max |z| %.2f, sup violated "
            "in %d/%d cells\n", worst_z, worst_pred, sup_fail, cells);

@@ -403,6 +403,7 @@ static void body(FILE *o, const char *out, const rscale *r, const repro_claim *C
     fprintf(o, "Part (ii): LSD-6 and MTR-10 networks at checkpoints of one EW run (seed 0), shared-trunk "
                "gradients, full-batch reference, %.0f random batches per checkpoint.\n\n", S("netnoise.N", NULL, NULL));
     tsv_markdown(o, out, "rlw_noise_net.tsv");
+    fig(o, figdir, "rlw_noise_net_cos", "density of cos(xi_FW, x), normal weights, networks");
     fprintf(o, "## R5. Escape from the sharp minimum\n\n%.0f runs per cell.\n\n", S("escape.R", NULL, NULL));
     tsv_markdown(o, out, "rlw_escape.tsv");
     fig(o, figdir, "rlw_escape", "P_sharp vs sigma_eff");
