@@ -1,102 +1,136 @@
-/* audit_train.c: I10 step 2, the loss-scale audit in training (Table 1's ×10 columns). Every
- * method of the list below is trained by `mtb sweep` (the reproduce script asks `sweepargs`
- * for the list, so it is written once, here) on three registered problems with paired seeds:
- *   lsd6                          the reference,
- *   lsd6x10@5                     task 5's loss (the CE task, the analogue of the paper's
- *                                 segmentation loss) multiplied by 10 before the method sees it,
- *   lsd6x1.00000011920928955@5    the same with 1 + 2^-23, the next float32 above 1: the
- *                                 change reached by chaotic divergence alone (the ulp floor).
+/* audit_train.c: I10 step 2, the loss-scale audit in training (Table 1's ×10 columns), and
+ * the method lists of the training sweeps (the reproduce script asks `sweepargs` and
+ * `sweepargs3c` for them, so they are written once, here).
+ *   LSD-6   (sweep_scale)    lsd6, lsd6x10@5 (the CE task, the analogue of the paper's
+ *                            segmentation loss, ×10 before the method sees it) and
+ *                            lsd6x1.00000011920928955@5 (× 1 + 2^-23, the next float32
+ *                            above 1: the change reached by chaotic divergence alone, the
+ *                            ulp floor);
+ *   LSD-3C  (sweep_compare)  lsd3c and lsd3cx10@1 (the CE task), the methods of I11; no ulp
+ *                            control (its floor is LSD-6's question).
  * Per method and task: the paired change of the final metric Δ_k = M(×10) − M(×1) over the
- * seeds (mean, 95 % t-interval), the ulp change u_k = M(ulp) − M(×1), the ×1 seed std; and
- * per method, on the scaled task, the paired difference |Δ_k| − |u_k| (is the ×10 change above
+ * seeds (mean, 95 % t-interval), the ulp change u_k = M(ulp) − M(×1), the ×1 seed std; per
+ * method, on the scaled task, the paired difference |Δ_k| − |u_k| (is the ×10 change above
  * the ulp floor?). Methods are ranked by the mean over tasks of |mean Δ| / seed std. Adam
- * profile only (LSD-6's protocol); LSD-3C and the SGD profile are left (README).
- * Writes imtl_scale_audit.tsv, audit_train.dat and summary_audit_train.tsv. */
+ * profile only; the SGD profile is left (README). Writes imtl_scale_audit[_lsd3c].tsv,
+ * audit_train[_lsd3c].dat and summary_audit_train[_lsd3c].tsv. */
 #include "imtl.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/sweep_plan.h"
-#include "mtb/run.h"
 #include "mtb/stats.h"
 
-#define P1 "lsd6"
-#define P10 "lsd6x10@5"
-#define PULP "lsd6x1.00000011920928955@5"
-#define SCALED 4 /* task 5 */
-
+/* level: 2 at every scale, 1 at paper and full, 0 at full only */
 typedef struct tmethod {
     const char *label, *name, *opts;
-    int smoke; /* also at smoke scale */
+    int level;
 } tmethod;
 
-/* spec imtl.md I10's list (uw-kendall's types on LSD-6: t4 L1, t5 CE, t6 BCE as CE, the
- * MSE tasks L2) */
-static const tmethod TM[] = {
-    {"ew", "ew", "", 1},
+/* spec imtl.md I10's list (uw-kendall on LSD-6: t4 L1, t5 CE, t6 BCE as CE, the MSE tasks L2) */
+static const tmethod TM6[] = {
+    {"ew", "ew", "", 2},
     {"rlw", "rlw", "", 0},
     {"rgw", "rgw", "", 0},
-    {"uw", "uw", "", 0},
-    {"uw-kendall", "uw", "form=kendall,init=0,ce_mask=48,l1_mask=8", 0},
+    {"uw", "uw", "", 1},
+    {"uw-kendall", "uw", "form=kendall,init=0,ce_mask=48,l1_mask=8", 1},
     {"dwa", "dwa", "", 0},
-    {"gls", "gls", "", 1},
-    {"log-ew", "db_mtl", "gradnorm=false", 0},
-    {"imtl_l", "imtl_l", "", 0},
-    {"imtl_g", "imtl_g", "", 1},
+    {"gls", "gls", "", 2},
+    {"log-ew", "db_mtl", "gradnorm=false", 1},
+    {"imtl_l", "imtl_l", "", 1},
+    {"imtl_g", "imtl_g", "", 2},
     {"imtl-g feat-sum", "imtl_g", "level=rep_sum", 0},
-    {"imtl-g exact", "imtl_g", "level=param", 0},
-    {"imtl", "imtl", "", 0},
-    {"mgda", "mgda", "", 0},
-    {"mgda-ub", "mgda", "solver=closed_form,level=rep", 0},
-    {"gradnorm α=0", "gradnorm", "alpha=0", 0},
+    {"imtl-g exact", "imtl_g", "level=param", 1},
+    {"imtl", "imtl", "", 1},
+    {"mgda", "mgda", "", 1},
+    {"mgda-ub", "mgda", "solver=closed_form,level=rep", 1},
+    {"gradnorm α=0", "gradnorm", "alpha=0", 1},
     {"gradnorm α=1.5", "gradnorm", "alpha=1.5", 0},
-    {"pcgrad", "pcgrad", "", 0},
+    {"pcgrad", "pcgrad", "", 1},
     {"graddrop", "graddrop", "", 0},
     {"gradvac", "gradvac", "", 0},
-    {"cagrad", "cagrad", "", 0},
-    {"nash_mtl", "nash_mtl", "", 0},
+    {"cagrad", "cagrad", "", 1},
+    {"nash_mtl", "nash_mtl", "", 1},
     {"aligned_mtl", "aligned_mtl", "", 0},
     {"slaw", "slaw", "", 0},
     {"db_mtl", "db_mtl", "", 1},
 };
-#define NTM ((int)(sizeof TM / sizeof TM[0]))
+/* spec imtl.md I11's list on LSD-3C (uw-kendall: t1 CE, t2 and t3 L1) */
+static const tmethod TM3[] = {
+    {"ew", "ew", "", 2},
+    {"uw", "uw", "", 1},
+    {"uw-kendall", "uw", "form=kendall,init=0,ce_mask=1,l1_mask=6", 1},
+    {"gls", "gls", "", 1},
+    {"imtl_l", "imtl_l", "", 1},
+    {"gradnorm α=0", "gradnorm", "alpha=0", 1},
+    {"gradnorm α=1.5", "gradnorm", "alpha=1.5", 1},
+    {"mgda", "mgda", "", 1},
+    {"mgda-ub", "mgda", "solver=closed_form,level=rep", 1},
+    {"pcgrad", "pcgrad", "", 1},
+    {"imtl_g", "imtl_g", "", 2},
+    {"imtl-g feat-sum", "imtl_g", "level=rep_sum", 1},
+    {"imtl-g exact", "imtl_g", "level=param", 1},
+    {"imtl", "imtl", "", 2},
+};
 
 static int included(const tmethod *m, const iscale *r)
 {
-    return m->smoke || r->s != REPRO_SMOKE;
+    return m->level == 2 || (m->level == 1 && r->s != REPRO_SMOKE) || r->s == REPRO_FULL;
+}
+
+static void print_list(const tmethod *L, int n, const iscale *r)
+{
+    for (int i = 0; i < n; i++)
+        if (included(&L[i], r))
+            printf("%s%s%s\n", L[i].name, L[i].opts[0] ? ":" : "", L[i].opts);
 }
 
 int cmd_sweepargs(const char *out, const iscale *r)
 {
     (void)out;
-    for (int i = 0; i < NTM; i++)
-        if (included(&TM[i], r))
-            printf("%s%s%s\n", TM[i].name, TM[i].opts[0] ? ":" : "", TM[i].opts);
+    print_list(TM6, (int)(sizeof TM6 / sizeof TM6[0]), r);
     return 0;
 }
 
-/* final metrics of a job; 0 if present and not diverged */
-static int metrics(const repro_plan *p, const char *problem, const tmethod *m, uint64_t seed,
-                   double *M, int *T, int *hb)
+int cmd_sweepargs3c(const char *out, const iscale *r)
 {
-    const char *path = repro_plan_file(p, problem, m->name, m->opts, seed);
-    static mtb_run_summary s;
-    mtb_error err = {0};
-    if (!path || mtb_run_read_summary(path, &s, &err) || s.diverged || s.T > 16)
-        return -1;
-    *T = s.T;
-    for (int t = 0; t < s.T; t++) {
-        M[t] = s.metric_last[t];
-        hb[t] = s.metric[t] == MTB_METRIC_ACCURACY || s.metric[t] == MTB_METRIC_BIT_ACCURACY;
-    }
+    (void)out;
+    print_list(TM3, (int)(sizeof TM3 / sizeof TM3[0]), r);
     return 0;
 }
+
+int train_methods(int lsd3c, const iscale *r, const char **label, const char **name,
+                  const char **opts, int max)
+{
+    const tmethod *L = lsd3c ? TM3 : TM6;
+    int n = lsd3c ? (int)(sizeof TM3 / sizeof TM3[0]) : (int)(sizeof TM6 / sizeof TM6[0]), k = 0;
+    for (int i = 0; i < n && k < max; i++)
+        if (included(&L[i], r)) {
+            label[k] = L[i].label, name[k] = L[i].name, opts[k] = L[i].opts;
+            k++;
+        }
+    return k;
+}
+
+typedef struct audit_cfg {
+    int lsd3c;
+    const char *sweep, *p1, *p10, *pulp;
+    int scaled;
+    const char *table, *dat, *exp;
+} audit_cfg;
+
+static const audit_cfg AUD[2] = {
+    {0, "sweep_scale", "lsd6", "lsd6x10@5", "lsd6x1.00000011920928955@5", 4,
+     "imtl_scale_audit.tsv", "audit_train.dat", "audit_train"},
+    {1, "sweep_compare", "lsd3c", "lsd3cx10@1", NULL, 0, "imtl_scale_audit_lsd3c.tsv",
+     "audit_train_lsd3c.dat", "audit_train_lsd3c"},
+};
 
 typedef struct row {
-    int m, n;
-    double dmean[16], dci[16], floor[16], std1[16], norm[16], score;
+    const char *label;
+    int n;
+    double dmean[RUNS_TASKS], dci[RUNS_TASKS], floor[RUNS_TASKS], std1[RUNS_TASKS], score;
     double above_mean, above_ci; /* |Δ| − |u| on the scaled task */
 } row;
 
@@ -106,31 +140,39 @@ static int by_score(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cmd_audit_train(const char *out, const iscale *r)
+static void audit_one(const char *out, const audit_cfg *c, const iscale *r)
 {
     char dir[1024], path[1024];
-    snprintf(dir, sizeof dir, "%s/sweep_scale", out);
+    snprintf(dir, sizeof dir, "%s/%s", out, c->sweep);
     repro_plan p;
-    if (repro_plan_read(dir, &p))
-        die("no sweep in %s (the reproduce script runs it before `audit_train`)", dir);
-    row rows[NTM];
-    int nr = 0, T = 0;
-    for (int i = 0; i < NTM; i++) {
-        if (!included(&TM[i], r))
-            continue;
-        double d[16][16], u[16][16], m1[16][16];
-        int n = 0, hb[16];
-        for (uint64_t seed = 0; seed < 16; seed++) {
-            double a[16], b[16], c[16];
-            int Ta, Tb, Tc;
-            if (metrics(&p, P1, &TM[i], seed, a, &Ta, hb) || metrics(&p, P10, &TM[i], seed, b, &Tb, hb) ||
-                metrics(&p, PULP, &TM[i], seed, c, &Tc, hb) || Ta != Tb || Ta != Tc)
+    FILE *probe = NULL;
+    char plan[1100];
+    snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
+    int have = (probe = fopen(plan, "r")) != NULL;
+    if (probe)
+        fclose(probe);
+    if (have && repro_plan_read(dir, &p))
+        die("cannot read the sweep in %s", dir);
+    const char *lab[64], *nam[64], *opt[64];
+    int nm = train_methods(c->lsd3c, r, lab, nam, opt, 64), nr = 0, T = 0;
+    row rows[64];
+    for (int i = 0; i < nm; i++) {
+        static runs_rows a, b, u;
+        runs_of(have ? &p : NULL, c->p1, nam[i], opt[i], &a);
+        runs_of(have ? &p : NULL, c->p10, nam[i], opt[i], &b);
+        if (c->pulp)
+            runs_of(have ? &p : NULL, c->pulp, nam[i], opt[i], &u);
+        double d[RUNS_TASKS][RUNS_SEEDS], uu[RUNS_TASKS][RUNS_SEEDS], m1[RUNS_TASKS][RUNS_SEEDS];
+        int n = 0;
+        for (int k = 0; k < a.n; k++) {
+            int kb = runs_seed_index(&b, a.seed[k]), ku = c->pulp ? runs_seed_index(&u, a.seed[k]) : -1;
+            if (kb < 0 || (c->pulp && ku < 0))
                 continue;
-            T = Ta;
+            T = a.T;
             for (int t = 0; t < T; t++) {
-                d[t][n] = b[t] - a[t];
-                u[t][n] = c[t] - a[t];
-                m1[t][n] = a[t];
+                d[t][n] = b.M[kb][t] - a.M[k][t];
+                uu[t][n] = ku >= 0 ? u.M[ku][t] - a.M[k][t] : NAN;
+                m1[t][n] = a.M[k][t];
             }
             n++;
         }
@@ -138,67 +180,81 @@ int cmd_audit_train(const char *out, const iscale *r)
             continue;
         row *w = &rows[nr++];
         memset(w, 0, sizeof *w);
-        w->m = i, w->n = n;
+        w->label = lab[i], w->n = n;
         for (int t = 0; t < T; t++) {
             mtb_stats_summary q = mtb_stats_summarise(d[t], (size_t)n);
             double fl = 0;
             for (int k = 0; k < n; k++)
-                fl += fabs(u[t][k]) / n;
+                fl += fabs(uu[t][k]) / n;
             w->dmean[t] = q.mean, w->dci[t] = q.ci95, w->floor[t] = fl;
             w->std1[t] = mtb_stats_std(m1[t], (size_t)n);
-            w->norm[t] = w->std1[t] > 0 ? fabs(q.mean) / w->std1[t] : NAN;
-            w->score += w->norm[t] / T;
+            w->score += (w->std1[t] > 0 ? fabs(q.mean) / w->std1[t] : 0.0) / T;
         }
-        double ab[16];
+        double ab[RUNS_SEEDS];
         for (int k = 0; k < n; k++)
-            ab[k] = fabs(d[SCALED][k]) - fabs(u[SCALED][k]);
+            ab[k] = fabs(d[c->scaled][k]) - fabs(uu[c->scaled][k]);
         mtb_stats_summary qa = mtb_stats_summarise(ab, (size_t)n);
         w->above_mean = qa.mean, w->above_ci = qa.ci95;
     }
-    repro_plan_free(&p);
+    if (have)
+        repro_plan_free(&p);
     qsort(rows, (size_t)nr, sizeof *rows, by_score);
 
-    FILE *f = out_open(out, "imtl_scale_audit.tsv", path, sizeof path);
-    FILE *dat = out_open(out, "audit_train.dat", path + 512, 512);
+    FILE *f = out_open(out, c->table, path, sizeof path);
+    char dpath[1024];
+    FILE *dat = out_open(out, c->dat, dpath, sizeof dpath);
     fprintf(f, "rank\tmethod\tclass predicted (I10 step 1)\tseeds");
     for (int t = 0; t < T; t++)
-        fprintf(f, "\tt%d: mean ΔM ± CI (ulp floor)", t + 1);
-    fprintf(f, "\tmean |ΔM|/seed std\tt5: |Δ| − |Δ_ulp| ± CI\n");
-    fprintf(dat, "# rank \"method\" |dM_t|/std (t = 1..%d) floor_t5/std\n", T);
+        fprintf(f, c->pulp ? "\tt%d: mean ΔM ± CI (ulp floor)" : "\tt%d: mean ΔM ± CI", t + 1);
+    fprintf(f, "\tmean |ΔM|/seed std%s\n", c->pulp ? "\tscaled task: |Δ| − |Δ_ulp| ± CI" : "");
+    fprintf(dat, "# rank \"method\" |dM_t|/std (t = 1..%d) floor of the scaled task / std\n", T);
     repro_summary s;
-    sum_open(&s, out, "audit_train");
+    sum_open(&s, out, c->exp);
     int e_within = 0, e_n = 0, n_beyond = 0, n_n = 0;
     for (int k = 0; k < nr; k++) {
         const row *w = &rows[k];
-        const char *pred = audit_predicted(TM[w->m].label);
-        fprintf(f, "%d\t%s\t%s\t%d", k + 1, TM[w->m].label, pred, w->n);
-        fprintf(dat, "%d \"%s\"", k + 1, TM[w->m].label);
+        const char *pred = audit_predicted(w->label);
+        fprintf(f, "%d\t%s\t%s\t%d", k + 1, w->label, pred, w->n);
+        fprintf(dat, "%d \"%s\"", k + 1, w->label);
         for (int t = 0; t < T; t++) {
-            fprintf(f, "\t%+.3g ± %.2g (%.2g)", w->dmean[t], w->dci[t], w->floor[t]);
-            fprintf(dat, " %.4g", w->norm[t]);
+            if (c->pulp)
+                fprintf(f, "\t%+.3g ± %.2g (%.2g)", w->dmean[t], w->dci[t], w->floor[t]);
+            else
+                fprintf(f, "\t%+.3g ± %.2g", w->dmean[t], w->dci[t]);
+            fprintf(dat, " %.4g", w->std1[t] > 0 ? fabs(w->dmean[t]) / w->std1[t] : NAN);
         }
-        double fl5 = w->std1[SCALED] > 0 ? w->floor[SCALED] / w->std1[SCALED] : NAN;
-        fprintf(dat, " %.4g\n", fl5);
-        fprintf(f, "\t%.3g\t%+.3g ± %.2g\n", w->score, w->above_mean, w->above_ci);
-        repro_summary_putf(&s, k + 1, k + 1, k + 1, "rank_%s", TM[w->m].label);
-        int within = !(w->above_mean - w->above_ci > 0); /* the interval does not exclude 0 */
+        int sc = c->scaled;
+        fprintf(dat, " %.4g\n", c->pulp && w->std1[sc] > 0 ? w->floor[sc] / w->std1[sc] : NAN);
+        fprintf(f, "\t%.3g", w->score);
+        if (c->pulp)
+            fprintf(f, "\t%+.3g ± %.2g", w->above_mean, w->above_ci);
+        fprintf(f, "\n");
+        repro_summary_putf(&s, k + 1, k + 1, k + 1, "rank_%s", w->label);
+        /* within the floor: the paired interval of |Δ| − |u| does not lie above 0 */
+        int within = c->pulp && !(w->above_mean - w->above_ci > 0);
         if (!strcmp(pred, "E0") || !strcmp(pred, "E") || !strcmp(pred, "E0|E")) {
             e_n++;
             e_within += within;
         } else if (!strcmp(pred, "N")) {
             n_n++;
-            n_beyond += fabs(w->dmean[SCALED]) > w->std1[SCALED];
+            n_beyond += fabs(w->dmean[sc]) > w->std1[sc];
         }
     }
     out_close(f, path);
-    out_close(dat, path + 512);
+    out_close(dat, dpath);
     repro_summary_put(&s, "methods", nr, nr, nr);
     repro_summary_put(&s, "e_within_floor", e_within, e_within, e_within);
     repro_summary_put(&s, "e_n", e_n, e_n, e_n);
     repro_summary_put(&s, "n_beyond_spread", n_beyond, n_beyond, n_beyond);
     repro_summary_put(&s, "n_n", n_n, n_n, n_n);
     sum_close(&s);
-    printf("[I10 training] %d methods ranked; E0/E within the ulp floor: %d/%d; N beyond the seed "
-           "spread: %d/%d\n", nr, e_within, e_n, n_beyond, n_n);
+    printf("[I10 training, %s] %d methods ranked; E0/E within the ulp floor: %d/%d; N beyond the "
+           "seed spread: %d/%d\n", c->p1, nr, e_within, e_n, n_beyond, n_n);
+}
+
+int cmd_audit_train(const char *out, const iscale *r)
+{
+    for (int i = 0; i < 2; i++)
+        audit_one(out, &AUD[i], r);
     return 0;
 }

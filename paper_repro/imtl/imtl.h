@@ -68,6 +68,21 @@ mtb_status method_step(const method_ref *m, int T, int D, const double *losses, 
 #define sum_open(s, out, exp) repro_summary_open_or_die(PROG, s, out, exp)
 #define sum_close(s) repro_summary_close_or_die(PROG, s)
 
+/* A method's runs in a sweep (runs.c): final metrics per seed (seeds 0..RUNS_SEEDS-1 that
+ * finished without diverging), ms per step, the direction of each metric. */
+#include "../common/sweep_plan.h"
+enum { RUNS_SEEDS = 16, RUNS_TASKS = 16 };
+typedef struct runs_rows {
+    int n, T;
+    uint64_t seed[RUNS_SEEDS];
+    double M[RUNS_SEEDS][RUNS_TASKS];
+    double ms_step[RUNS_SEEDS];
+    int hb[RUNS_TASKS]; /* 1: higher is better */
+} runs_rows;
+int runs_of(const repro_plan *p, const char *problem, const char *name, const char *opts,
+            runs_rows *r); /* the number of seeds found; p NULL: none */
+int runs_seed_index(const runs_rows *r, uint64_t seed); /* -1: absent */
+
 /* small statistics */
 double spearman(const double *x, const double *y, int n, double *work); /* work: 4 n */
 
@@ -82,7 +97,13 @@ int cmd_loss(const char *out, const iscale *r);
 int cmd_fig1(const char *out, const iscale *r);
 int cmd_audit(const char *out, const iscale *r);
 int cmd_toy(const char *out, const iscale *r);
-int cmd_sweepargs(const char *out, const iscale *r);   /* the training audit's methods */
+int cmd_sweepargs(const char *out, const iscale *r);   /* the LSD-6 training audit's methods */
+int cmd_sweepargs3c(const char *out, const iscale *r); /* the LSD-3C comparison's methods */
+int cmd_compare(const char *out, const iscale *r);     /* I11 and I9, after the sweeps */
+/* the methods of a training sweep at this scale (lsd3c: I11's list, else I10's): labels,
+ * registered names, options; returns how many */
+int train_methods(int lsd3c, const iscale *r, const char **label, const char **name,
+                  const char **opts, int max);
 int cmd_audit_train(const char *out, const iscale *r); /* I10 step 2, after the sweep */
 /* the single-step class the spec predicts for a method label ("E0", "E", "Q", "N", "E0|E";
  * "–" when the spec names none) */

@@ -115,7 +115,8 @@ static void usage(void)
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: closed (I1) | sign (I2) | thm2 (I3) | thm1 (I4) | mgda (I5) | pcgrad (I6)\n"
             "       | loss (I7) | fig1 (I8) | audit (I10 single step) | toy (I12) | provenance\n"
-            "       | sweepargs (the methods of I10's training sweep) | audit_train (I10 step 2)\n"
+            "       | sweepargs, sweepargs3c (the methods of the training sweeps)\n"
+            "       | audit_train (I10 step 2) | compare (I9, I11; after the sweeps)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Each experiment writes its tables (imtl_*.tsv), plot data (*.dat) and\n"
             "summary_<exp>.tsv into DIR; report reads them and writes DIR/report.md and\n"
@@ -163,7 +164,8 @@ int main(int argc, char **argv)
                 {"thm1", cmd_thm1},     {"mgda", cmd_mgda},     {"pcgrad", cmd_pcgrad},
                 {"loss", cmd_loss},     {"fig1", cmd_fig1},     {"audit", cmd_audit},
                 {"toy", cmd_toy},       {"provenance", cmd_provenance},
-                {"sweepargs", cmd_sweepargs}, {"audit_train", cmd_audit_train}};
+                {"sweepargs", cmd_sweepargs}, {"sweepargs3c", cmd_sweepargs3c},
+                {"audit_train", cmd_audit_train}, {"compare", cmd_compare}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);
