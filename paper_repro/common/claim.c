@@ -99,3 +99,15 @@ int repro_claims_failed_asserts(const char *prog, const repro_claim *c, int n, r
     }
     return bad;
 }
+
+int repro_claims_finish(const char *prog, const char *tag, const repro_claim *c, int n,
+                        repro_scale s)
+{
+    int failed = repro_claims_failed_asserts(prog, c, n, s), counts[4] = {0};
+    for (int i = 0; i < n; i++)
+        counts[repro_claim_verdict(&c[i])]++;
+    printf("[%s] report: %d claims: %d confirmed, %d partly, %d refuted, %d not testable here; "
+           "%d asserted claim(s) failed\n", tag, n, counts[0], counts[1], counts[2], counts[3],
+           failed);
+    return failed;
+}

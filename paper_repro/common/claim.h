@@ -54,4 +54,10 @@ int repro_claims_tsv(const char *path, const repro_claim *c, int n);
  * printed on stderr with its numbers. */
 int repro_claims_failed_asserts(const char *prog, const repro_claim *c, int n, repro_scale s);
 
+/* The end of a report: prints "[tag] report: N claims: ... confirmed, ... asserted claim(s)
+ * failed" on stdout and returns the number of asserted claims that failed at this scale (the
+ * report's exit status should be non-zero when it is not 0). */
+int repro_claims_finish(const char *prog, const char *tag, const repro_claim *c, int n,
+                        repro_scale s);
+
 #endif

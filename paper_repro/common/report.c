@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sweep_plan.h"
 #include "mtb/clock.h"
 #include "mtb/h5.h"
 
@@ -134,4 +135,71 @@ int repro_replace_section(const char *path, const char *name, const char *body)
     fputs(e, o);
     free(text);
     return repro_commit(o, path);
+}
+
+int repro_write_report(const char *out, const char *title, const char *program, repro_scale s,
+                       const repro_provenance_scan *p, double wall_s, const char *readme,
+                       const char *figdir, void (*body)(FILE *o, const char *figdir, void *ctx),
+                       void *ctx)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/report.md", out);
+    FILE *o = repro_open(path);
+    if (!o) {
+        fprintf(stderr, "%s: cannot write %s\n", program, path);
+        return -1;
+    }
+    repro_report_header(o, title, program, s, p, wall_s);
+    body(o, "", ctx);
+    if (repro_commit(o, path)) {
+        fprintf(stderr, "%s: cannot write %s\n", program, path);
+        return -1;
+    }
+    if (!readme)
+        return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) {
+        fprintf(stderr, "%s: out of memory\n", program);
+        return -1;
+    }
+    repro_report_header(m, NULL, program, s, p, wall_s);
+    body(m, figdir, ctx);
+    fclose(m);
+    int rc = repro_replace_section(readme, "latest-run", buf);
+    free(buf);
+    if (rc)
+        fprintf(stderr, "%s: cannot rewrite the latest-run section of %s (are its markers "
+                        "there?)\n", program, readme);
+    return rc;
+}
+
+void repro_provenance_scan_sweeps(repro_provenance_scan *p, const char *const *files, int n_files,
+                                  const char *const *dirs, int n_dirs)
+{
+    repro_plan *plans = calloc((size_t)(n_dirs > 0 ? n_dirs : 1), sizeof *plans);
+    int total = n_files;
+    for (int i = 0; plans && i < n_dirs; i++) {
+        char plan[4200];
+        snprintf(plan, sizeof plan, "%s/plan.tsv", dirs[i]);
+        FILE *probe = fopen(plan, "r");
+        if (!probe)
+            continue;
+        fclose(probe);
+        if (repro_plan_read(dirs[i], &plans[i]) == 0)
+            total += plans[i].n;
+    }
+    const char **all = malloc(sizeof *all * (size_t)(total > 0 ? total : 1));
+    int n = 0;
+    for (int i = 0; all && i < n_files; i++)
+        all[n++] = files[i];
+    for (int i = 0; all && plans && i < n_dirs; i++)
+        for (int j = 0; j < plans[i].n; j++)
+            all[n++] = plans[i].jobs[j].path;
+    repro_provenance_scan_files(p, all, all ? n : 0);
+    for (int i = 0; plans && i < n_dirs; i++)
+        repro_plan_free(&plans[i]);
+    free(plans);
+    free(all);
 }

@@ -32,4 +32,19 @@ void repro_report_header(FILE *o, const char *title, const char *program, repro_
  * Markdown file (atomically); the markers must exist. 0 on success. */
 int repro_replace_section(const char *path, const char *name, const char *body);
 
+/* The same over the given files (e.g. a timing file's provenance) and every run file planned
+ * in the sweep directories (DIR/plan.tsv; a directory without a plan is skipped quietly: that
+ * sweep did not run at this scale). */
+void repro_provenance_scan_sweeps(repro_provenance_scan *p, const char *const *files, int n_files,
+                                  const char *const *dirs, int n_dirs);
+
+/* The output every report writes: OUT/report.md (the titled header, then body(o, "", ctx))
+ * and, when readme is not NULL, that file's "latest-run" section (the header without a
+ * title, then body(o, figdir, ctx): figures linked under figdir). 0 on success, -1 with the
+ * reason on stderr (prefixed by program). */
+int repro_write_report(const char *out, const char *title, const char *program, repro_scale s,
+                       const repro_provenance_scan *p, double wall_s, const char *readme,
+                       const char *figdir, void (*body)(FILE *o, const char *figdir, void *ctx),
+                       void *ctx);
+
 #endif
