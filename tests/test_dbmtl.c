@@ -2,7 +2,8 @@
  * beta schedule beta/k^sigma counted from k = 1 (erratum D-E2), beta = 0, the ablation
  * switches log / gradnorm / heads / alpha_from, and the derived fact (a) of the spec: with
  * beta = 0 the shared direction is the same with or without the log transform, and the
- * two aggregates differ by the factor alpha^log / alpha^raw. */
+ * two aggregates differ by the factor alpha^log / alpha^raw; D5 (the log transform is IMTL-L
+ * at the exact scale) and D9 (GLS = log-ew times one scalar) as single-step identities. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -149,4 +150,50 @@ Test(dbmtl, log_transform_reaches_the_trunk_only_through_alpha)
     }
     mtb_balancer_free(r3);
     mtb_balancer_free(r4);
+}
+
+/* D5 (Proposition A.1 and the envelope theorem): IMTL-L with s set to s* = -log(l + eps)
+ * weights its loss by e^s* = 1/(l + eps), the log transform's weight, and its gradient in s,
+ * e^s* l - 1 = -eps/(l + eps), vanishes up to eps: the log transform is IMTL-L with s solved
+ * exactly. Losses over sixteen orders of magnitude. */
+Test(dbmtl, log_transform_is_imtl_l_at_the_exact_scale)
+{
+    for (double lx = -8.0; lx <= 8.0; lx += 0.5) {
+        double l = pow(10.0, lx), s = -log(l + 1e-8), hw, tw;
+        char opts[64];
+        snprintf(opts, sizeof opts, "init=%.17g", s);
+        mtb_balancer *b = gm_new("imtl_l", opts, 1, 1);
+        mtb_error err = {0};
+        mtb_balance_in in = {.T = 1, .losses = &l};
+        mtb_balance_out out = {.head_w = &hw, .trunk_w = &tw};
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+        cr_assert(fabs(hw * (l + 1e-8) - 1.0) <= 1e-12, "l = %g: weight %.17g", l, hw);
+        cr_assert(fabs(tw * (l + 1e-8) - 1.0) <= 1e-12, "l = %g: trunk weight %.17g", l, tw);
+        double g = mtb_balancer_get_setup(b)->learn_grad[0];
+        cr_assert(fabs(g + 1e-8 / (l + 1e-8)) <= 1e-12, "l = %g: d/ds = %g", l, g);
+        mtb_balancer_free(b);
+    }
+}
+
+/* D9 (IMTL spec I7): GLS's weights are log-ew's times the one scalar Lbar / T (geometric mean
+ * over T), for heads and trunk alike: the same direction, a different, drifting length. */
+Test(dbmtl, gls_is_log_ew_times_one_scalar)
+{
+    enum { T = 5 };
+    const double l[T] = {3e-4, 0.2, 1.0, 40.0, 7e5};
+    double hg[T], tg[T], hl[T], tl[T], lg = 0.0;
+    for (int t = 0; t < T; t++)
+        lg += log(l[t]) / T;
+    mtb_balancer *g = gm_new("gls", "", T, 1), *e = gm_new("ew", "pre=log,pre_eps=0", T, 1);
+    mtb_error err = {0};
+    mtb_balance_in in = {.T = T, .losses = l};
+    mtb_balance_out o1 = {.head_w = hg, .trunk_w = tg}, o2 = {.head_w = hl, .trunk_w = tl};
+    cr_assert_eq(mtb_balancer_step(g, &in, &o1, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(mtb_balancer_step(e, &in, &o2, &err), MTB_OK, "%s", err.msg);
+    for (int t = 0; t < T; t++) {
+        cr_assert(fabs(tg[t] / tl[t] / (exp(lg) / T) - 1.0) <= 1e-12, "task %d", t);
+        cr_assert(fabs(hg[t] / hl[t] / (exp(lg) / T) - 1.0) <= 1e-12, "task %d heads", t);
+    }
+    mtb_balancer_free(g);
+    mtb_balancer_free(e);
 }
