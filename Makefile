@@ -131,6 +131,7 @@ test: $(TESTBIN) $(MTB)
 	tests/install_test.sh
 	$(MAKE) reproduce-slaw SCALE=smoke
 	$(MAKE) reproduce-rlw SCALE=smoke
+	$(MAKE) reproduce-dbmtl SCALE=smoke
 	$(MAKE) bench-multifashion SCALE=smoke
 	$(MAKE) reproduce-imtl SCALE=smoke
 

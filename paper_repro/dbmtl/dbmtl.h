@@ -1,0 +1,86 @@
+/* dbmtl.h: repro-dbmtl, the DB-MTL reproduction (spec dbmtl.md): Lin et al., "Dual-Balancing
+ * for Multi-Task Learning". Pipeline (paper_repro/dbmtl/reproduce): the single-step
+ * experiments and the cost measurement are subcommands of this program; the training
+ * experiments are sweeps (`mtb sweep`) of registered problems and of db_mtl's options and
+ * the `pre=log` stage (docs/methods.md); `report` reads every summary and sweep back, states
+ * the claims with their bands (report.c), writes report.md, the tables and claims.tsv, and
+ * fails when a claim asserted at this scale is not confirmed.
+ *   single  D2 D5 D8 D9  one-step identities on LSD-6 network states (single.c, states.c)
+ *   cost    D11          step time against T through the trainer (cost.c, common/step_cost.h)
+ *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
+ *   report               report.md, claims.tsv, README section (report.c) */
+#ifndef DBMTL_REPRO_H
+#define DBMTL_REPRO_H
+
+#include <stdio.h>
+
+#include "../common/repro.h"
+#include "../common/summary.h"
+
+#define PROG "repro-dbmtl"
+#define die(...) repro_die(PROG, __VA_ARGS__)
+
+/* scale-dependent sizes */
+typedef struct dscale {
+    repro_scale s;
+    int n_states;        /* one-step checks: LSD-6 states (spec: 100) */
+    long state_every;    /* EW steps between two states */
+    int cost_nT, cost_T[7], cost_warm, cost_rep, cost_steps;
+} dscale;
+void dscale_get(repro_scale s, dscale *d);
+
+/* LSD-6 network states for the one-step checks (states.c): an EW run of the registered
+ * lsd6 problem (seed 0, its protocol), and at every state_every-th step the batch's T losses
+ * and parameter-level task gradients G (T, P). */
+typedef struct lsd6_states {
+    int T, n;
+    size_t P;
+    double *losses; /* (n, T) */
+    double *G;      /* (n, T, P) */
+} lsd6_states;
+void lsd6_states_make(lsd6_states *s, int n, long every);
+void lsd6_states_free(lsd6_states *s);
+
+/* An atomic text file OUT/name and a summary file, each dying with a message on failure
+ * (summary.h). */
+static inline FILE *out_open(const char *out, const char *name, char *path, size_t n)
+{
+    return repro_out_open(PROG, out, name, path, n);
+}
+static inline void out_close(FILE *f, const char *path) { repro_out_close(PROG, f, path); }
+static inline void sum_open(repro_summary *s, const char *out, const char *exp)
+{
+    repro_summary_open_or_die(PROG, s, out, exp);
+}
+static inline void sum_close(repro_summary *s) { repro_summary_close_or_die(PROG, s); }
+
+/* The training grid (grid.c): one row per (experiment, configuration), on a set of problems
+ * and scales. */
+enum { P_LSD6 = 1u, P_LSD6EQ = 2u, P_CE3 = 4u, P_CE3SEP = 8u, P_CE3SGD = 16u, P_CE3SEPSGD = 32u,
+       P_CE3_ALL = 4u | 8u | 16u | 32u };
+enum { S_ALL = 7u, S_PAPER = 6u, S_FULL = 4u }; /* bit repro_scale: from that scale up */
+typedef struct grid_row {
+    const char *exp, *label, *method, *opts;
+    unsigned problems, scales;
+} grid_row;
+typedef struct dproblem { unsigned bit; const char *name; } dproblem;
+extern const grid_row GRID[];
+extern const int N_GRID;
+extern const dproblem PROBLEMS[];
+extern const int N_PROBLEMS;
+extern const unsigned D12_PROBLEMS;
+int grid_in_scale(unsigned scales, repro_scale s);
+
+int cmd_methods(const char *problem, repro_scale s);
+/* the loaded sweep of problem PROBLEMS[ip] (train.c), NULL when it did not run */
+struct runs;
+const struct runs *train_runs(int ip);
+/* D10's stability measures and D9's drift from the per-step losses (stability.c) */
+void stability(const char *out);
+int cmd_single(const char *out, const dscale *d);
+int cmd_cost(const char *out, const dscale *d);
+int cmd_train(const char *out, const dscale *d);
+int cmd_report(const char *out, const dscale *d, double wall, const char *readme,
+               const char *figdir);
+
+#endif

@@ -1,0 +1,144 @@
+/* grid.c: the training grid of every experiment, in one table, so that the reproduce script
+ * (which runs the sweeps: `repro-dbmtl methods --problem P --scale S` prints the sweep's
+ * method arguments) and the report (which reads the run files back) can never disagree.
+ * One sweep per problem holds the union of the experiments' rows on it, so a configuration
+ * two experiments share (Table 6 row 4 = alpha=max of D3 = beta 0.1/sqrt(k) of D4 = DB-MTL of
+ * D12) is trained once. The catalogue rows of D12 come from the method registry. */
+#include "dbmtl.h"
+
+#include <string.h>
+
+#include "mtb/balancer.h"
+
+/* DB-MTL as D1 runs it: beta_k = 0.1 / sqrt(k) (dbmtl.md D1; Table 8's best family) */
+#define DB "beta=0.1,beta_sigma=0.5"
+
+const grid_row GRID[] = {
+    /* D1: Table 6's four rows, Adam; LSD-6 and LSD-6-eq */
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ, S_ALL},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ, S_ALL},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ, S_ALL},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ, S_ALL},
+    /* D2: row 4 with the heads / alpha_k paths of the log transform switched off */
+    {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6, S_PAPER},
+    {"D2", "row 4, alpha from raw", "db_mtl", DB ",alpha_from=raw", P_LSD6, S_PAPER},
+    {"D2", "row 4, heads raw, alpha from raw", "db_mtl", DB ",heads=raw,alpha_from=raw", P_LSD6, S_PAPER},
+    /* D3: alpha_k strategies (max is row 4) */
+    {"D3", "alpha = max", "db_mtl", DB, P_LSD6 | P_CE3 | P_CE3SGD, S_ALL},
+    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
+    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
+    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
+    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
+    /* D4: the beta grid of App. B / Table 8, in Table 8's order */
+    {"D4", "beta = 0", "db_mtl", "beta=0", P_LSD6 | P_CE3, S_PAPER},
+    {"D4", "beta = 0.1/sqrt(k)", "db_mtl", DB, P_LSD6 | P_CE3, S_ALL},
+    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_LSD6 | P_CE3, S_PAPER},
+    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_LSD6 | P_CE3, S_PAPER},
+    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_LSD6 | P_CE3, S_PAPER},
+    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_LSD6 | P_CE3, S_PAPER},
+    {"D4", "beta = 0.9", "db_mtl", "", P_LSD6 | P_CE3, S_PAPER},
+    /* D6: log transform vs IMTL-L (s learnt at the net lr, 10x, 100x) */
+    {"D6", "log-ew", "db_mtl", "gradnorm=false", P_LSD6, S_ALL},
+    {"D6", "imtl_l, s lr = net lr", "imtl_l", "", P_LSD6, S_PAPER},
+    {"D6", "imtl_l, s lr = 10x", "imtl_l", "lr=0.007", P_LSD6, S_PAPER},
+    {"D6", "imtl_l, s lr = 100x", "imtl_l", "lr=0.07", P_LSD6, S_PAPER},
+    {"D6", "ew", "ew", "", P_LSD6, S_ALL},
+    /* D7: grad-magnitude balancing (row 3) vs GradNorm */
+    {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6, S_ALL},
+    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6, S_PAPER},
+    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6, S_PAPER},
+    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6, S_PAPER},
+    {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6, S_PAPER},
+    /* D8: Fig. 1's methods with and without the log transform in front (pre=log) */
+    {"D8", "pcgrad", "pcgrad", "", P_LSD6, S_PAPER},
+    {"D8", "pcgrad +log", "pcgrad", "pre=log", P_LSD6, S_PAPER},
+    {"D8", "gradvac", "gradvac", "", P_LSD6, S_PAPER},
+    {"D8", "gradvac +log", "gradvac", "pre=log", P_LSD6, S_PAPER},
+    {"D8", "imtl_g", "imtl_g", "level=param", P_LSD6, S_PAPER},
+    {"D8", "imtl_g +log", "imtl_g", "level=param,pre=log", P_LSD6, S_PAPER},
+    {"D8", "cagrad", "cagrad", "", P_LSD6, S_PAPER},
+    {"D8", "cagrad +log", "cagrad", "pre=log", P_LSD6, S_PAPER},
+    {"D8", "nash_mtl", "nash_mtl", "", P_LSD6, S_PAPER},
+    {"D8", "nash_mtl +log", "nash_mtl", "pre=log", P_LSD6, S_PAPER},
+    {"D8", "nash_mtl (LibMTL-like)", "nash_mtl", "max_iter=20,max_norm=1", P_LSD6, S_FULL},
+    {"D8", "nash_mtl (LibMTL-like) +log", "nash_mtl", "max_iter=20,max_norm=1,pre=log", P_LSD6, S_FULL},
+    {"D8", "aligned_mtl", "aligned_mtl", "", P_LSD6, S_PAPER},
+    {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6, S_PAPER},
+    {"D8", "mgda (extra)", "mgda", "", P_LSD6, S_FULL},
+    {"D8", "mgda +log (extra)", "mgda", "pre=log", P_LSD6, S_FULL},
+    /* D9: GLS vs log only */
+    {"D9", "gls", "gls", "", P_LSD6, S_PAPER},
+    {"D9", "gls", "gls", "", P_CE3, S_ALL},
+    {"D9", "log-ew", "db_mtl", "gradnorm=false", P_LSD6 | P_CE3, S_ALL},
+    /* D10: stability, Adam and SGD, LSD-CE3 and the separable stress problem */
+    {"D10", "ew", "ew", "", P_CE3_ALL, S_ALL},
+    {"D10", "db-mtl", "db_mtl", DB, P_CE3_ALL, S_ALL},
+    {"D10", "log-ew", "db_mtl", "gradnorm=false", P_CE3_ALL, S_ALL},
+    /* D12: DB-MTL as D1 runs it; the catalogue's rows come from the registry (cmd_methods) */
+    {"D12", "DB-MTL", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_CE3, S_ALL},
+};
+const int N_GRID = sizeof GRID / sizeof GRID[0];
+
+const dproblem PROBLEMS[] = {
+    {P_LSD6, "lsd6"},
+    {P_LSD6EQ, "lsd6-eq"},
+    {P_CE3, "lsd-ce3"},
+    {P_CE3SEP, "lsd-ce3-sep"},
+    {P_CE3SGD, "lsd-ce3-sgd"},
+    {P_CE3SEPSGD, "lsd-ce3-sep-sgd"},
+};
+const int N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0];
+
+/* D12 runs on these (dbmtl.md D12: LSD-6, LSD-6-eq, LSD-CE3, Adam) */
+const unsigned D12_PROBLEMS = P_LSD6 | P_LSD6EQ | P_CE3;
+
+int grid_in_scale(unsigned scales, repro_scale s) { return (scales >> s) & 1u; }
+
+/* The sweep's method arguments for one problem: stl and ew (the Delta-p references), oc at
+ * paper scale and above, the grid rows on this problem at this scale (each configuration
+ * once), and at paper scale and above for the D12 problems every registered method with its
+ * default options. One argument per line, for the script's word splitting. */
+int cmd_methods(const char *problem, repro_scale s)
+{
+    unsigned bit = 0;
+    for (int i = 0; i < N_PROBLEMS; i++)
+        if (!strcmp(PROBLEMS[i].name, problem))
+            bit = PROBLEMS[i].bit;
+    if (!bit)
+        die("methods: '%s' is not one of this reproduction's problems", problem);
+    /* stl only where a Delta-p or D10's threshold uses it: not for a problem that only D10's
+     * instability counts run on at this scale */
+    int need_stl = s != REPRO_SMOKE && (bit & D12_PROBLEMS);
+    for (int i = 0; i < N_GRID; i++)
+        if ((GRID[i].problems & bit) && grid_in_scale(GRID[i].scales, s) &&
+            (strcmp(GRID[i].exp, "D10") || (bit & P_CE3)))
+            need_stl = 1;
+    printf("--methods\n%sew%s\n", need_stl ? "stl," : "",
+           s != REPRO_SMOKE && (bit & D12_PROBLEMS) ? ",oc" : "");
+    char seen[128][600];
+    int ns = 0;
+    for (int i = 0; i < N_GRID; i++) {
+        const grid_row *r = &GRID[i];
+        if (!(r->problems & bit) || !grid_in_scale(r->scales, s))
+            continue;
+        char arg[600];
+        snprintf(arg, sizeof arg, "%s%s%s", r->method, r->opts[0] ? ":" : "", r->opts);
+        int dup = !strcmp(arg, "ew");
+        for (int k = 0; k < ns && !dup; k++)
+            dup = !strcmp(seen[k], arg);
+        if (dup || ns == 128)
+            continue;
+        snprintf(seen[ns++], sizeof seen[0], "%s", arg);
+        printf("--method\n%s\n", arg);
+    }
+    if (s != REPRO_SMOKE && (bit & D12_PROBLEMS))
+        for (int i = 0; mtb_balancer_types[i]; i++) {
+            const char *n = mtb_balancer_types[i]->name;
+            int dup = !strcmp(n, "ew") || !strcmp(n, "constant"); /* constant = oc */
+            for (int k = 0; k < ns && !dup; k++)
+                dup = !strcmp(seen[k], n);
+            if (!dup)
+                printf("--method\n%s\n", n);
+        }
+    return 0;
+}

@@ -1,0 +1,101 @@
+/* main.c: repro-dbmtl's driver (dbmtl.h): the scales, the output helpers, the subcommands. */
+#include "dbmtl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtb/fs.h"
+
+/* smoke: every stage of the pipeline on a reduced grid (make test, under a minute);
+ * paper: the committed report's grid on one 2-core machine (README.md lists its reductions);
+ * full: the spec's grid. The training grids are in the reproduce script (they are sweeps). */
+void dscale_get(repro_scale s, dscale *d)
+{
+    memset(d, 0, sizeof *d);
+    d->s = s;
+    static const int Ts[7] = {2, 4, 8, 16, 32, 64, 128}; /* dbmtl.md D11 */
+    if (s == REPRO_SMOKE) {
+        d->n_states = 20, d->state_every = 10;
+        d->cost_nT = 2, d->cost_T[0] = 2, d->cost_T[1] = 8;
+        d->cost_warm = 2, d->cost_rep = 3, d->cost_steps = 5;
+        return;
+    }
+    d->n_states = 100, d->state_every = s == REPRO_PAPER ? 20 : 50;
+    d->cost_nT = s == REPRO_PAPER ? 5 : 7; /* paper: T <= 32 (T = 128 at param level is minutes) */
+    memcpy(d->cost_T, Ts, sizeof Ts);
+    d->cost_warm = 3, d->cost_rep = 3, d->cost_steps = s == REPRO_PAPER ? 20 : 50;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
+            "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11)\n"
+            "       | methods --problem P (the sweep's method arguments for problem P)\n"
+            "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
+            "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
+            "Run by paper_repro/dbmtl/reproduce (make reproduce-dbmtl SCALE=...).\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage();
+    }
+    if (argc < 2)
+        usage();
+    const char *cmd = argv[1], *out = NULL, *readme = NULL, *figdir = "", *problem = NULL;
+    repro_scale sc = REPRO_SMOKE;
+    int have_scale = 0;
+    double wall = NAN;
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            usage();
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--scale")) {
+            if (repro_scale_parse(v, &sc))
+                die("--scale must be smoke, paper or full, got '%s'", v);
+            have_scale = 1;
+        } else if (!strcmp(k, "--out")) {
+            out = v;
+        } else if (!strcmp(k, "--wall-seconds")) {
+            char *end;
+            wall = strtod(v, &end);
+            if (*end || !(wall >= 0))
+                die("--wall-seconds expects a number of seconds >= 0, got '%s'", v);
+        } else if (!strcmp(k, "--readme")) {
+            readme = v;
+        } else if (!strcmp(k, "--problem")) {
+            problem = v;
+        } else if (!strcmp(k, "--figdir")) {
+            figdir = v;
+        } else {
+            fprintf(stderr, PROG ": unknown option '%s'\n", k);
+            usage();
+        }
+    }
+    if (!strcmp(cmd, "methods")) { /* the sweep's method arguments (grid.c) */
+        if (!problem || !have_scale)
+            usage();
+        return cmd_methods(problem, sc);
+    }
+    if (!out || !have_scale)
+        usage();
+    if (mtb_mkdirs(out))
+        die("cannot create %s", out);
+    dscale d;
+    dscale_get(sc, &d);
+    if (!strcmp(cmd, "single"))
+        return cmd_single(out, &d);
+    if (!strcmp(cmd, "cost"))
+        return cmd_cost(out, &d);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(out, &d);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(out, &d, wall, readme, figdir);
+    fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
+    usage();
+}
