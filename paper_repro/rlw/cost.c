@@ -35,6 +35,20 @@ static void methods(cmethod *cm)
     cm[2 + N_VARIANTS] = (cmethod){"rgw-cbernoulli", "rgw", "dist=constrained_bernoulli"};
 }
 
+/* The machine's 1-minute load average (/proc/loadavg; NAN where there is none): timings
+ * taken while other processes run are not the machine's, and the report says so. */
+static double load_average(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double v = NAN;
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1)
+            v = NAN;
+        fclose(f);
+    }
+    return v;
+}
+
 /* One trainer of the MTR trunk with T heads and method cm, warmed up. */
 static mtb_trainer *cost_trainer(const cmethod *cm, int T, const int *head_out,
                                  const mtb_task_spec *tasks, const float *x, const float *y,
@@ -82,6 +96,7 @@ int cmd_cost(const char *out, const rscale *r)
     summary s;
     sum_open(&s, out, "cost");
     double rmin = INFINITY, rmax = -INFINITY;
+    const double load_start = load_average();
     mtb_error err = {0};
     if (r->r8_rep > MAX_REP)
         die("at most %d repeats", MAX_REP);
@@ -148,6 +163,9 @@ int cmd_cost(const char *out, const rscale *r)
     out_close(f, path);
     sum_put(&s, "ratio_min", rmin, rmin, rmin);
     sum_put(&s, "ratio_max", rmax, rmax, rmax);
+    const double load_end = load_average();
+    sum_put(&s, "loadavg_start", load_start, load_start, load_start);
+    sum_put(&s, "loadavg_end", load_end, load_end, load_end);
     sum_close(&s);
     /* provenance of this measurement (the report's header reads it) */
     mtb_provenance prov;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/claim.h"
 #include "../common/report.h"
@@ -420,7 +421,11 @@ static void body(FILE *o, const char *out, const rscale *r, const repro_claim *C
             S("rgw.shared_rel_diff", NULL, NULL), S("rgw.head_rel_diff", NULL, NULL));
     tsv_markdown(o, out, "rlw_rgw_training.tsv");
     fprintf(o, "## R8. Cost per step\n\nMedian step time (mtb_trainer_step, batch in memory) with one and "
-               "with two BLAS threads; the methods interleaved within each repeat.\n\n");
+               "with two BLAS threads; the methods interleaved within each repeat. The machine's 1-minute "
+               "load average was %.2f when the timings began and %.2f when they ended (%d cores; near 0 "
+               "on an idle machine: above that, other processes shared the cores and the ratios are "
+               "noisier than the machine's).\n\n",
+            S("cost.loadavg_start", NULL, NULL), S("cost.loadavg_end", NULL, NULL), (int)sysconf(_SC_NPROCESSORS_ONLN));
     tsv_markdown(o, out, "rlw_cost.tsv");
     fig(o, figdir, "rlw_cost", "ms per step vs T, one thread");
     fig(o, figdir, "rlw_cost_2threads", "ms per step vs T, two threads");
