@@ -116,7 +116,7 @@ static void usage(void)
             "  CMD: closed (I1) | sign (I2) | thm2 (I3) | thm1 (I4) | mgda (I5) | pcgrad (I6)\n"
             "       | loss (I7) | fig1 (I8) | audit (I10 single step) | toy (I12) | provenance\n"
             "       | sweepargs, sweepargs3c (the methods of the training sweeps)\n"
-            "       | audit_train (I10 step 2) | compare (I9, I11; after the sweeps)\n"
+            "       | audit_train (I10 step 2) | compare (I9, I11) | logs (I2, I5, I7 training)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Each experiment writes its tables (imtl_*.tsv), plot data (*.dat) and\n"
             "summary_<exp>.tsv into DIR; report reads them and writes DIR/report.md and\n"
@@ -165,7 +165,8 @@ int main(int argc, char **argv)
                 {"loss", cmd_loss},     {"fig1", cmd_fig1},     {"audit", cmd_audit},
                 {"toy", cmd_toy},       {"provenance", cmd_provenance},
                 {"sweepargs", cmd_sweepargs}, {"sweepargs3c", cmd_sweepargs3c},
-                {"audit_train", cmd_audit_train}, {"compare", cmd_compare}};
+                {"audit_train", cmd_audit_train}, {"compare", cmd_compare},
+                {"logs", cmd_logs}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);
