@@ -31,8 +31,10 @@ const char *const mtb_fashion_sha256[MTB_FASHION_N_FILES] = {
     "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
     "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"};
 
-/* The largest .gz accepted (the training images are 26.4 MB). */
+/* The largest .gz accepted (the training images are 26.4 MB), and the most items a file may
+ * declare (Fashion-MNIST's training set has 60 000). */
 #define MAX_GZ_BYTES ((size_t)64 << 20)
+#define MAX_ITEMS (1 << 20)
 
 void mtb_idx_free(mtb_idx *idx)
 {
@@ -120,8 +122,16 @@ mtb_status mtb_idx_decode_gz(const void *gz, size_t len, const char *name, uint3
                       cols, MTB_MF_ITEM, MTB_MF_ITEM);
         goto done;
     }
-    /* count <= 10^6-ish by the check above; rows, cols are 28: no overflow */
+    /* rows, cols are 28 (images) or 1 (labels), count < 2^32: no overflow in 64 bits */
     size_t n = (size_t)count * rows * cols;
+    /* Nothing larger than Fashion-MNIST is believed, and deflate expands at most 1032:1, so
+     * a payload the compressed bytes cannot hold is refused before it is allocated. */
+    if (count > MAX_ITEMS || n > (len + 1) * 1032) {
+        st = mtb_fail(err, MTB_EIO, "%s: the header declares %u items (%zu bytes), more than "
+                      "%d items or than %zu compressed bytes can hold", name, count, n, MAX_ITEMS,
+                      len);
+        goto done;
+    }
     out->data = malloc(n ? n : 1);
     if (!out->data) {
         st = mtb_fail(err, MTB_ENOMEM, "%s: out of memory for %zu bytes", name, n);

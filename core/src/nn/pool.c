@@ -73,9 +73,12 @@ static void pool_backward(const mtb_layer *l, const float *theta, const float *x
                 const size_t w0 = ((size_t)(k * i) * W + (size_t)(k * j)) * C;
                 for (int c = 0; c < C; c++) {
                     const size_t o = ((size_t)i * Wo + j) * C + c;
-                    int q = 0; /* the first entry of the window equal to the max */
-                    while (q < nq - 1 && xb[w0 + off[q] + c] != yb[o])
-                        q++;
+                    /* the first entry of the window equal to the max, without branches:
+                     * which entry wins is data-dependent, and mispredicted early exits
+                     * cost more than looking at all k^2 */
+                    int q = nq - 1;
+                    for (int r = nq - 2; r >= 0; r--)
+                        q = xb[w0 + off[r] + c] == yb[o] ? r : q;
                     const size_t win = w0 + off[q] + c;
                     for (int s = 0; s < S; s++)
                         dx[((size_t)b * S + s) * l->in + win] = dy[((size_t)b * S + s) * l->out + o];
