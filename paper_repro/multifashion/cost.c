@@ -6,7 +6,8 @@
  * median ms per step over timed blocks, the matrix-product FLOPs the step counted
  * (mtb_trainer_last_flops), the FLOP bound = FLOPs / the sgemm rate measured here
  * (mtb_sgemm_rate), their ratio, and the seconds an epoch of 468 steps would take. Timings
- * are printed and tabulated, never asserted. */
+ * are printed and tabulated, never asserted. Also OUT/layers.tsv: where an EW step of
+ * lenet-pmtl spends its time, layer by layer. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,59 @@ done:
     return r;
 }
 
+/* Where an EW step's time goes: forward and backward (one cotangent, parameter gradients,
+ * input gradients except for the first layer, as the trainer calls them) of every trunk
+ * layer of lenet-pmtl alone on the batch, median of `reps` calls each, with the FLOPs the
+ * layer's products count. */
+static void layer_times(const char *out, const float *x, int reps)
+{
+    const int head_out[T] = {CLASSES, CLASSES};
+    mtb_model_config mc = {.d_in = D_IN, .T = T, .head_out = head_out};
+    mtb_model *m = NULL;
+    mtb_error err = {0};
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 0, MTB_STREAM_INIT);
+    if (mtb_model_new_named("lenet-pmtl", &mc, &m, &err))
+        repro_die(PROG, "%s", err.msg);
+    mtb_model_init_fan_in(m, &rng);
+    const size_t wide = (size_t)BATCH * (size_t)m->max_width;
+    float *act = malloc(sizeof(float) * wide * (size_t)(m->n_layers + 1));
+    float *dy = malloc(sizeof(float) * wide), *dx = malloc(sizeof(float) * wide);
+    float *dth = malloc(sizeof(float) * m->n_trunk), *ones = malloc(sizeof(float) * BATCH);
+    if (!act || !dy || !dx || !dth || !ones)
+        repro_die(PROG, "out of memory");
+    memcpy(act, x, sizeof(float) * BATCH * D_IN);
+    for (size_t i = 0; i < wide; i++)
+        dy[i] = (float)(0.01 * mtb_rng_normal(&rng));
+    for (int i = 0; i < BATCH; i++)
+        ones[i] = 1.0f;
+    char path[1024];
+    FILE *f = repro_out_open(PROG, out, "layers.tsv", path, sizeof path);
+    fprintf(f, "layer\tkind\toutputs/sample\tforward ms\tbackward ms\tMFLOP fwd+bwd\n");
+    double ts[2][MAX_BLOCKS];
+    for (int i = 0; i < m->n_layers; i++) {
+        const mtb_layer *l = &m->layers[i];
+        float *in = act + wide * (size_t)i, *o = act + wide * (size_t)(i + 1);
+        const float *th = m->theta + l->offset;
+        mtb_flops_take();
+        for (int r = 0; r < reps; r++) {
+            double t0 = mtb_clock_s();
+            l->ops->forward(l, th, in, o, BATCH);
+            double t1 = mtb_clock_s();
+            l->ops->backward(l, th, in, o, dy, i ? dx : NULL, l->n_params ? dth : NULL,
+                             l->n_params, BATCH, 1, ones);
+            ts[0][r] = (t1 - t0) * 1e3, ts[1][r] = (mtb_clock_s() - t1) * 1e3;
+        }
+        const double fl = mtb_flops_take() / reps;
+        fprintf(f, "%d\t%s\t%d\t%.2f\t%.2f\t%.1f\n", i, l->ops->name, l->out,
+                mtb_stats_median_inplace(ts[0], (size_t)reps),
+                mtb_stats_median_inplace(ts[1], (size_t)reps), fl / 1e6);
+    }
+    repro_out_close(PROG, f, path);
+    free(act), free(dy), free(dx), free(dth), free(ones);
+    mtb_model_free(m);
+}
+
 int mf_cost(const char *out, repro_scale s)
 {
     static const char *const trunks[] = {"lenet-pmtl", "mlp"};
@@ -127,6 +181,7 @@ int mf_cost(const char *out, repro_scale s)
         }
     repro_out_close(PROG, f, path);
     repro_summary_close_or_die(PROG, &sm);
+    layer_times(out, x, s == REPRO_SMOKE ? 3 : 9);
     free(x), free(y);
     return 0;
 }

@@ -306,6 +306,11 @@ int mf_report(const char *out, repro_scale s, const char *sweep, double wall_s)
     fprintf(o, "\n## Cost of a step (batch 256, one BLAS thread; sgemm rate %.1f GFLOP/s)\n\n",
             repro_summary_get("cost.sgemm_gflops", NULL, NULL));
     repro_tsv_markdown(o, out, "cost.tsv");
+    fprintf(o, "\nWhere the time goes: each trunk layer of lenet-pmtl alone on the batch, forward "
+               "and backward as an EW step calls them (the first layer needs no input "
+               "gradient); MFLOP: its matrix products. The rest of a step is the heads, the "
+               "loss, the method and Adam.\n\n");
+    repro_tsv_markdown(o, out, "layers.tsv");
     fprintf(o, "\n## Claims (spec multifashion.md sec. 4)\n\n");
     repro_claims_markdown(o, c, nc);
     repro_out_close(PROG, o, path);
