@@ -4,7 +4,8 @@
  * exact Nash-MTL update G^T alpha is invariant (alpha_t -> alpha_t l_t solves the scaled
  * bargaining system), while PCGrad's and MGDA's directions change; (b) pre=log in front of EW
  * is DB-MTL's log-only row (db_mtl gradnorm=false); (c) option parsing, formatting and the
- * errors of a loss the log cannot take. */
+ * errors of a loss the log cannot take; (d) pre=rlw: simplex draws, R10's invariance of IMTL-G
+ * and exact Nash-MTL, zero-weight distributions refused for gradient methods. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -128,20 +129,20 @@ Test(pre_transform, options_parse_format_and_fail_clearly)
                  err.msg);
     cr_assert_eq(hp.pre[0], MTB_PRE_LOG);
     mtb_hparams_format(ty, &hp, buf, sizeof buf);
-    cr_assert(strstr(buf, ",pre=log,pre_eps=1e-06"), "%s", buf);
+    cr_assert(strstr(buf, ",pre=log,pre_eps=1e-06,pre_dist=normal"), "%s", buf);
     mtb_hparams back;
     cr_assert_eq(mtb_hparams_parse(ty, buf, &back, &err), MTB_OK, "%s: %s", buf, err.msg);
     cr_assert_eq(back.pre[0], hp.pre[0]);
     cr_assert_eq(back.pre[1], hp.pre[1]);
 
     cr_assert_eq(mtb_hparams_parse(ty, "pre=sqrt", &hp, &err), MTB_EINVAL);
-    cr_assert(strstr(err.msg, "pre") && strstr(err.msg, "none|log"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "pre") && strstr(err.msg, "none|log|rlw"), "%s", err.msg);
     cr_assert_eq(mtb_hparams_parse(ty, "pre_eps=-1", &hp, &err), MTB_EINVAL);
     cr_assert(strstr(err.msg, "pre_eps"), "%s", err.msg);
     cr_assert_eq(mtb_hparams_parse(ty, "pre=log,pre=none", &hp, &err), MTB_EINVAL);
     cr_assert(strstr(err.msg, "twice"), "%s", err.msg);
     cr_assert_eq(mtb_hparams_parse(ty, "prex=log", &hp, &err), MTB_EINVAL);
-    cr_assert(strstr(err.msg, "pre, pre_eps"), "the message lists the common options: %s",
+    cr_assert(strstr(err.msg, "pre, pre_eps, pre_dist"), "the message lists the common options: %s",
               err.msg);
 
     /* a loss the log cannot take: an error naming the method and the option */
@@ -153,4 +154,75 @@ Test(pre_transform, options_parse_format_and_fail_clearly)
     l[0] = 0.0; /* l + eps = 0 */
     cr_assert_eq(gm_step(b, 2, 4, l, G, hw, tw, g, &err), MTB_ENUMERIC);
     mtb_balancer_free(b);
+}
+
+/* pre=rlw (RLW in front of a method, rlw.md R10): in front of EW the weights are one draw
+ * lambda~ on the simplex, the same for heads and trunk, fixed by the seed; the draws come
+ * from the transform's own stream. */
+Test(pre_transform, rlw_in_front_of_ew_draws_simplex_weights)
+{
+    double l[T] = {0.3, 2.0, 50.0}, hw[2][T], tw[2][T];
+    for (int k = 0; k < 2; k++) {
+        const mtb_balancer_type *ty = mtb_balancer_find("ew");
+        mtb_hparams hp;
+        mtb_error err = {0};
+        cr_assert_eq(mtb_hparams_parse(ty, "pre=rlw", &hp, &err), MTB_OK, "%s", err.msg);
+        mtb_balancer *b = mtb_balancer_new(ty, T, 0, &hp, 7 + (unsigned)k, &err);
+        cr_assert(b, "%s", err.msg);
+        mtb_balance_in in = {.T = T, .losses = l};
+        mtb_balance_out out = {.head_w = hw[k], .trunk_w = tw[k]};
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+        double sum = 0.0;
+        for (int t = 0; t < T; t++) {
+            cr_assert(tw[k][t] > 0.0 && tw[k][t] == hw[k][t]);
+            sum += tw[k][t];
+        }
+        cr_assert_float_eq(sum, 1.0, 1e-12);
+        mtb_balancer_free(b);
+    }
+    cr_assert(tw[0][0] != tw[1][0], "two seeds, two draws");
+}
+
+/* rlw.md R10's one-step prediction: positive random weights leave IMTL-G's direction and
+ * exact Nash-MTL's update unchanged. */
+Test(pre_transform, rlw_leaves_imtl_g_and_exact_nash_mtl_unchanged)
+{
+    const char *m[2] = {"imtl_g", "nash_mtl"}, *o[2] = {"level=param", "max_iter=1000"};
+    for (int i = 0; i < 2; i++) {
+        double G[T * D], l[T] = {0.5, 1.5, 4.0}, hw[T], tw[T], d0[D], d1[D];
+        char ro[64];
+        snprintf(ro, sizeof ro, "%s,pre=rlw", o[i]);
+        gm_randn(G, T * D, 77);
+        mtb_balancer *b0 = gm_new(m[i], o[i], T, D), *b1 = gm_new(m[i], ro, T, D);
+        mtb_error err = {0};
+        for (int step = 0; step < 5; step++) {
+            cr_assert_eq(gm_step(b0, T, D, l, G, hw, tw, d0, &err), MTB_OK, "%s", err.msg);
+            cr_assert_eq(gm_step(b1, T, D, l, G, hw, tw, d1, &err), MTB_OK, "%s", err.msg);
+            double c = gm_dot(d0, d1, D) / sqrt(gm_dot(d0, d0, D) * gm_dot(d1, d1, D));
+            cr_assert(c >= 1.0 - 1e-10, "%s step %d: cos %.15g", m[i], step, c);
+        }
+        mtb_balancer_free(b0);
+        mtb_balancer_free(b1);
+    }
+}
+
+/* A distribution that can draw a 0 is refused in front of a gradient method, with a
+ * message; in front of a loss weighting it is allowed. */
+Test(pre_transform, rlw_with_zero_weights_refused_for_gradient_methods)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find("imtl_g");
+    mtb_hparams hp;
+    mtb_error err = {0};
+    cr_assert_eq(mtb_hparams_parse(ty, "level=param,pre=rlw,pre_dist=bernoulli", &hp, &err), MTB_OK);
+    cr_assert_null(mtb_balancer_new(ty, T, D, &hp, 1, &err));
+    cr_assert(strstr(err.msg, "imtl_g") && strstr(err.msg, "pre_dist=bernoulli") &&
+              strstr(err.msg, "normal"), "%s", err.msg);
+    ty = mtb_balancer_find("ew");
+    cr_assert_eq(mtb_hparams_parse(ty, "pre=rlw,pre_dist=bernoulli", &hp, &err), MTB_OK);
+    mtb_balancer *b = mtb_balancer_new(ty, T, 0, &hp, 1, &err);
+    cr_assert(b, "%s", err.msg);
+    mtb_balancer_free(b);
+    char buf[256];
+    mtb_hparams_format(ty, &hp, buf, sizeof buf);
+    cr_assert(!strcmp(buf, "pre=rlw,pre_eps=1e-08,pre_dist=bernoulli"), "%s", buf);
 }

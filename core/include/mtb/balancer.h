@@ -113,11 +113,13 @@ typedef struct mtb_hparam_def {
 /* Options every method accepts besides its own: a per-task transform of the losses that the
  * driver applies in front of the method (pre_transform.c, docs/methods.md "Loss
  * pre-transforms"): `pre=log` gives the method log(l_t + pre_eps) as its losses and
- * g_t / (l_t + pre_eps) as its gradients (DB-MTL Sec. 3.1, "+log" of Fig. 1), and maps the
- * method's weights back onto the raw gradients. Listed by `mtb methods NAME`, written into
+ * g_t / (l_t + pre_eps) as its gradients (DB-MTL Sec. 3.1, "+log" of Fig. 1), `pre=rlw`
+ * lambda~_t l_t with random weights of distribution pre_dist drawn each step (RLW in front of
+ * a gradient method, RLW TMLR Table 3), and the driver maps the method's weights back onto
+ * the raw gradients. Listed by `mtb methods NAME`, written into
  * the canonical option string only when pre is not none. */
-enum { MTB_PRE_NONE = 0, MTB_PRE_LOG = 1 };
-#define MTB_PRE_NHP 2 /* pre, pre_eps */
+enum { MTB_PRE_NONE = 0, MTB_PRE_LOG = 1, MTB_PRE_RLW = 2 };
+#define MTB_PRE_NHP 3 /* pre, pre_eps, pre_dist */
 extern const mtb_hparam_def mtb_pre_hparams[MTB_PRE_NHP];
 
 /* Values in the order of the type's hparam table; pre[] those of mtb_pre_hparams (all zero,

@@ -159,7 +159,7 @@ mtb_status mtb_hparams_set(const mtb_balancer_type *type, mtb_hparams *hp, const
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", j ? ", " : "",
                                      type->hparams[j].name);
         return mtb_fail(err, MTB_EINVAL, "method %s: unknown hyperparameter '%s' (known: %s; "
-                        "every method also takes pre, pre_eps)", type->name, key,
+                        "every method also takes pre, pre_eps, pre_dist)", type->name, key,
                         type->n_hparams ? known : "none");
     }
     const mtb_hparam_def *d = i >= 0 ? &type->hparams[i] : &mtb_pre_hparams[pi];
@@ -417,7 +417,7 @@ mtb_balancer *mtb_balancer_new(const mtb_balancer_type *type, int T, size_t D_ma
         return NULL;
     }
     if (mtb_pre_ws_init(&b->pre, b->hp.pre, T, D_max, b->setup.n_samples,
-                        b->setup.need != MTB_NEED_LOSSES, type->name, err)) {
+                        b->setup.need != MTB_NEED_LOSSES, seed, type->name, err)) {
         mtb_balancer_free(b);
         return NULL;
     }

@@ -48,34 +48,6 @@ mtb_status mtb_bal_learnable(int T, int extra, double init, double lr, mtb_balan
  * sum is not a positive finite number. */
 int mtb_bal_normalise_sum(double *x, int n, double target);
 
-/* ---- the loss pre-transform in front of any method (pre_transform.c) ---------------- */
-
-typedef struct mtb_pre_ws {
-    int kind;            /* MTB_PRE_NONE: everything below unused */
-    double eps;
-    int T, K;            /* tasks, samples per step */
-    size_t D_max;        /* gradient columns copied (0: the method takes only losses) */
-    double *c;           /* (K, T) factors c_t = f'(l_t) */
-    double *l;           /* (K + 1, T) transformed losses; the last row after the update */
-    double *G;           /* (K, T, D_max) scaled gradients, or NULL */
-    const double *lp[MTB_MAX_SAMPLES], *Gp[MTB_MAX_SAMPLES];
-} mtb_pre_ws;
-
-/* Index of a pre-transform option name in mtb_pre_hparams, or -1. */
-int mtb_pre_find(const char *key);
-/* Sets w up from hp->pre for T tasks, K samples, gradients of D_max columns when with_grads. */
-mtb_status mtb_pre_ws_init(mtb_pre_ws *w, const double *pre, int T, size_t D_max, int K,
-                           int with_grads, const char *method, mtb_error *err);
-void mtb_pre_ws_free(mtb_pre_ws *w);
-/* local (a copy of in) gets the transformed losses and gradients. */
-mtb_status mtb_pre_apply(mtb_pre_ws *w, const mtb_balance_in *in, mtb_balance_in *local,
-                         const char *method, mtb_error *err);
-/* The method's weights (on transformed gradients) become weights on the raw ones. */
-void mtb_pre_output(const mtb_pre_ws *w, mtb_balance_out *out);
-/* *lp = the transformed losses after the update (l itself without a transform). */
-mtb_status mtb_pre_losses_after(mtb_pre_ws *w, const double *l, const double **lp,
-                                const char *method, mtb_error *err);
-
 #endif
 
 /* ---- random loss/gradient weights (rlw.c), shared by rlw, rgw and rlw_l2c -------- */
@@ -137,3 +109,35 @@ mtb_status mtb_imtl_ws_init(mtb_imtl_ws *w, int T, const char *method, mtb_error
 void mtb_imtl_ws_free(mtb_imtl_ws *w);
 /* IMTL-G weights alpha[T] (sum 1) from the Gram matrix w->M of the task gradients. */
 void mtb_imtl_g_solve(mtb_imtl_ws *w, double *alpha);
+
+/* ---- the loss pre-transform in front of any method (pre_transform.c) ---------------- */
+
+typedef struct mtb_pre_ws {
+    int kind;            /* MTB_PRE_NONE: everything below unused */
+    double eps;          /* pre=log */
+    int dist, have_smp;  /* pre=rlw: the distribution, and its sampler (rlw.c) and stream */
+    mtb_rlw_sampler smp;
+    mtb_rng rng;
+    int T, K;            /* tasks, samples per step */
+    size_t D_max;        /* gradient columns copied (0: the method takes only losses) */
+    double *c;           /* (K, T) factors c_t = f'(l_t) */
+    double *l;           /* (K + 1, T) transformed losses; the last row after the update */
+    double *G;           /* (K, T, D_max) scaled gradients, or NULL */
+    const double *lp[MTB_MAX_SAMPLES], *Gp[MTB_MAX_SAMPLES];
+} mtb_pre_ws;
+
+/* Index of a pre-transform option name in mtb_pre_hparams, or -1. */
+int mtb_pre_find(const char *key);
+/* Sets w up from hp->pre for T tasks, K samples, gradients of D_max columns when with_grads. */
+mtb_status mtb_pre_ws_init(mtb_pre_ws *w, const double *pre, int T, size_t D_max, int K,
+                           int with_grads, unsigned long long seed, const char *method,
+                           mtb_error *err);
+void mtb_pre_ws_free(mtb_pre_ws *w);
+/* local (a copy of in) gets the transformed losses and gradients. */
+mtb_status mtb_pre_apply(mtb_pre_ws *w, const mtb_balance_in *in, mtb_balance_in *local,
+                         const char *method, mtb_error *err);
+/* The method's weights (on transformed gradients) become weights on the raw ones. */
+void mtb_pre_output(const mtb_pre_ws *w, mtb_balance_out *out);
+/* *lp = the transformed losses after the update (l itself without a transform). */
+mtb_status mtb_pre_losses_after(mtb_pre_ws *w, const double *l, const double **lp,
+                                const char *method, mtb_error *err);

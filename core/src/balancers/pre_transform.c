@@ -20,21 +20,34 @@
  *        of EW it is DB-MTL's loss-scale-only row (Table 6 row 2, db_mtl gradnorm=false).
  *        Defined for l + eps > 0; the transformed losses can be negative, which a method
  *        that takes logs or ratios of its losses (GLS, DWA, FAMO, STCH, IGB) may reject.
- * The design keeps the per-task factor c_t general so that further positive per-task
- * scalings (random loss weights in front of a gradient method, rlw.md R10) are one more
- * case in transform(); with multiple samples the heads use sample 0's factors, the
- * losses the method's weights refer to (balancer.h). */
+ *   rlw: f(l) = lambda~_t l, c = lambda~_t, with lambda~ a fresh draw of RLW's distribution
+ *        pre_dist each step (rlw.c's sampler, weights on the simplex: LibMTL's RLW, whose
+ *        default normal gives softmax(z)), the same for every sample and for the losses after
+ *        the update. RLW in front of a gradient method (RLW TMLR Table 3, rlw.md R10: "RLW +
+ *        PCGrad"). The draws come from the transform's own stream (seed, PRE_STREAM), so the
+ *        method's own draws (PCGrad's order, ...) are those it makes without the transform;
+ *        they cannot be replayed. Distributions that can draw a weight 0 (bernoulli,
+ *        constrained_bernoulli) are refused in front of a method that takes gradients: a zero
+ *        gradient row makes IMTL-G's unit vectors undefined (rlw.md R10).
+ * With multiple samples the heads use sample 0's factors, the losses the method's weights
+ * refer to (balancer.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
+/* The transform's random stream: one no MTB_STREAM_* uses ("pre" in ASCII). */
+#define PRE_STREAM 0x707265u
+
 const mtb_hparam_def mtb_pre_hparams[MTB_PRE_NHP] = {
-    {"pre", MTB_HP_CHOICE, MTB_PRE_NONE, 0, 0, "none|log",
-     "per-task loss transform in front of the method: log = log(l + pre_eps) (DB-MTL Sec. 3.1)"},
+    {"pre", MTB_HP_CHOICE, MTB_PRE_NONE, 0, 0, "none|log|rlw",
+     "per-task loss transform in front of the method: log = log(l + pre_eps) (DB-MTL Sec. 3.1); "
+     "rlw = random weights lambda~ l (RLW TMLR Table 3)"},
     {"pre_eps", MTB_HP_REAL, 1e-8, 0.0, 1.0, NULL,
      "epsilon of pre=log (DB-MTL Algorithm 1: 1e-8)"},
+    {"pre_dist", MTB_HP_CHOICE, MTB_RLW_NORMAL, 0, 0, MTB_RLW_CHOICES,
+     "pre=rlw: the weight distribution (as rlw's dist; LibMTL: normal, i.e. softmax(z))"},
 };
 
 int mtb_pre_find(const char *key)
@@ -46,13 +59,28 @@ int mtb_pre_find(const char *key)
 }
 
 mtb_status mtb_pre_ws_init(mtb_pre_ws *w, const double *pre, int T, size_t D_max, int K,
-                           int with_grads, const char *method, mtb_error *err)
+                           int with_grads, unsigned long long seed, const char *method,
+                           mtb_error *err)
 {
     memset(w, 0, sizeof *w);
     w->kind = (int)pre[0];
     w->eps = pre[1];
+    w->dist = (int)pre[2];
     if (w->kind == MTB_PRE_NONE)
         return MTB_OK;
+    if (w->kind == MTB_PRE_RLW) {
+        if (with_grads && (w->dist == MTB_RLW_BERNOULLI || w->dist == MTB_RLW_CBERNOULLI))
+            return mtb_fail(err, MTB_EINVAL, "method %s takes task gradients: pre=rlw with "
+                            "pre_dist=%s can draw a weight 0, i.e. a zero gradient row (IMTL-G's "
+                            "unit vectors are then undefined); use normal, uniform or dirichlet",
+                            method, w->dist == MTB_RLW_BERNOULLI ? "bernoulli"
+                                                                 : "constrained_bernoulli");
+        mtb_status st = mtb_rlw_sampler_init(&w->smp, T, method, err);
+        if (st)
+            return st;
+        w->have_smp = 1;
+        mtb_rng_seed(&w->rng, (uint64_t)seed, PRE_STREAM);
+    }
     w->T = T;
     w->K = K < 1 ? 1 : K;
     w->D_max = with_grads ? D_max : 0;
@@ -78,12 +106,21 @@ void mtb_pre_ws_free(mtb_pre_ws *w)
     free(w->c);
     free(w->G);
     w->c = w->l = w->G = NULL;
+    if (w->have_smp)
+        mtb_rlw_sampler_free(&w->smp);
+    w->have_smp = 0;
 }
 
-/* l'[t] = f(l[t]) and c[t] = f'(l[t]) for the T tasks. */
+/* l'[t] = f(l[t]) and c[t] = f'(l[t]) for the T tasks (pre=rlw: c holds this step's
+ * weights already). */
 static mtb_status transform(const mtb_pre_ws *w, const double *l, double *lp, double *c,
                             const char *method, mtb_error *err)
 {
+    if (w->kind == MTB_PRE_RLW) {
+        for (int t = 0; t < w->T; t++)
+            lp[t] = c[t] * l[t];
+        return MTB_OK;
+    }
     for (int t = 0; t < w->T; t++) {
         double x = l[t] + w->eps;
         if (!(x > 0.0))
@@ -114,6 +151,13 @@ mtb_status mtb_pre_apply(mtb_pre_ws *w, const mtb_balance_in *in, mtb_balance_in
     if (K > w->K)
         return mtb_fail(err, MTB_EINVAL, "method %s with pre=log: step has %d samples, set up "
                         "for %d", method, K, w->K);
+    if (w->kind == MTB_PRE_RLW) { /* one draw per step, shared by its samples */
+        mtb_status st = mtb_rlw_sample(&w->smp, w->dist, &w->rng, w->c, err);
+        if (st)
+            return st;
+        for (int k = 1; k < K; k++)
+            memcpy(w->c + (size_t)k * T, w->c, T * sizeof *w->c);
+    }
     for (int k = 0; k < K; k++) {
         const double *lk = K > 1 ? in->samples.losses[k] : in->losses;
         mtb_status st = transform(w, lk, w->l + k * T, w->c + k * T, method, err);
@@ -155,7 +199,9 @@ mtb_status mtb_pre_losses_after(mtb_pre_ws *w, const double *l, const double **l
     if (w->kind == MTB_PRE_NONE)
         return MTB_OK;
     double *row = w->l + (size_t)w->K * (size_t)w->T;
-    for (int t = 0; t < w->T; t++) {
+    for (int t = 0; w->kind == MTB_PRE_RLW && t < w->T; t++)
+        row[t] = w->c[t] * l[t]; /* the step's weights */
+    for (int t = 0; w->kind == MTB_PRE_LOG && t < w->T; t++) {
         double x = l[t] + w->eps;
         if (!(x > 0.0))
             return mtb_fail(err, MTB_ENUMERIC, "method %s with pre=log: loss of task %d after "
