@@ -70,6 +70,7 @@ extern const dproblem PROBLEMS[];
 extern const int N_PROBLEMS;
 extern const unsigned D12_PROBLEMS;
 int grid_in_scale(unsigned scales, repro_scale s);
+unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at this scale */
 
 int cmd_methods(const char *problem, repro_scale s);
 /* the loaded sweep of problem PROBLEMS[ip] (train.c), NULL when it did not run */

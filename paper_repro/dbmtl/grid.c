@@ -94,10 +94,18 @@ const unsigned D12_PROBLEMS = P_LSD6 | P_LSD6EQ | P_CE3;
 
 int grid_in_scale(unsigned scales, repro_scale s) { return (scales >> s) & 1u; }
 
-/* The sweep's method arguments for one problem: stl and ew (the Delta-p references), oc at
- * paper scale and above, the grid rows on this problem at this scale (each configuration
- * once), and at paper scale and above for the D12 problems every registered method with its
+/* The sweep's method arguments for one problem: stl (where a Delta-p uses it) and ew (the
+ * references), the grid rows on this problem at this scale (each configuration once), and on
+ * the problems of D12's catalogue at this scale oc and every registered method with its
  * default options. One argument per line, for the script's word splitting. */
+/* the problems of D12's table at this scale: the spec's three at full scale; below, LSD-6 and
+ * LSD-CE3 (LSD-6-eq's catalogue alone would add about a quarter to the paper run). The
+ * catalogue itself runs from paper scale up; at smoke the table holds what ran. */
+unsigned grid_d12_problems(repro_scale s)
+{
+    return s == REPRO_FULL ? D12_PROBLEMS : (P_LSD6 | P_CE3);
+}
+
 int cmd_methods(const char *problem, repro_scale s)
 {
     unsigned bit = 0;
@@ -108,13 +116,13 @@ int cmd_methods(const char *problem, repro_scale s)
         die("methods: '%s' is not one of this reproduction's problems", problem);
     /* stl only where a Delta-p or D10's threshold uses it: not for a problem that only D10's
      * instability counts run on at this scale */
-    int need_stl = s != REPRO_SMOKE && (bit & D12_PROBLEMS);
+    const unsigned d12 = s == REPRO_SMOKE ? 0u : grid_d12_problems(s);
+    int need_stl = (bit & d12) != 0;
     for (int i = 0; i < N_GRID; i++)
         if ((GRID[i].problems & bit) && grid_in_scale(GRID[i].scales, s) &&
             (strcmp(GRID[i].exp, "D10") || (bit & P_CE3)))
             need_stl = 1;
-    printf("--methods\n%sew%s\n", need_stl ? "stl," : "",
-           s != REPRO_SMOKE && (bit & D12_PROBLEMS) ? ",oc" : "");
+    printf("--methods\n%sew%s\n", need_stl ? "stl," : "", (bit & d12) ? ",oc" : "");
     char seen[128][600];
     int ns = 0;
     for (int i = 0; i < N_GRID; i++) {
@@ -131,7 +139,7 @@ int cmd_methods(const char *problem, repro_scale s)
         snprintf(seen[ns++], sizeof seen[0], "%s", arg);
         printf("--method\n%s\n", arg);
     }
-    if (s != REPRO_SMOKE && (bit & D12_PROBLEMS))
+    if (bit & d12)
         for (int i = 0; mtb_balancer_types[i]; i++) {
             const char *n = mtb_balancer_types[i]->name;
             int dup = !strcmp(n, "ew") || !strcmp(n, "constant"); /* constant = oc */

@@ -141,7 +141,7 @@ static void pair_rows(repro_summary *s, const char *key, int ip, const char *ra,
 }
 
 /* D12: every configuration with default options, DB-MTL as D1 runs it, and oc; ranked. */
-static void d12(const char *out, repro_summary *s)
+static void d12(const char *out, repro_summary *s, repro_scale sc)
 {
     char path[1024], dpath[1024];
     FILE *f = out_open(out, "dbmtl_all.tsv", path, sizeof path);
@@ -150,7 +150,7 @@ static void d12(const char *out, repro_summary *s)
     const grid_row *db = &GRID[grid_index("D12", "DB-MTL")];
     int panel = 0;
     for (int ip = 0; ip < N_PROBLEMS; ip++) {
-        if (!(PROBLEMS[ip].bit & D12_PROBLEMS) || !LOADED[ip])
+        if (!(PROBLEMS[ip].bit & grid_d12_problems(sc)) || !LOADED[ip])
             continue;
         fprintf(dat, "\"%s\"\trank\tdp\tci\tlabel\n", PROBLEMS[ip].name);
         const runs *r = &RUNS[ip];
@@ -216,7 +216,6 @@ static void d12(const char *out, repro_summary *s)
 
 int cmd_train(const char *out, const dscale *d)
 {
-    (void)d;
     load_all(out);
     repro_summary s;
     sum_open(&s, out, "train");
@@ -261,7 +260,7 @@ int cmd_train(const char *out, const dscale *d)
             snprintf(exp, sizeof exp, "%.*s", (int)(slash - PAIRS[k].a), PAIRS[k].a);
             best_claim(&s, key, exp, ip, grid_index(exp, slash + 1));
         }
-    d12(out, &s);
+    d12(out, &s, d->s);
     sum_close(&s);
     stability(out);
     return 0;
