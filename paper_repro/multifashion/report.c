@@ -185,6 +185,32 @@ static mtb_stats_summary one(double v)
     return (mtb_stats_summary){1, v, NAN, NAN, v, v};
 }
 
+/* mtb's step against PyTorch's same step (bench/pytorch_multifashion_step.py), both one
+ * thread on this machine: EW against one backward of the summed losses, PCGrad's step (T
+ * per-task trunk gradients) against PyTorch's two autograd.grad calls. */
+static void pytorch_section(FILE *o, const char *out)
+{
+    fprintf(o, "\n## Against PyTorch (lenet-pmtl, batch 256, one thread)\n\n");
+    if (repro_summary_load(out, "pytorch") <= 0) {
+        fprintf(o, "Not measured: Debian's python3-torch was not installed when the pipeline "
+                   "ran (`apt-get install python3-torch`).\n");
+        return;
+    }
+    static const char *const rows[2][3] = {{"EW (one backward)", "cost.ms_lenet-pmtl_ew",
+                                            "pytorch.ms_none"},
+                                           {"per-task trunk gradients (T = 2)",
+                                            "cost.ms_lenet-pmtl_pcgrad", "pytorch.ms_param"}};
+    fprintf(o, "| step | mtb ms | PyTorch ms | mtb / PyTorch |\n|---|---|---|---|\n");
+    for (int i = 0; i < 2; i++) {
+        const double a = repro_summary_get(rows[i][1], NULL, NULL),
+                     b = repro_summary_get(rows[i][2], NULL, NULL);
+        fprintf(o, "| %s | %.2f | %.2f | %.2f |\n", rows[i][0], a, b, a / b);
+    }
+    fprintf(o, "\nmtb: `cost` above (PCGrad's step includes its projection, negligible at T = 2); "
+               "PyTorch: bench/pytorch_multifashion_step.py, measured by the reproduce script "
+               "right after `cost`.\n");
+}
+
 int mf_report(const char *out, repro_scale s, const char *sweep, double wall_s)
 {
     repro_plan plan;
@@ -311,6 +337,7 @@ int mf_report(const char *out, repro_scale s, const char *sweep, double wall_s)
                "gradient); MFLOP: its matrix products. The rest of a step is the heads, the "
                "loss, the method and Adam.\n\n");
     repro_tsv_markdown(o, out, "layers.tsv");
+    pytorch_section(o, out);
     fprintf(o, "\n## Claims (spec multifashion.md sec. 4)\n\n");
     repro_claims_markdown(o, c, nc);
     repro_out_close(PROG, o, path);
