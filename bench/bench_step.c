@@ -42,7 +42,8 @@ static void usage(FILE *out)
 "              representation), param (w.r.t. all shared parameters)       [none]\n"
 "  --method    a method of `mtb methods`: the step computes what it needs and runs it\n"
 "              (--grads is then ignored; its hyperparameters from --options)  [none: EW]\n"
-"  --reps N    timed steps (after 3 warm-up steps)                          [50]\n"
+"  --reps N    timed steps                                                  [50]\n"
+"  --warmup N  untimed steps before them                                    [3]\n"
 "  --threads N BLAS threads                                                 [1]\n"
 "  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n"
 "  --best-gflops G  the sgemm peak of the best kernel, GFLOP/s, as `mtb bench peak`\n"
@@ -57,7 +58,7 @@ static void usage(FILE *out)
 int mtb_bench_step(int argc, char **argv)
 {
     const char *cmd = "bench step";
-    int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0;
+    int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0, warmup = 3;
     double best_gflops = NAN; /* NAN: measure */
     const char *method = NULL, *options = NULL;
     mtb_need need = MTB_NEED_LOSSES;
@@ -68,6 +69,7 @@ int mtb_bench_step(int argc, char **argv)
         {"reps", required_argument, 0, 'r'}, {"threads", required_argument, 0, 'j'},
         {"task-chunk", required_argument, 0, 'c'}, {"best-gflops", required_argument, 0, 'G'},
         {"method", required_argument, 0, 'm'}, {"options", required_argument, 0, 'o'},
+        {"warmup", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -99,6 +101,7 @@ int mtb_bench_step(int argc, char **argv)
             break;
         }
         case 'm': method = optarg; break;
+        case 'w': if (cli_parse_long(cmd, "warmup", optarg, 0, 1000, &v)) return 2; warmup = (int)v; break;
         case 'o': options = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -174,9 +177,9 @@ int mtb_bench_step(int argc, char **argv)
         goto done;
     }
     double flops = 0.0;
-    for (int r = -3; r < reps; r++) {
+    for (int r = -warmup; r < reps; r++) {
         double t0 = mtb_clock_s();
-        if (mtb_trainer_step(tr, x, y, (size_t)T * tw, B, r + 3, 0, NULL, &err)) {
+        if (mtb_trainer_step(tr, x, y, (size_t)T * tw, B, r + warmup, 0, NULL, &err)) {
             rc = cli_fail(cmd, &err);
             goto done;
         }

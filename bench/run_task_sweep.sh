@@ -33,8 +33,9 @@ if [ "$FULL" = 1 ]; then
     T_GRAD_mtr="2 4 8 16 32 64 128"; T_LOSS_mtr="$T_GRAD_mtr 256 512 1024"
     T_GRAD_pcba="$T_GRAD_mtr"; T_LOSS_pcba="$T_LOSS_mtr"
 else
+    # pcba's parameter-level steps hold a T x 4.3 M Jacobian and take seconds at T = 32
     T_GRAD_mtr="2 32 128"; T_LOSS_mtr="$T_GRAD_mtr 1024"
-    T_GRAD_pcba="2 32"; T_LOSS_pcba="2 32 128"
+    T_GRAD_pcba="2 8"; T_LOSS_pcba="2 32 128"
 fi
 if [ -n "${GRID:-}" ]; then
     T_GRAD_mtr=$GRID T_LOSS_mtr=$GRID T_GRAD_pcba=$GRID T_LOSS_pcba=$GRID
@@ -63,12 +64,13 @@ for shape in mtr pcba; do
                 skipped="$skipped $shape/$method/T=$T"
                 continue
             fi
-            # fewer timed steps where one step is long
-            reps=10; case $needs in *grads*) reps=5 ;; esac
-            [ "$T" -ge 64 ] && reps=3
-            [ $shape = pcba ] && case $needs in *param*) reps=2 ;; esac
+            # fewer steps where one step is long
+            reps=10 warm=2; case $needs in *grads*) reps=5 ;; esac
+            [ "$T" -ge 64 ] && reps=3 warm=1
+            [ "$T" -ge 512 ] && reps=2
+            [ $shape = pcba ] && case $needs in *param*) reps=2 warm=1 ;; esac
             line=$("$MTB" --quiet bench step --shape $shape --tasks "$T" --batch $batch --method "$method" \
-                   --reps $reps --best-gflops "$BEST_GFLOPS" 2> "$TMP/err" | tail -1) || line=""
+                   --reps $reps --warmup $warm --best-gflops "$BEST_GFLOPS" 2> "$TMP/err" | tail -1) || line=""
             ms=$(echo "$line" | sed -n 's/.*ms_per_step=\([^ ]*\).*/\1/p')
             bb=$(echo "$line" | sed -n 's/.*best_bound_ms=\([^ ]*\).*/\1/p')
             if [ -z "$ms" ]; then
