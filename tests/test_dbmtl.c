@@ -197,3 +197,37 @@ Test(dbmtl, gls_is_log_ew_times_one_scalar)
     mtb_balancer_free(g);
     mtb_balancer_free(e);
 }
+
+/* The diagnostics D3 and D4 read (mtb_balancer_db_mtl_last): alpha_k, beta_k and the EMA's
+ * lag. beta = 0.5 on a constant gradient: gh_1 = g/2 (cos 1, ratio 1/2), alpha_1 = 3/2 of the
+ * largest raw norm 3 (log=false); an error for another method, gradnorm=false, or no step. */
+Test(dbmtl, last_step_diagnostics)
+{
+    double hw[T2], tw[T2], g[D3], a, bk, lc[T2], lr[T2];
+    mtb_error err = {0};
+    mtb_balancer *b = gm_new("db_mtl", "beta=0.5,log=false", T2, D3);
+    cr_assert_eq(mtb_balancer_db_mtl_last(b, &a, &bk, lc, lr, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "no step"), "%s", err.msg);
+    cr_assert_eq(gm_step(b, T2, D3, L2, G2, hw, tw, g, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(mtb_balancer_db_mtl_last(b, &a, &bk, lc, lr, &err), MTB_OK, "%s", err.msg);
+    cr_assert_float_eq(a, 1.5, 1e-12);
+    cr_assert_float_eq(bk, 0.5, 1e-15);
+    for (int t = 0; t < T2; t++) {
+        cr_assert_float_eq(lc[t], 1.0, 1e-12);
+        cr_assert_float_eq(lr[t], 0.5, 1e-12);
+    }
+    /* a second, orthogonal gradient: gh_2 = gh_1 / 2 + g_2 / 2 = (0.75, 0, 1.5) for task 1,
+     * at cos 1.5 / sqrt(0.75^2 + 1.5^2) = 2 / sqrt(5) to g_2 */
+    double G2b[T2 * D3] = {0, 0, 3, 0, 0, 0.5};
+    cr_assert_eq(gm_step(b, T2, D3, L2, G2b, hw, tw, g, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(mtb_balancer_db_mtl_last(b, NULL, NULL, lc, NULL, &err), MTB_OK);
+    cr_assert_float_eq(lc[0], 2.0 / sqrt(5.0), 1e-12);
+    mtb_balancer_free(b);
+    b = gm_new("db_mtl", "gradnorm=false", T2, D3);
+    cr_assert_eq(mtb_balancer_db_mtl_last(b, &a, NULL, NULL, NULL, &err), MTB_EINVAL);
+    mtb_balancer_free(b);
+    b = gm_new("pcgrad", "", T2, D3);
+    cr_assert_eq(mtb_balancer_db_mtl_last(b, &a, NULL, NULL, NULL, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "not db_mtl"), "%s", err.msg);
+    mtb_balancer_free(b);
+}

@@ -283,4 +283,12 @@ void mtb_balancer_free(mtb_balancer *b); /* accepts NULL */
  * to sum T). Until called, the weights are all 1. MTB_EINVAL on another method. */
 mtb_status mtb_balancer_set_constant_weights(mtb_balancer *b, const double *w, mtb_error *err);
 
+/* Method "db_mtl" only, after a step with gradient-magnitude balancing: that step's alpha_k
+ * and beta_k, and per task (T values each; any pointer may be NULL) the EMA's lag behind the
+ * step's gradient, cos(gh_t, g_t) and ||gh_t|| / ||g_t|| (g_t the transformed gradient of
+ * Alg. 1 l. 6; DB-MTL spec D3 and D4). MTB_EINVAL on another method, with gradnorm=false, or
+ * before the first step. */
+mtb_status mtb_balancer_db_mtl_last(mtb_balancer *b, double *alpha, double *beta_k,
+                                    double *lag_cos, double *lag_ratio, mtb_error *err);
+
 #endif

@@ -65,6 +65,8 @@ typedef struct db_state {
     int T, agg, log, gradnorm, head_log, alpha_log;
     double beta, sigma, eps;
     long k;
+    double last_alpha, last_beta; /* the last step's alpha_k, beta_k (mtb_balancer_db_mtl_last) */
+    double *lag;  /* (2T) the last step's cos(gh_t, g_t), then ||gh_t|| / ||g_t|| */
     size_t D_max;
     double *gh;   /* (T, D_max) EMA of the gradients the direction uses */
     double *gha;  /* (T, D_max) EMA alpha_k uses when it differs from gh's source, else NULL */
@@ -89,11 +91,12 @@ static mtb_status db_init(void *state, int T, size_t D_max, const mtb_hparams *h
     s->head_log = resolve(hp->v[HP_HEADS], s->log);
     s->alpha_log = resolve(hp->v[HP_AFROM], s->log);
     s->D_max = D_max;
-    s->nrm = malloc(3 * (size_t)T * sizeof *s->nrm);
+    s->nrm = malloc(5 * (size_t)T * sizeof *s->nrm);
     if (!s->nrm)
         return mtb_fail(err, MTB_ENOMEM, "method db_mtl: cannot allocate %d norms", T);
     s->nra = s->nrm + T;
     s->srt = s->nrm + 2 * T;
+    s->lag = s->nrm + 3 * T;
     if (!s->gradnorm) { /* a loss weighting: trunk_w = c_t, no gradients needed */
         setup->need = MTB_NEED_LOSSES;
         return MTB_OK;
@@ -176,6 +179,10 @@ static mtb_status db_step(void *state, const mtb_balance_in *in, mtb_balance_out
         for (size_t j = 0; j < D; j++)
             gh[j] = bk * gh[j] + (1.0 - bk) * c * g[j];
         s->nrm[t] = mtb_bal_norm(gh, D);
+        /* the EMA's lag behind this step's gradient c g_t (diagnostics, D4): one more dot */
+        double gn = c * mtb_bal_norm(g, D);
+        s->lag[t] = gn > 0 && s->nrm[t] > 0 ? c * mtb_bal_dot(gh, g, D) / (s->nrm[t] * gn) : NAN;
+        s->lag[T + t] = gn > 0 ? s->nrm[t] / gn : NAN;
         if (s->gha) {
             double *ga = s->gha + (size_t)t * s->D_max;
             for (size_t j = 0; j < D; j++)
@@ -188,6 +195,7 @@ static mtb_status db_step(void *state, const mtb_balance_in *in, mtb_balance_out
     /* the coefficients c_t are still needed below: keep them in trunk_w meanwhile */
     memcpy(out->trunk_w, s->srt, (size_t)T * sizeof *out->trunk_w);
     double a = aggregate(s->agg, s->nra, T, s->srt);
+    s->last_alpha = a, s->last_beta = bk;
     /* g~ = sum_t (alpha / (||gh_t|| + eps)) gh_t: one dgemv with coefficients in srt */
     for (int t = 0; t < T; t++) {
         s->srt[t] = a / (s->nrm[t] + s->eps);
@@ -208,6 +216,30 @@ static void db_fini(void *state)
     free(s->nrm);
     free(s->gh);
     free(s->gha);
+}
+
+extern const mtb_balancer_type mtb_balancer_db_mtl;
+
+mtb_status mtb_balancer_db_mtl_last(mtb_balancer *b, double *alpha, double *beta_k,
+                                    double *lag_cos, double *lag_ratio, mtb_error *err)
+{
+    if (!b || mtb_balancer_get_type(b) != &mtb_balancer_db_mtl)
+        return mtb_fail(err, MTB_EINVAL, "mtb_balancer_db_mtl_last: the balancer is not db_mtl");
+    const db_state *s = mtb_balancer_state_(b);
+    if (!s->gradnorm || s->k == 0)
+        return mtb_fail(err, MTB_EINVAL, "mtb_balancer_db_mtl_last: %s", !s->gradnorm
+                        ? "gradnorm=false has no EMA and no alpha_k" : "no step has run yet");
+    if (alpha)
+        *alpha = s->last_alpha;
+    if (beta_k)
+        *beta_k = s->last_beta;
+    for (int t = 0; t < s->T; t++) {
+        if (lag_cos)
+            lag_cos[t] = s->lag[t];
+        if (lag_ratio)
+            lag_ratio[t] = s->lag[s->T + t];
+    }
+    return MTB_OK;
 }
 
 const mtb_balancer_type mtb_balancer_db_mtl = {
