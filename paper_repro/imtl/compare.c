@@ -8,6 +8,7 @@
  *   (a) IMTL − IMTL-G and IMTL − IMTL-L in Δp_STL;  (c) GradNorm α = 1.5 − α = 0 in t1's
  *   accuracy (LSD-3C);  (d) PCGrad's Δp_EW;  (e) MGDA − EW in t2's MAE/σ (LSD-3C, the
  *   large-gradient task);  (b) EW's per-task Δp_STL on LSD-6 (large-loss t3 against t1, t2);
+ *   I7: uw-kendall − uw in t1's accuracy (LSD-3C's CE task: the classification bias);
  *   I9: exact − feat-flat and exact − feat-sum in Δp_STL, and the step-time ratios.
  * Writes imtl_methods.tsv and summary_compare.tsv. */
 #include "imtl.h"
@@ -139,7 +140,8 @@ int cmd_compare(const char *out, const iscale *r)
             repro_summary_put(&s, key, ms / ms_ew, ms / ms_ew, ms / ms_ew);
         }
         /* the paired differences of the claims */
-        int ii = -1, ig = -1, il = -1, ig0 = -1, ig15 = -1, im = -1, ix = -1, ifs = -1;
+        int ii = -1, ig = -1, il = -1, ig0 = -1, ig15 = -1, im = -1, ix = -1, ifs = -1, iu = -1,
+            iuk = -1;
         for (int i = 0; i < nm; i++) {
             if (!strcmp(lab[i], "imtl")) ii = i;
             if (!strcmp(lab[i], "imtl_g")) ig = i;
@@ -149,6 +151,8 @@ int cmd_compare(const char *out, const iscale *r)
             if (!strcmp(lab[i], "mgda")) im = i;
             if (!strcmp(lab[i], "imtl-g exact")) ix = i;
             if (!strcmp(lab[i], "imtl-g feat-sum")) ifs = i;
+            if (!strcmp(lab[i], "uw")) iu = i;
+            if (!strcmp(lab[i], "uw-kendall")) iuk = i;
         }
         static const runs_rows none;
 #define R(i) ((i) >= 0 ? &rows[i] : &none)
@@ -160,6 +164,8 @@ int cmd_compare(const char *out, const iscale *r)
         put(&s, key, paired(R(ig15), R(ig0), &stl, 0));
         snprintf(key, sizeof key, "e_mgda_minus_ew_t2_%s", prob);
         put(&s, key, paired(R(im), R(iew), &stl, 1));
+        snprintf(key, sizeof key, "uwbias_kendall_minus_uw_t1_%s", prob);
+        put(&s, key, paired(R(iuk), R(iu), &stl, 0));
         snprintf(key, sizeof key, "i9_exact_minus_flat_%s", prob);
         put(&s, key, paired(R(ix), R(ig), &stl, -1));
         snprintf(key, sizeof key, "i9_exact_minus_sum_%s", prob);

@@ -11,23 +11,17 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "mtb/stats.h"
 #include "mtb/synth.h"
 #include "oracle.h"
 
 static const method_ref MGDA_CF = {"mgda-ub (closed form)", "mgda", "solver=closed_form"};
 static const method_ref MGDA = {"mgda", "mgda", "solver=exact"};
 
-/* least-squares slope of y on x */
+/* least-squares slope of y on x (mtb/stats.h) */
 static double slope(const double *x, const double *y, int n)
 {
-    double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (int i = 0; i < n; i++)
-        mx += x[i] / n, my += y[i] / n;
-    for (int i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-    }
-    return sxy / sxx;
+    return mtb_stats_linear_fit(x, y, (size_t)n).slope;
 }
 
 int cmd_mgda(const char *out, const iscale *r)

@@ -233,8 +233,10 @@ static void make_claims(void)
                 "minus the larger of 10× and 1×", NAN, a - fmax(b, c), NAN, NAN, 1e-12, 1,
                 "positive", 0);
     }
-    untestable("I7-uw-ce-bias", "Table 1: uncertainty sacrifices the classification task (74.91 vs "
-               "IMTL-L 76.89 mIoU) — under uw-kendall vs uw on LSD-3C", 74.91, TRAINING);
+    addS("I7-uw-ce-bias", "Table 1 / Sec. 4: uncertainty sacrifices the classification task (74.91 vs "
+         "IMTL-L 76.89 mIoU): LSD-3C t1 accuracy, uw-kendall − uw (single form), seed-paired",
+         74.91 - 76.89, "compare.uwbias_kendall_minus_uw_t1_lsd3c", -INF, 0,
+         "negative; a confirmation needs the interval below 0", 0);
     untestable("I7-gls-table1", "Table 1: GLS not scale-invariant under SGD (changes 9.43 / 3.91 / 0.405)",
                9.43, TRAINING);
     /* ---- I8 ---- */
