@@ -527,6 +527,8 @@ static int gen_multifashion(int argc, char **argv)
     }
     if (output_ok(output))
         return 2;
+    if (cli_check_only)
+        return 0;
 
     mtb_error err = {0};
     mtb_fashion src;
