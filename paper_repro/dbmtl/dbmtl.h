@@ -7,6 +7,7 @@
  * fails when a claim asserted at this scale is not confirmed.
  *   single  D2 D5 D8 D9  one-step identities on LSD-6 network states (single.c, states.c)
  *   cost    D11          step time against T through the trainer (cost.c, common/step_cost.h)
+ *   traces  D3 D4        alpha_k and the EMA's lag along LSD-6 runs (traces.c)
  *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
  *   report               report.md, claims.tsv, README section (report.c) */
 #ifndef DBMTL_REPRO_H
@@ -16,6 +17,10 @@
 
 #include "../common/repro.h"
 #include "../common/summary.h"
+#include "mtb/balancer.h"
+#include "mtb/dataset.h"
+#include "mtb/rng.h"
+#include "mtb/train.h"
 
 #define PROG "repro-dbmtl"
 #define die(...) repro_die(PROG, __VA_ARGS__)
@@ -26,8 +31,28 @@ typedef struct dscale {
     int n_states;        /* one-step checks: LSD-6 states (spec: 100) */
     long state_every;    /* EW steps between two states */
     int cost_nT, cost_T[7], cost_warm, cost_rep, cost_steps;
+    long trace_steps;    /* D3/D4 traces: LSD-6 steps per run (0: the protocol's 6 000) */
 } dscale;
 void dscale_get(repro_scale s, dscale *d);
+
+/* The registered lsd6 problem trained step by step (states.c): its data, network and
+ * protocol, a balancer (NULL: equal weights; the trainer computes parameter-level task
+ * gradients either way) and the batch order of `seed`. */
+enum { LSD6_NET_MAXT = 16 };
+typedef struct lsd6_net {
+    mtb_dataset ds;
+    mtb_model *model;
+    mtb_trainer *tr;
+    mtb_rng order;
+    size_t *idx, pos;
+    float *x, *y;       /* the current batch */
+    int B, head_out[LSD6_NET_MAXT];
+    long step, steps;   /* steps taken; the protocol's count */
+} lsd6_net;
+void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed);
+void lsd6_net_batch(lsd6_net *n);                      /* the next batch into x, y */
+void lsd6_net_train(lsd6_net *n, mtb_step_result *res); /* one step on the next batch */
+void lsd6_net_close(lsd6_net *n);
 
 /* LSD-6 network states for the one-step checks (states.c): an EW run of the registered
  * lsd6 problem (seed 0, its protocol), and at every state_every-th step the batch's T losses
@@ -79,6 +104,7 @@ const struct runs *train_runs(int ip);
 /* D10's stability measures and D9's drift from the per-step losses (stability.c) */
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);
+int cmd_traces(const char *out, const dscale *d);
 int cmd_cost(const char *out, const dscale *d);
 int cmd_train(const char *out, const dscale *d);
 int cmd_report(const char *out, const dscale *d, double wall, const char *readme,

@@ -19,6 +19,7 @@ void dscale_get(repro_scale s, dscale *d)
         d->n_states = 20, d->state_every = 10;
         d->cost_nT = 2, d->cost_T[0] = 2, d->cost_T[1] = 8;
         d->cost_warm = 2, d->cost_rep = 3, d->cost_steps = 5;
+        d->trace_steps = 60;
         return;
     }
     d->n_states = 100, d->state_every = s == REPRO_PAPER ? 20 : 50;
@@ -31,7 +32,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
-            "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11)\n"
+            "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11) | traces (D3, D4)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
         return cmd_single(out, &d);
     if (!strcmp(cmd, "cost"))
         return cmd_cost(out, &d);
+    if (!strcmp(cmd, "traces"))
+        return cmd_traces(out, &d);
     if (!strcmp(cmd, "train"))
         return cmd_train(out, &d);
     if (!strcmp(cmd, "report"))

@@ -1,113 +1,126 @@
-/* states.c: LSD-6 network states for the one-step checks of D2, D8 and D9 (dbmtl.md: "100
- * random LSD-6 states"): the registered lsd6 problem (its data, network, protocol), trained
- * with equal weights through mtb_trainer_step (seed 0), and at every `every`-th step a fresh
- * batch's T losses and parameter-level task gradients over all shared parameters (what
- * db_mtl, PCGrad, Nash-MTL ... receive in training). The states thus span the run from the
- * initial model on, with LSD-6's loss scales (six orders of magnitude). */
+/* states.c: the registered lsd6 problem (its data, network and protocol) trained step by step
+ * through mtb_trainer_step (lsd6_net), for the experiments that look inside a step, and the
+ * LSD-6 network states of the one-step checks D2, D8, D9 (dbmtl.md: "100 random LSD-6
+ * states"): an EW run (seed 0) and at every `every`-th step a fresh batch's T losses and
+ * parameter-level task gradients over all shared parameters, what db_mtl, PCGrad, Nash-MTL
+ * ... receive in training. The states span the run from the initial model on, with LSD-6's
+ * loss scales (six orders of magnitude). */
 #include "dbmtl.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtb/dataset.h"
 #include "mtb/model.h"
 #include "mtb/problem.h"
 #include "mtb/rng.h"
-#include "mtb/train.h"
 
-enum { STATES_MAXT = 16 };
-
-/* the batch of rows idx[0..B) of the training split */
-static void take_batch(const mtb_dataset *ds, const size_t *idx, int B, float *x, float *y)
+void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed)
 {
-    const size_t dx = (size_t)ds->d_in, dy = (size_t)ds->y_width;
-    for (int b = 0; b < B; b++) {
-        memcpy(x + (size_t)b * dx, ds->train.x + idx[b] * dx, dx * sizeof *x);
-        memcpy(y + (size_t)b * dy, ds->train.y + idx[b] * dy, dy * sizeof *y);
+    memset(n, 0, sizeof *n);
+    static mtb_problem p; /* large (512 tasks of room); one net open at a time */
+    mtb_error err = {0};
+    if (mtb_problem_lookup("lsd6", "paper", &p, &err) ||
+        mtb_problem_make_dataset(&p, &n->ds, &err))
+        die("lsd6: %s", err.msg);
+    const int T = n->ds.T;
+    if (T > LSD6_NET_MAXT)
+        die("lsd6 has %d tasks", T);
+    double osc[LSD6_NET_MAXT], lsc[LSD6_NET_MAXT];
+    for (int t = 0; t < T; t++) {
+        n->head_out[t] = n->ds.tasks[t].out_width;
+        osc[t] = p.tasks[t].out_scale;
+        lsc[t] = p.tasks[t].loss_scale;
     }
+    mtb_model_config mc = {.d_in = n->ds.d_in, .n_hidden = p.proto.n_hidden,
+                           .act = p.proto.act, .T = T, .head_out = n->head_out};
+    memcpy(mc.widths, p.proto.widths, sizeof mc.widths);
+    mtb_rng init;
+    mtb_rng_seed(&init, seed, MTB_STREAM_INIT);
+    mtb_rng_seed(&n->order, seed, MTB_STREAM_SHUFFLE);
+    if (mtb_model_new(&mc, &n->model, &err) ||
+        mtb_model_init_orthogonal(n->model, p.proto.init_gain, &init, &err))
+        die("lsd6 model: %s", err.msg);
+    mtb_trainer_config tc = {.optim = p.proto.optim, .clip_norm = p.proto.clip_norm,
+                             .batch_max = p.proto.batch, .need = MTB_NEED_PARAM_GRADS,
+                             .scope = MTB_SCOPE_ALL, .out_scale = osc, .loss_scale = lsc};
+    if (mtb_trainer_new(n->model, n->ds.tasks, bal, &tc, &n->tr, &err))
+        die("lsd6 trainer: %s", err.msg);
+    n->B = p.proto.batch;
+    n->steps = p.proto.steps;
+    const size_t N = n->ds.train.n;
+    n->idx = malloc(N * sizeof *n->idx);
+    n->x = malloc((size_t)n->B * (size_t)n->ds.d_in * sizeof *n->x);
+    n->y = malloc((size_t)n->B * (size_t)n->ds.y_width * sizeof *n->y);
+    if (!n->idx || !n->x || !n->y)
+        die("out of memory for the lsd6 batches");
+    for (size_t i = 0; i < N; i++)
+        n->idx[i] = i;
+    n->pos = N; /* the first batch starts an epoch */
+}
+
+/* the next batch (a new epoch in a new order when the current one is used up) into x, y */
+void lsd6_net_batch(lsd6_net *n)
+{
+    const size_t N = n->ds.train.n, dx = (size_t)n->ds.d_in, dy = (size_t)n->ds.y_width;
+    if (n->pos + (size_t)n->B > N) {
+        mtb_rng_shuffle(&n->order, n->idx, N);
+        n->pos = 0;
+    }
+    for (int b = 0; b < n->B; b++) {
+        size_t r = n->idx[n->pos + (size_t)b];
+        memcpy(n->x + (size_t)b * dx, n->ds.train.x + r * dx, dx * sizeof *n->x);
+        memcpy(n->y + (size_t)b * dy, n->ds.train.y + r * dy, dy * sizeof *n->y);
+    }
+    n->pos += (size_t)n->B;
+}
+
+void lsd6_net_train(lsd6_net *n, mtb_step_result *res)
+{
+    mtb_error err = {0};
+    lsd6_net_batch(n);
+    if (mtb_trainer_step(n->tr, n->x, n->y, (size_t)n->ds.y_width, n->B, n->step++, 0, res, &err))
+        die("lsd6 step %ld: %s", n->step - 1, err.msg);
+}
+
+void lsd6_net_close(lsd6_net *n)
+{
+    mtb_trainer_free(n->tr);
+    mtb_model_free(n->model);
+    mtb_dataset_free(&n->ds);
+    free(n->idx), free(n->x), free(n->y);
+    memset(n, 0, sizeof *n);
 }
 
 void lsd6_states_make(lsd6_states *s, int n, long every)
 {
     memset(s, 0, sizeof *s);
-    static mtb_problem p; /* large (512 tasks of room) */
-    mtb_dataset ds;
-    mtb_error err = {0};
-    if (mtb_problem_lookup("lsd6", "paper", &p, &err) || mtb_problem_make_dataset(&p, &ds, &err))
-        die("lsd6: %s", err.msg);
-    const int T = ds.T;
-    int head_out[STATES_MAXT];
-    double osc[STATES_MAXT], lsc[STATES_MAXT];
-    if (T > STATES_MAXT)
-        die("lsd6 has %d tasks", T);
-    for (int t = 0; t < T; t++) {
-        head_out[t] = ds.tasks[t].out_width;
-        osc[t] = p.tasks[t].out_scale;
-        lsc[t] = p.tasks[t].loss_scale;
-    }
-    mtb_model_config mc = {.d_in = ds.d_in, .n_hidden = p.proto.n_hidden, .act = p.proto.act,
-                           .T = T, .head_out = head_out};
-    memcpy(mc.widths, p.proto.widths, sizeof mc.widths);
-    mtb_model *m;
-    mtb_rng init, order;
-    mtb_rng_seed(&init, 0, MTB_STREAM_INIT);
-    mtb_rng_seed(&order, 0, MTB_STREAM_SHUFFLE);
-    if (mtb_model_new(&mc, &m, &err) || mtb_model_init_orthogonal(m, p.proto.init_gain, &init, &err))
-        die("lsd6 model: %s", err.msg);
-    mtb_trainer_config tc = {.optim = p.proto.optim, .clip_norm = p.proto.clip_norm,
-                             .batch_max = p.proto.batch, .need = MTB_NEED_PARAM_GRADS,
-                             .scope = MTB_SCOPE_ALL, .out_scale = osc, .loss_scale = lsc};
-    mtb_trainer *tr;
-    if (mtb_trainer_new(m, ds.tasks, NULL, &tc, &tr, &err))
-        die("lsd6 trainer: %s", err.msg);
-    const int B = p.proto.batch;
-    const size_t N = ds.train.n, P = m->n_trunk;
-    size_t *idx = malloc(N * sizeof *idx), pos = N;
-    float *x = malloc((size_t)B * (size_t)ds.d_in * sizeof *x);
-    float *y = malloc((size_t)B * (size_t)ds.y_width * sizeof *y);
+    lsd6_net net;
+    lsd6_net_open(&net, NULL, 0); /* no balancer: equal weights */
+    const int T = net.ds.T;
+    const size_t P = net.model->n_trunk;
     s->losses = malloc((size_t)n * (size_t)T * sizeof *s->losses);
     s->G = malloc((size_t)n * (size_t)T * P * sizeof *s->G);
-    if (!idx || !x || !y || !s->losses || !s->G)
+    if (!s->losses || !s->G)
         die("out of memory for %d LSD-6 states of %zu parameters", n, P);
-    for (size_t i = 0; i < N; i++)
-        idx[i] = i;
     s->T = T, s->n = n, s->P = P;
-    long step = 0;
+    mtb_error err = {0};
     for (int k = 0; k < n; k++) {
-        for (long e = 0; k > 0 && e <= every; e++) {
-            if (pos + (size_t)B > N) { /* a new epoch in a new order */
-                mtb_rng_shuffle(&order, idx, N);
-                pos = 0;
-            }
-            take_batch(&ds, idx + pos, B, x, y);
-            pos += (size_t)B;
-            if (e == every)
-                break; /* the state's own batch: not trained on */
-            mtb_step_result res;
-            if (mtb_trainer_step(tr, x, y, (size_t)ds.y_width, B, step++, 0, &res, &err))
-                die("lsd6 EW step: %s", err.msg);
-        }
-        if (k == 0) {
-            mtb_rng_shuffle(&order, idx, N);
-            pos = 0;
-            take_batch(&ds, idx, B, x, y);
-            pos = (size_t)B;
-        }
+        mtb_step_result res;
+        for (long e = 0; k > 0 && e < every; e++)
+            lsd6_net_train(&net, &res);
+        lsd6_net_batch(&net); /* the state's own batch: not trained on */
         const double *l, *G;
         size_t D;
-        if (mtb_trainer_task_grads(tr, x, y, (size_t)ds.y_width, B, MTB_NEED_PARAM_GRADS,
-                                   MTB_SCOPE_ALL, &l, &G, &D, &err))
+        if (mtb_trainer_task_grads(net.tr, net.x, net.y, (size_t)net.ds.y_width, net.B,
+                                   MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL, &l, &G, &D, &err))
             die("lsd6 task gradients: %s", err.msg);
         if (D != P)
             die("lsd6: %zu gradient columns, expected %zu", D, P);
         memcpy(s->losses + (size_t)k * T, l, (size_t)T * sizeof *l);
         memcpy(s->G + (size_t)k * T * P, G, (size_t)T * P * sizeof *G);
     }
-    free(idx), free(x), free(y);
-    mtb_trainer_free(tr);
-    mtb_model_free(m);
-    mtb_dataset_free(&ds);
+    lsd6_net_close(&net);
 }
 
 void lsd6_states_free(lsd6_states *s)

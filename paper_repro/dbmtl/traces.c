@@ -1,0 +1,162 @@
+/* traces.c: what happens inside DB-MTL's steps, which no run file holds (db_mtl's
+ * mtb_balancer_db_mtl_last), along training runs of the registered lsd6 problem (seed 0, its
+ * protocol; smoke: its first steps only):
+ *   D3  alpha_k for each strategy (max, min, mean, median, one) relative to its trailing RMS
+ *       over W = 1 000 steps (a quarter of a shorter run): under Adam a constant factor in
+ *       alpha_k cancels, so this ratio is what Adam sees (dbmtl.md D3);
+ *   D4  the EMA's lag behind the step's gradient, cos(gh_t, g_t) and ||gh_t|| / ||g_t||, for
+ *       constant beta = 0.9 and the decaying 0.1/sqrt(k), medians over tasks and steps in three
+ *       phases (the spec's steps 0-100, 1 000-2 000 and the last 1 000 of 6 000, scaled to the
+ *       run's length). */
+#include "dbmtl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtb/stats.h"
+
+#define DB "beta=0.1,beta_sigma=0.5" /* as grid.c's DB-MTL */
+
+static const char *ALPHA[] = {"max", "min", "mean", "median", "one"};
+enum { NA = sizeof ALPHA / sizeof ALPHA[0] };
+
+typedef struct trace {
+    long S;
+    double *alpha;          /* (S) */
+    double *lag_cos, *lag_ratio; /* (S, T) */
+} trace;
+
+/* one traced run of db_mtl:opts; T tasks and P trunk parameters (the balancer's columns) */
+static void run(const char *opts, long S, int T, size_t P, trace *tr)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find("db_mtl");
+    mtb_hparams hp;
+    mtb_error err = {0};
+    if (mtb_hparams_parse(ty, opts, &hp, &err))
+        die("db_mtl:%s: %s", opts, err.msg);
+    lsd6_net net;
+    mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
+    if (!b)
+        die("db_mtl:%s: %s", opts, err.msg);
+    lsd6_net_open(&net, b, 0);
+    if (S <= 0 || S > net.steps)
+        S = net.steps;
+    tr->S = S;
+    tr->alpha = malloc((size_t)S * sizeof *tr->alpha);
+    tr->lag_cos = malloc((size_t)S * (size_t)T * sizeof *tr->lag_cos);
+    tr->lag_ratio = malloc((size_t)S * (size_t)T * sizeof *tr->lag_ratio);
+    if (!tr->alpha || !tr->lag_cos || !tr->lag_ratio)
+        die("out of memory for %ld traced steps", S);
+    for (long k = 0; k < S; k++) {
+        mtb_step_result res;
+        lsd6_net_train(&net, &res);
+        if (mtb_balancer_db_mtl_last(b, tr->alpha + k, NULL, tr->lag_cos + k * T,
+                                     tr->lag_ratio + k * T, &err))
+            die("db_mtl:%s: %s", opts, err.msg);
+    }
+    lsd6_net_close(&net);
+    mtb_balancer_free(b);
+}
+
+static void trace_free(trace *t)
+{
+    free(t->alpha), free(t->lag_cos), free(t->lag_ratio);
+}
+
+/* median and 5th percentile of x[a..b) */
+static void quantiles(const double *x, long a, long b, double *med, double *p05)
+{
+    long n = b - a;
+    double *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    if (!c)
+        die("out of memory");
+    long m = 0;
+    for (long i = a; i < b; i++)
+        if (isfinite(x[i]))
+            c[m++] = x[i];
+    *med = m ? mtb_stats_median_inplace(c, (size_t)m) : NAN;
+    *p05 = m ? c[(size_t)(0.05 * (double)(m - 1))] : NAN; /* c is sorted by the median */
+    free(c);
+}
+
+int cmd_traces(const char *out, const dscale *d)
+{
+    const long S = d->trace_steps; /* 0: the protocol's */
+    char path[1024], dpath[1024];
+    repro_summary sum;
+    sum_open(&sum, out, "traces");
+    lsd6_net net; /* the sizes the balancers need */
+    lsd6_net_open(&net, NULL, 0);
+    const int T = net.ds.T;
+    const size_t P = net.model->n_trunk;
+    lsd6_net_close(&net);
+    /* D3 */
+    trace tr[NA];
+    for (int i = 0; i < NA; i++) {
+        char opts[128];
+        snprintf(opts, sizeof opts, DB ",alpha=%s", ALPHA[i]);
+        run(opts, S, T, P, &tr[i]);
+    }
+    const long n = tr[0].S, W = n / 4 < 1000 ? n / 4 : 1000, from = n / 5;
+    FILE *dat = out_open(out, "alpha_trace.dat", dpath, sizeof dpath);
+    fprintf(dat, "step");
+    for (int i = 0; i < NA; i++)
+        fprintf(dat, "\t%s", ALPHA[i]);
+    fprintf(dat, "\n");
+    double *ratio[NA];
+    for (int i = 0; i < NA; i++) {
+        ratio[i] = malloc((size_t)n * sizeof *ratio[i]);
+        double q = 0.0;
+        for (long k = 0; k < n; k++) { /* alpha_k over its trailing RMS (window W) */
+            q += tr[i].alpha[k] * tr[i].alpha[k];
+            if (k >= W)
+                q -= tr[i].alpha[k - W] * tr[i].alpha[k - W];
+            long w = k < W ? k + 1 : W;
+            ratio[i][k] = tr[i].alpha[k] / sqrt(fmax(q, 0.0) / (double)w);
+        }
+    }
+    for (long k = 0; k < n; k += n > 2000 ? 5 : 1) {
+        fprintf(dat, "%ld", k);
+        for (int i = 0; i < NA; i++)
+            fprintf(dat, "\t%.6g", ratio[i][k]);
+        fprintf(dat, "\n");
+    }
+    out_close(dat, dpath);
+    FILE *f = out_open(out, "dbmtl_alpha_trace.tsv", path, sizeof path);
+    fprintf(f, "strategy\tsteps\tmedian alpha_k / RMS\t5th percentile\tmedian alpha_k\n");
+    for (int i = 0; i < NA; i++) {
+        double med, p05, amed, ap05;
+        quantiles(ratio[i], from, n, &med, &p05);
+        quantiles(tr[i].alpha, from, n, &amed, &ap05);
+        fprintf(f, "%s\t%ld\t%.4g\t%.4g\t%.4g\n", ALPHA[i], n, med, p05, amed);
+        repro_summary_putf(&sum, p05, p05, p05, "d3_ratio_p05_%s", ALPHA[i]);
+        repro_summary_putf(&sum, med, med, med, "d3_ratio_median_%s", ALPHA[i]);
+        free(ratio[i]);
+    }
+    out_close(f, path);
+    /* D4: the EMA's lag, beta = 0.9 constant against 0.1/sqrt(k) (= D3's max run) */
+    trace t09;
+    run("beta=0.9", S, T, P, &t09);
+    const trace *lag[2] = {&t09, &tr[0]};
+    static const char *LAB[2] = {"beta = 0.9", "beta = 0.1/sqrt(k)"};
+    /* the spec's phases of a 6 000-step run, scaled: [0, 1/60), [1/6, 1/3), [5/6, 1) */
+    const long ph[3][2] = {{0, n / 60 > 1 ? n / 60 : 2}, {n / 6, n / 3}, {5 * n / 6, n}};
+    f = out_open(out, "dbmtl_ema_lag.tsv", path, sizeof path);
+    fprintf(f, "beta\tphase (steps)\tmedian cos(gh, g)\tmedian ||gh|| / ||g||\n");
+    for (int j = 0; j < 2; j++)
+        for (int p = 0; p < 3; p++) {
+            double mc, mr, x;
+            quantiles(lag[j]->lag_cos, ph[p][0] * T, ph[p][1] * T, &mc, &x);
+            quantiles(lag[j]->lag_ratio, ph[p][0] * T, ph[p][1] * T, &mr, &x);
+            fprintf(f, "%s\t%ld-%ld\t%.4f\t%.4f\n", LAB[j], ph[p][0], ph[p][1], mc, mr);
+            repro_summary_putf(&sum, mc, mc, mc, "d4_lag_cos_%s_phase%d", j ? "decay01" : "const09", p + 1);
+        }
+    out_close(f, path);
+    trace_free(&t09);
+    for (int i = 0; i < NA; i++)
+        trace_free(&tr[i]);
+    sum_close(&sum);
+    printf("[dbmtl] D3/D4 traces over %ld LSD-6 steps: %s\n", n, path);
+    return 0;
+}
