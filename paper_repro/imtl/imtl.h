@@ -71,7 +71,7 @@ mtb_status method_step(const method_ref *m, int T, int D, const double *losses, 
 /* A method's runs in a sweep (runs.c): final metrics per seed (seeds 0..RUNS_SEEDS-1 that
  * finished without diverging), ms per step, the direction of each metric. */
 #include "../common/sweep_plan.h"
-enum { RUNS_SEEDS = 16, RUNS_TASKS = 16 };
+enum { RUNS_SEEDS = 16, RUNS_TASKS = 64 };
 typedef struct runs_rows {
     int n, T;
     uint64_t seed[RUNS_SEEDS];

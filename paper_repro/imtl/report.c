@@ -110,6 +110,12 @@ static void make_claims(void)
         add("I2-training", "Fig. 4: IMTL-G's α stays positive in training (T = 3): largest fraction of "
             "steps with some α_t < 0, exact and feat-flat, LSD-3C and LSD-6 (d ≫ T)", 0, mx, NAN, NAN,
             0, 0.01, "spec I2: essentially never", 0);
+        addS("I2-training-T40", "spec I2: negative α possible for feat-sum when T is comparable to the "
+             "feature width (mtr-hom-40: T = 40, dz = 100): fraction of steps", NAN,
+             "logs.neg_mtr-hom-40_imtl-g_feat-sum", 1e-12, 1, "some steps (> 0)", 0);
+        addS("I2-sign-fix-dp", "sign_fix on mtr-hom-40 (ours, not a paper claim): Δp of feat-sum with "
+             "sign_fix against without, seed-paired", NAN, "logs.signfix_dp", -INF, INF,
+             "reported, no band", 0);
         addS("I2-training-feat-sum", "… feat-sum on LSD-3C (spec: possible when T is comparable to the "
              "feature width; here T = 3, dz = 100)", 0, "logs.neg_lsd3c_imtl-g_feat-sum", 0, 0.01,
              "essentially never at T = 3", 0);

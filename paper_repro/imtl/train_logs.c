@@ -2,6 +2,8 @@
  * sweeps' run files (/steps/trunk_weight, /steps/head_weight, /steps/loss; datasets/README.md):
  *   I2  the fraction of steps where IMTL-G (exact, feat-flat, feat-sum) and the hybrid IMTL
  *       give some alpha_t < 0 (the hybrid's trunk weights alpha_t e^{s_t} have alpha's signs);
+ *       At T = 40 (mtr-hom-40, sweep_sign, paper scale) also feat-sum with and without
+ *       sign_fix, and the Δp of sign_fix against the same seed's run without it;
  *   I5  the same for MGDA-UB's closed form ("almost always" positive, Sec. 5);
  *   I7  IMTL-L with its scale s learned at the network's lr, 10x and 100x (sweep_imtll,
  *       LSD-6): the fraction of steps with every |e^{s_t} l_t - 1| < 0.1 (e^{s_t} is the head
@@ -14,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtb/deltap.h"
 #include "mtb/h5.h"
+#include "mtb/stats.h"
 
 /* reads /steps/<name> (steps, T) of a run file; NULL when absent */
 static double *steps_of(const char *path, const char *name, size_t *n, size_t *T)
@@ -98,6 +102,36 @@ int cmd_logs(const char *out, const iscale *r)
             fprintf(f, "%s\t%s\t%d\t%.4g\n", prob, M[m].label, seeds, fr);
             repro_summary_putf(&s, fr, fr, fr, "neg_%s_%s", prob, M[m].label);
         }
+    }
+    /* I2 at T = 40 (mtr-hom-40, paper scale): feat-sum, the level where T is comparable to
+     * the feature width, with and without sign_fix; Δp of sign_fix against the same seed's
+     * run without it */
+    repro_plan pg;
+    if (!open_plan(out, "sweep_sign", &pg)) {
+        static const struct { const char *label, *opts; } V[3] = {
+            {"imtl-g feat-flat", ""}, {"imtl-g feat-sum", "level=rep_sum"},
+            {"imtl-g feat-sum sign_fix", "level=rep_sum,sign_fix=true"}};
+        for (int v = 0; v < 3; v++) {
+            int seeds;
+            double fr = neg_fraction(&pg, "mtr-hom-40", "imtl_g", V[v].opts, &seeds);
+            if (!seeds)
+                continue;
+            fprintf(f, "mtr-hom-40\t%s\t%d\t%.4g\n", V[v].label, seeds, fr);
+            repro_summary_putf(&s, fr, fr, fr, "neg_mtr-hom-40_%s", V[v].label);
+        }
+        static runs_rows a, b;
+        runs_of(&pg, "mtr-hom-40", "imtl_g", V[2].opts, &a);
+        runs_of(&pg, "mtr-hom-40", "imtl_g", V[1].opts, &b);
+        double d[RUNS_SEEDS];
+        int n = 0;
+        for (int k = 0; k < a.n; k++) {
+            int j = runs_seed_index(&b, a.seed[k]);
+            if (j >= 0)
+                d[n++] = mtb_delta_p((size_t)a.T, a.M[k], b.M[j], a.hb, NULL, a.T, NULL);
+        }
+        mtb_stats_summary q = mtb_stats_summarise(d, (size_t)n);
+        repro_summary_put(&s, "signfix_dp", n ? q.mean : NAN, q.mean - q.ci95, q.mean + q.ci95);
+        repro_plan_free(&pg);
     }
     out_close(f, path);
     if (hs)
