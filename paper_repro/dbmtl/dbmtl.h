@@ -8,6 +8,7 @@
  *   single  D2 D5 D8 D9  one-step identities on LSD-6 network states (single.c, states.c)
  *   cost    D11          step time against T through the trainer (cost.c, common/step_cost.h)
  *   traces  D3 D4        alpha_k and the EMA's lag along LSD-6 runs (traces.c)
+ *   gradnorms D1 D10     per-task gradient scales along LSD-6 and LSD-CE3 runs (gradnorms.c)
  *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
  *   report               report.md, claims.tsv, README section (report.c) */
 #ifndef DBMTL_REPRO_H
@@ -35,24 +36,25 @@ typedef struct dscale {
 } dscale;
 void dscale_get(repro_scale s, dscale *d);
 
-/* The registered lsd6 problem trained step by step (states.c): its data, network and
- * protocol, a balancer (NULL: equal weights; the trainer computes parameter-level task
+/* A registered problem trained step by step (states.c): its data, network and protocol
+ * (the paper scale's), a balancer (NULL: equal weights; the trainer computes parameter-level task
  * gradients either way) and the batch order of `seed`. */
-enum { LSD6_NET_MAXT = 16 };
-typedef struct lsd6_net {
+enum { PNET_MAXT = 16 };
+typedef struct pnet {
     mtb_dataset ds;
     mtb_model *model;
     mtb_trainer *tr;
+    mtb_trainer *gtr;   /* the same model without a balancer: parameter-level task gradients */
     mtb_rng order;
     size_t *idx, pos;
     float *x, *y;       /* the current batch */
-    int B, head_out[LSD6_NET_MAXT];
+    int B, head_out[PNET_MAXT];
     long step, steps;   /* steps taken; the protocol's count */
-} lsd6_net;
-void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed);
-void lsd6_net_batch(lsd6_net *n);                      /* the next batch into x, y */
-void lsd6_net_train(lsd6_net *n, mtb_step_result *res); /* one step on the next batch */
-void lsd6_net_close(lsd6_net *n);
+} pnet;
+void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed);
+void pnet_batch(pnet *n);                      /* the next batch into x, y */
+void pnet_train(pnet *n, mtb_step_result *res); /* one step on the next batch */
+void pnet_close(pnet *n);
 
 /* LSD-6 network states for the one-step checks (states.c): an EW run of the registered
  * lsd6 problem (seed 0, its protocol), and at every state_every-th step the batch's T losses
@@ -105,6 +107,7 @@ const struct runs *train_runs(int ip);
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);
 int cmd_traces(const char *out, const dscale *d);
+int cmd_gradnorms(const char *out, const dscale *d);
 int cmd_cost(const char *out, const dscale *d);
 int cmd_train(const char *out, const dscale *d);
 int cmd_report(const char *out, const dscale *d, double wall, const char *readme,

@@ -1,5 +1,5 @@
-/* states.c: the registered lsd6 problem (its data, network and protocol) trained step by step
- * through mtb_trainer_step (lsd6_net), for the experiments that look inside a step, and the
+/* states.c: a registered problem (its data, network and protocol) trained step by step
+ * through mtb_trainer_step (pnet), for the experiments that look inside a step, and the
  * LSD-6 network states of the one-step checks D2, D8, D9 (dbmtl.md: "100 random LSD-6
  * states"): an EW run (seed 0) and at every `every`-th step a fresh batch's T losses and
  * parameter-level task gradients over all shared parameters, what db_mtl, PCGrad, Nash-MTL
@@ -15,18 +15,18 @@
 #include "mtb/problem.h"
 #include "mtb/rng.h"
 
-void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed)
+void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed)
 {
     memset(n, 0, sizeof *n);
     static mtb_problem p; /* large (512 tasks of room); one net open at a time */
     mtb_error err = {0};
-    if (mtb_problem_lookup("lsd6", "paper", &p, &err) ||
+    if (mtb_problem_lookup(problem, "paper", &p, &err) ||
         mtb_problem_make_dataset(&p, &n->ds, &err))
-        die("lsd6: %s", err.msg);
+        die("%s: %s", problem, err.msg);
     const int T = n->ds.T;
-    if (T > LSD6_NET_MAXT)
-        die("lsd6 has %d tasks", T);
-    double osc[LSD6_NET_MAXT], lsc[LSD6_NET_MAXT];
+    if (T > PNET_MAXT)
+        die("%s has %d tasks (at most %d here)", problem, T, PNET_MAXT);
+    double osc[PNET_MAXT], lsc[PNET_MAXT];
     for (int t = 0; t < T; t++) {
         n->head_out[t] = n->ds.tasks[t].out_width;
         osc[t] = p.tasks[t].out_scale;
@@ -40,12 +40,16 @@ void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed)
     mtb_rng_seed(&n->order, seed, MTB_STREAM_SHUFFLE);
     if (mtb_model_new(&mc, &n->model, &err) ||
         mtb_model_init_orthogonal(n->model, p.proto.init_gain, &init, &err))
-        die("lsd6 model: %s", err.msg);
+        die("%s model: %s", problem, err.msg);
     mtb_trainer_config tc = {.optim = p.proto.optim, .clip_norm = p.proto.clip_norm,
                              .batch_max = p.proto.batch, .need = MTB_NEED_PARAM_GRADS,
                              .scope = MTB_SCOPE_ALL, .out_scale = osc, .loss_scale = lsc};
     if (mtb_trainer_new(n->model, n->ds.tasks, bal, &tc, &n->tr, &err))
-        die("lsd6 trainer: %s", err.msg);
+        die("%s trainer: %s", problem, err.msg);
+    /* a second trainer on the same model, without a balancer, that only inspects: parameter-level
+     * task gradients whatever the balancer needs (it never steps) */
+    if (mtb_trainer_new(n->model, n->ds.tasks, NULL, &tc, &n->gtr, &err))
+        die("%s trainer: %s", problem, err.msg);
     n->B = p.proto.batch;
     n->steps = p.proto.steps;
     const size_t N = n->ds.train.n;
@@ -53,14 +57,14 @@ void lsd6_net_open(lsd6_net *n, mtb_balancer *bal, uint64_t seed)
     n->x = malloc((size_t)n->B * (size_t)n->ds.d_in * sizeof *n->x);
     n->y = malloc((size_t)n->B * (size_t)n->ds.y_width * sizeof *n->y);
     if (!n->idx || !n->x || !n->y)
-        die("out of memory for the lsd6 batches");
+        die("out of memory for the %s batches", problem);
     for (size_t i = 0; i < N; i++)
         n->idx[i] = i;
     n->pos = N; /* the first batch starts an epoch */
 }
 
 /* the next batch (a new epoch in a new order when the current one is used up) into x, y */
-void lsd6_net_batch(lsd6_net *n)
+void pnet_batch(pnet *n)
 {
     const size_t N = n->ds.train.n, dx = (size_t)n->ds.d_in, dy = (size_t)n->ds.y_width;
     if (n->pos + (size_t)n->B > N) {
@@ -75,16 +79,17 @@ void lsd6_net_batch(lsd6_net *n)
     n->pos += (size_t)n->B;
 }
 
-void lsd6_net_train(lsd6_net *n, mtb_step_result *res)
+void pnet_train(pnet *n, mtb_step_result *res)
 {
     mtb_error err = {0};
-    lsd6_net_batch(n);
+    pnet_batch(n);
     if (mtb_trainer_step(n->tr, n->x, n->y, (size_t)n->ds.y_width, n->B, n->step++, 0, res, &err))
-        die("lsd6 step %ld: %s", n->step - 1, err.msg);
+        die("step %ld: %s", n->step - 1, err.msg);
 }
 
-void lsd6_net_close(lsd6_net *n)
+void pnet_close(pnet *n)
 {
+    mtb_trainer_free(n->gtr);
     mtb_trainer_free(n->tr);
     mtb_model_free(n->model);
     mtb_dataset_free(&n->ds);
@@ -95,8 +100,8 @@ void lsd6_net_close(lsd6_net *n)
 void lsd6_states_make(lsd6_states *s, int n, long every)
 {
     memset(s, 0, sizeof *s);
-    lsd6_net net;
-    lsd6_net_open(&net, NULL, 0); /* no balancer: equal weights */
+    pnet net;
+    pnet_open(&net, "lsd6", NULL, 0); /* no balancer: equal weights */
     const int T = net.ds.T;
     const size_t P = net.model->n_trunk;
     s->losses = malloc((size_t)n * (size_t)T * sizeof *s->losses);
@@ -108,11 +113,11 @@ void lsd6_states_make(lsd6_states *s, int n, long every)
     for (int k = 0; k < n; k++) {
         mtb_step_result res;
         for (long e = 0; k > 0 && e < every; e++)
-            lsd6_net_train(&net, &res);
-        lsd6_net_batch(&net); /* the state's own batch: not trained on */
+            pnet_train(&net, &res);
+        pnet_batch(&net); /* the state's own batch: not trained on */
         const double *l, *G;
         size_t D;
-        if (mtb_trainer_task_grads(net.tr, net.x, net.y, (size_t)net.ds.y_width, net.B,
+        if (mtb_trainer_task_grads(net.gtr, net.x, net.y, (size_t)net.ds.y_width, net.B,
                                    MTB_NEED_PARAM_GRADS, MTB_SCOPE_ALL, &l, &G, &D, &err))
             die("lsd6 task gradients: %s", err.msg);
         if (D != P)
@@ -120,7 +125,7 @@ void lsd6_states_make(lsd6_states *s, int n, long every)
         memcpy(s->losses + (size_t)k * T, l, (size_t)T * sizeof *l);
         memcpy(s->G + (size_t)k * T * P, G, (size_t)T * P * sizeof *G);
     }
-    lsd6_net_close(&net);
+    pnet_close(&net);
 }
 
 void lsd6_states_free(lsd6_states *s)

@@ -35,11 +35,11 @@ static void run(const char *opts, long S, int T, size_t P, trace *tr)
     mtb_error err = {0};
     if (mtb_hparams_parse(ty, opts, &hp, &err))
         die("db_mtl:%s: %s", opts, err.msg);
-    lsd6_net net;
+    pnet net;
     mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
     if (!b)
         die("db_mtl:%s: %s", opts, err.msg);
-    lsd6_net_open(&net, b, 0);
+    pnet_open(&net, "lsd6", b, 0);
     if (S <= 0 || S > net.steps)
         S = net.steps;
     tr->S = S;
@@ -50,12 +50,12 @@ static void run(const char *opts, long S, int T, size_t P, trace *tr)
         die("out of memory for %ld traced steps", S);
     for (long k = 0; k < S; k++) {
         mtb_step_result res;
-        lsd6_net_train(&net, &res);
+        pnet_train(&net, &res);
         if (mtb_balancer_db_mtl_last(b, tr->alpha + k, NULL, tr->lag_cos + k * T,
                                      tr->lag_ratio + k * T, &err))
             die("db_mtl:%s: %s", opts, err.msg);
     }
-    lsd6_net_close(&net);
+    pnet_close(&net);
     mtb_balancer_free(b);
 }
 
@@ -86,11 +86,11 @@ int cmd_traces(const char *out, const dscale *d)
     char path[1024], dpath[1024];
     repro_summary sum;
     sum_open(&sum, out, "traces");
-    lsd6_net net; /* the sizes the balancers need */
-    lsd6_net_open(&net, NULL, 0);
+    pnet net; /* the sizes the balancers need */
+    pnet_open(&net, "lsd6", NULL, 0);
     const int T = net.ds.T;
     const size_t P = net.model->n_trunk;
-    lsd6_net_close(&net);
+    pnet_close(&net);
     /* D3 */
     trace tr[NA];
     for (int i = 0; i < NA; i++) {
