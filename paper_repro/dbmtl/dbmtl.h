@@ -9,6 +9,7 @@
  *   cost    D11          step time against T through the trainer (cost.c, common/step_cost.h)
  *   traces  D3 D4        alpha_k and the EMA's lag along LSD-6 runs (traces.c)
  *   gradnorms D1 D10     per-task gradient scales along LSD-6 and LSD-CE3 runs (gradnorms.c)
+ *   propa1  D5 D6        the trajectories of log-ew, imtl-l-exact and imtl-l (propa1.c)
  *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
  *   report               report.md, claims.tsv, README section (report.c) */
 #ifndef DBMTL_REPRO_H
@@ -108,6 +109,7 @@ void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);
 int cmd_traces(const char *out, const dscale *d);
 int cmd_gradnorms(const char *out, const dscale *d);
+int cmd_propa1(const char *out, const dscale *d);
 int cmd_cost(const char *out, const dscale *d);
 int cmd_train(const char *out, const dscale *d);
 int cmd_report(const char *out, const dscale *d, double wall, const char *readme,

@@ -33,7 +33,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11) | traces (D3, D4)\n"
-            "       | gradnorms (D1 gradient scales, D10 Fig. 8b)\n"
+            "       | gradnorms (D1 gradient scales, D10 Fig. 8b) | propa1 (D5, D6 trajectories)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
@@ -98,6 +98,8 @@ int main(int argc, char **argv)
         return cmd_traces(out, &d);
     if (!strcmp(cmd, "gradnorms"))
         return cmd_gradnorms(out, &d);
+    if (!strcmp(cmd, "propa1"))
+        return cmd_propa1(out, &d);
     if (!strcmp(cmd, "train"))
         return cmd_train(out, &d);
     if (!strcmp(cmd, "report"))

@@ -1,0 +1,99 @@
+/* propa1.c: D5's trajectory check and D6's imtl-l-exact (dbmtl.md): by Proposition A.1 the
+ * log transform is IMTL-L with s solved exactly at every step, s* = -log(l + eps). Three runs
+ * of the registered lsd6 problem from the same seed (initialisation, batch order):
+ *   log-ew         db_mtl gradnorm=false (weights 1/(l + eps));
+ *   imtl-l-exact   the registered imtl_l with its learnable s set to -log(l_t + eps) of the
+ *                  step's batch before every step (the losses from an inspecting forward on
+ *                  that batch), through its setup's learnable array;
+ *   imtl-l         imtl_l with s learnt by the model's Adam (the paper's IMTL-L).
+ * Measured: ||theta - theta_log-ew|| / ||theta_log-ew|| over all parameters against the step.
+ * The network trains in float32, so the exact run agrees with log-ew up to float rounding (its
+ * weight e^s* and 1/(l + eps) differ in the last bits) amplified along the run, not to the
+ * spec's 1e-9 of a double network; the learnt-s run departs by orders of magnitude more. */
+#include "dbmtl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mtb_balancer *make(const char *method, const char *opts, int T, mtb_error *err)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find(method);
+    mtb_hparams hp;
+    if (!ty || mtb_hparams_parse(ty, opts, &hp, err))
+        die("%s:%s: %s", method, opts, err->msg);
+    mtb_balancer *b = mtb_balancer_new(ty, T, 0, &hp, 0, err);
+    if (!b)
+        die("%s: %s", method, err->msg);
+    return b;
+}
+
+static double rel_dist(const mtb_model *a, const mtb_model *ref)
+{
+    double d = 0.0, r = 0.0;
+    for (size_t i = 0; i < ref->n_params; i++) {
+        double x = (double)a->theta[i] - (double)ref->theta[i];
+        d += x * x;
+        r += (double)ref->theta[i] * ref->theta[i];
+    }
+    return sqrt(d / r);
+}
+
+int cmd_propa1(const char *out, const dscale *d)
+{
+    const long S = d->s == REPRO_SMOKE ? 60 : 1000; /* dbmtl.md D5: 1 000 steps */
+    mtb_error err = {0};
+    pnet net[3];
+    mtb_balancer *b[3];
+    pnet_open(&net[0], "lsd6", NULL, 0); /* the sizes */
+    const int T = net[0].ds.T;
+    pnet_close(&net[0]);
+    b[0] = make("db_mtl", "gradnorm=false", T, &err);
+    b[1] = make("imtl_l", "", T, &err);
+    b[2] = make("imtl_l", "", T, &err);
+    for (int i = 0; i < 3; i++)
+        pnet_open(&net[i], "lsd6", b[i], 0);
+    double *s_exact = mtb_balancer_get_setup(b[1])->learn; /* T values the method owns */
+    char path[1024], dpath[1024];
+    FILE *dat = out_open(out, "propa1.dat", dpath, sizeof dpath);
+    fprintf(dat, "step\timtl-l-exact\timtl-l (learnt s)\n");
+    double de = 0.0, dl = 0.0, de_max = 0.0;
+    for (long k = 0; k < S; k++) {
+        mtb_step_result res;
+        pnet_train(&net[0], &res);
+        pnet_train(&net[2], &res);
+        pnet_batch(&net[1]);
+        const double *l, *G;
+        size_t D;
+        if (mtb_trainer_task_grads(net[1].gtr, net[1].x, net[1].y, (size_t)net[1].ds.y_width,
+                                   net[1].B, MTB_NEED_LOSSES, MTB_SCOPE_ALL, &l, &G, &D, &err))
+            die("D5 losses: %s", err.msg);
+        for (int t = 0; t < T; t++)
+            s_exact[t] = -log(l[t] + 1e-8); /* s solved exactly (Prop. A.1) */
+        if (mtb_trainer_step(net[1].tr, net[1].x, net[1].y, (size_t)net[1].ds.y_width, net[1].B,
+                             net[1].step++, 0, &res, &err))
+            die("D5 step: %s", err.msg);
+        de = rel_dist(net[1].model, net[0].model);
+        dl = rel_dist(net[2].model, net[0].model);
+        de_max = fmax(de_max, de);
+        fprintf(dat, "%ld\t%.6g\t%.6g\n", k + 1, de, dl);
+    }
+    out_close(dat, dpath);
+    FILE *f = out_open(out, "dbmtl_propA1.tsv", path, sizeof path);
+    fprintf(f, "steps\tmax ||theta_exact - theta_logew|| / ||theta_logew||\tthe same for learnt s, "
+               "at the end\n%ld\t%.3g\t%.3g\n", S, de_max, dl);
+    out_close(f, path);
+    repro_summary sum;
+    sum_open(&sum, out, "propa1");
+    repro_summary_put(&sum, "exact_max_dist", de_max, de_max, de_max);
+    repro_summary_put(&sum, "learnt_final_dist", dl, dl, dl);
+    repro_summary_put(&sum, "steps", (double)S, (double)S, (double)S);
+    sum_close(&sum);
+    for (int i = 0; i < 3; i++) {
+        pnet_close(&net[i]);
+        mtb_balancer_free(b[i]);
+    }
+    printf("[dbmtl] D5 trajectory over %ld steps: imtl-l-exact vs log-ew %.3g, learnt s %.3g\n",
+           S, de_max, dl);
+    return 0;
+}
