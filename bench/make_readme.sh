@@ -103,16 +103,19 @@ if ! skipped step; then
         step "pcba, T=32, B=1024, PARAM task gradients" "--shape pcba --tasks 32 --batch 1024 --grads param --reps 3"
         [ $torch_ok = 1 ] || { echo; echo "(PyTorch column: Debian's python3-torch is not installed on this machine.)"; }
     } > "$TMP/step.md"
-    # the issue's targets against the best kernel's bound: the EW row (1) and T = 128 (4)
+    # the issue's targets against the best kernel's bound: the EW row (1) and T = 128 (4).
+    # The median is the figure; the fastest step is the one a busy neighbour disturbed least.
     target() { # ROW LABEL TARGET
-        awk -v r="$(awk -v a="$(value ms_per_step "$TMP/step$1.txt")" -v b="$(value best_bound_ms "$TMP/step$1.txt")" \
-                 'BEGIN { print a / b }')" -v l="$2" -v t="$3" 'BEGIN {
-            printf "| %s | %.2f× | %.1f× | %s |\n", l, r, t,
+        local f="$TMP/step$1.txt"
+        awk -v ms="$(value ms_per_step "$f")" -v mn="$(value min_ms "$f")" -v b="$(value best_bound_ms "$f")" \
+            -v l="$2" -v t="$3" 'BEGIN {
+            r = ms / b
+            printf "| %s | %.2f× | %.2f× | %.1f× | %s |\n", l, r, mn / b, t,
                    r <= t ? "met" : sprintf("missed by %.0f %%", 100 * (r / t - 1)) }'
     }
     {
-        echo "| step | measured / FLOP bound at the best kernel's peak | target | verdict |"
-        echo "|---|---|---|---|"
+        echo "| step | median step / FLOP bound at the best kernel's peak | fastest step / bound | target | verdict (median) |"
+        echo "|---|---|---|---|---|"
         target 1 "EW, MTRRegression-10, batch 304" 1.2
         target 4 "parameter-level gradients, T = 128" 1.5
     } > "$TMP/targets.md"
