@@ -12,7 +12,8 @@
  * seeds (mean, 95 % t-interval), the ulp change u_k = M(ulp) − M(×1), the ×1 seed std; per
  * method, on the scaled task, the paired difference |Δ_k| − |u_k| (is the ×10 change above
  * the ulp floor?). Methods are ranked by the mean over tasks of |mean Δ| / seed std. Adam
- * profile only; the SGD profile is left (README). Writes imtl_scale_audit[_lsd3c].tsv,
+ * profile only; the SGD profile is left (README). At full scale the LSD-6 list also holds
+ * every other registered method with its defaults (a method added later is audited too). Writes imtl_scale_audit[_lsd3c].tsv,
  * audit_train[_lsd3c].dat and summary_audit_train[_lsd3c].tsv. */
 #include "imtl.h"
 
@@ -86,10 +87,26 @@ static void print_list(const tmethod *L, int n, const iscale *r)
             printf("%s%s%s\n", L[i].name, L[i].opts[0] ? ":" : "", L[i].opts);
 }
 
+/* at full scale, also every other registered method with its defaults, so that a method
+ * added later is audited in training without a change here */
+static int extra_registered(int i, const iscale *r)
+{
+    if (r->s != REPRO_FULL)
+        return 0;
+    const char *name = mtb_balancer_types[i]->name;
+    for (size_t k = 0; k < sizeof TM6 / sizeof TM6[0]; k++)
+        if (!strcmp(TM6[k].name, name) && !TM6[k].opts[0])
+            return 0;
+    return 1;
+}
+
 int cmd_sweepargs(const char *out, const iscale *r)
 {
     (void)out;
     print_list(TM6, (int)(sizeof TM6 / sizeof TM6[0]), r);
+    for (int i = 0; mtb_balancer_types[i]; i++)
+        if (extra_registered(i, r))
+            printf("%s\n", mtb_balancer_types[i]->name);
     return 0;
 }
 
@@ -108,6 +125,11 @@ int train_methods(int lsd3c, const iscale *r, const char **label, const char **n
     for (int i = 0; i < n && k < max; i++)
         if (included(&L[i], r)) {
             label[k] = L[i].label, name[k] = L[i].name, opts[k] = L[i].opts;
+            k++;
+        }
+    for (int i = 0; !lsd3c && mtb_balancer_types[i] && k < max; i++)
+        if (extra_registered(i, r)) {
+            label[k] = name[k] = mtb_balancer_types[i]->name, opts[k] = "";
             k++;
         }
     return k;

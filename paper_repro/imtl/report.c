@@ -457,8 +457,14 @@ static void body(FILE *o, const char *out, const char *figdir)
     fprintf(o, "Training (LSD-6, task 5 ×10, Adam; paired seeds; in parentheses the ulp floor, the "
                "mean |change| when the factor is the next float32 above 1):\n\n");
     repro_tsv_markdown(o, out, "imtl_scale_audit.tsv");
-    repro_figure(o, figdir, "imtl_scale_audit", "|ΔM_t| / seed std per method and task, sorted by "
-                 "the mean change; dashed: the ulp floor of task 5");
+    char dat[1100];
+    snprintf(dat, sizeof dat, "%s/audit_train.dat", out);
+    FILE *probe = fopen(dat, "r");
+    if (probe) {
+        fclose(probe);
+        repro_figure(o, figdir, "imtl_scale_audit", "|ΔM_t| / seed std per method and task, sorted "
+                     "by the mean change; dashed: the ulp floor of task 5");
+    }
     fprintf(o, "LSD-3C, task 1 (CE) ×10 (paper scale only):\n\n");
     repro_tsv_markdown(o, out, "imtl_scale_audit_lsd3c.tsv");
     fprintf(o, "### I11. Method comparison and the hybrid's complementarity\n\n");
