@@ -263,6 +263,15 @@ static void make_claims(void)
          "fig1.argmaxB_2", 1, 1, "argmax", ALL);
     addS("I8-pcgrad-largest", "caption: PCGrad favours the largest gradient (config B: task 3)", 3,
          "fig1.argmaxB_4", 3, 3, "argmax", ALL);
+    addS("I8-train-ew", "in training (LSD-6): EW favours large-gradient tasks: slope of per-task "
+         "Δp_STL against log10 median ‖g_t‖", NAN, "levels.bias_slope_ew", 0, INF, "spec I8: > 0", 0);
+    addS("I8-train-mgda", "… MGDA favours small-gradient tasks: slope < 0", NAN, "levels.bias_slope_mgda",
+         -INF, 0, "spec I8: < 0", 0);
+    addS("I8-train-pcgrad", "… PCGrad: slope > 0", NAN, "levels.bias_slope_pcgrad", 0, INF,
+         "spec I8: > 0", 0);
+    add("I8-train-imtlg", "… IMTL-G ≈ 0: |slope(imtl_g)| / |slope(ew)|", NAN,
+        fabs(S("levels.bias_slope_imtl_g")) / fabs(S("levels.bias_slope_ew")), NAN, NAN, 0, 1,
+        "smaller than EW's", 0);
     addS("I8-rho-mgdaub", "GE(5, 50): Spearman(p_t, ‖g_t‖) ≈ −1 for MGDA-UB", -1, "fig1.rho_norm_T5_3",
          -1, -0.99, "spec I8", 0);
     addS("I8-rho-mgda", "GE(5, 50): Spearman(p_t, ‖g_t‖) < 0 for MGDA", NAN, "fig1.rho_norm_T5_2", -1, 0,
@@ -284,6 +293,9 @@ static void make_claims(void)
     for (int i = 0; i < 4; i++)
         addS(I9[i].id, I9[i].text, NAN, I9[i].key, -2, 2,
              "\"similar\": within ± 2 points of Δp (ours; the spec asks for overlapping CIs)", 0);
+    addS("I9-exact-spread", "exact IMTL-G's parameter-level update has equal projections on network "
+         "states (LSD-3C, LSD-6, EW run): worst relative spread", NAN, "levels.exact_spread", 0, 1e-9,
+         "spec I9: ≤ 1e-9", ALL);
     {
         double a = S("compare.msratio_lsd3c_imtl-g_exact"), b = S("compare.msratio_lsd3c_imtl_g");
         add("I9-cost-order", "Table 1's cost ordering: exact IMTL-G is slower than the feature level "
@@ -448,8 +460,14 @@ static void body(FILE *o, const char *out, const char *figdir)
     repro_figure(o, figdir, "imtl_fig1", "normalised projections p_t/max p per method, configurations "
                  "A (norms 2, 3, 1) and B (0.5, 1, 3)");
     repro_tsv_markdown(o, out, "imtl_fig1_ge.tsv");
+    fprintf(o, "In training (LSD-6; the tasks' gradient norms at the initial EW state):\n\n");
+    repro_tsv_markdown(o, out, "imtl_bias_train.tsv");
+    if (S("levels.bias_blocks") > 0)
+        repro_figure(o, figdir, "imtl_bias_train", "per-task Δp vs STL against log10 median ‖g_t‖, "
+                     "one line per method");
     fprintf(o, "### I9. Exact versus feature-level IMTL-G\n\n");
     section_claims(o, 9);
+    repro_tsv_markdown(o, out, "imtl_levels.tsv");
     fprintf(o, "(Δp and ms/step of the three levels: the I11 table below.)\n\n");
     fprintf(o, "### I10. Loss-scale audit of every method (single step)\n\n");
     section_claims(o, 10);
@@ -489,7 +507,7 @@ int cmd_report(const char *out, const iscale *r, double wall, const char *readme
     g_scale = r->s;
     static const char *EXP[] = {"closed", "sign", "thm2", "thm1",  "mgda",       "pcgrad",
                                 "loss",   "fig1", "audit", "toy", "audit_train",
-                                "audit_train_lsd3c", "compare", "logs"};
+                                "audit_train_lsd3c", "compare", "logs", "levels"};
     for (size_t i = 0; i < sizeof EXP / sizeof EXP[0]; i++)
         if (repro_summary_load(out, EXP[i]) < 0)
             die("out of memory");
