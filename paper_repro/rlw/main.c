@@ -143,7 +143,7 @@ static void usage(void)
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: moments (R1) | thm1 (R2) | thm3 (R3) | noise (R4) | netnoise (R4 ii) | escape (R5) | rgw (R7)\n"
             "       | cost (R8) | lsd6 (R9, after the sweeps) | rgwtrain (R7 training, after the sweeps)\n"
-            "       | combo (R10) | speed (R6, after its sweep)\n"
+            "       | combo (R10) | combotrain (R10 training, after its sweep) | speed (R6, after its sweep)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n");
     exit(2);
 }
@@ -192,6 +192,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "lsd6")) return cmd_lsd6(out, &r);
     if (!strcmp(cmd, "rgwtrain")) return cmd_rgwtrain(out, &r);
     if (!strcmp(cmd, "combo")) return cmd_combo(out, &r);
+    if (!strcmp(cmd, "combotrain")) return cmd_combotrain(out, &r);
     if (!strcmp(cmd, "speed")) return cmd_speed(out, &r);
     if (!strcmp(cmd, "netnoise")) return cmd_netnoise(out, &r);
     if (!strcmp(cmd, "report")) return cmd_report(out, &r, wall, readme, figdir);

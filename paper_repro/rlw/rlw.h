@@ -19,7 +19,8 @@
  *   lsd6     R9  the LSD-6 table from the sweeps the script ran (lsd6.c, runs.c)
  *   rgwtrain R7  RLW vs RGW in training, from the same sweeps and MTR-hom-40's (rgw_train.c)
  *   speed    R6  convergence speed vs T from the speed sweep (speed.c)
- *   combo    R10 one-step check: RLW before IMTL-G / Nash-MTL leaves the direction (combo.c) */
+ *   combo    R10 one-step check: RLW before IMTL-G / Nash-MTL leaves the direction (combo.c)
+ *   combotrain R10 training: each gradient method plain and with RLW in front (combo_train.c) */
 #ifndef RLW_REPRO_H
 #define RLW_REPRO_H
 
@@ -136,6 +137,7 @@ int cmd_cost(const char *out, const rscale *r);
 int cmd_lsd6(const char *out, const rscale *r);
 int cmd_rgwtrain(const char *out, const rscale *r);
 int cmd_combo(const char *out, const rscale *r);
+int cmd_combotrain(const char *out, const rscale *r);
 int cmd_speed(const char *out, const rscale *r);
 int cmd_netnoise(const char *out, const rscale *r);
 int cmd_report(const char *out, const rscale *r, double wall, const char *readme,
