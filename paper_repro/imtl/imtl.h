@@ -101,7 +101,8 @@ int cmd_sweepargs(const char *out, const iscale *r);   /* the LSD-6 training aud
 int cmd_sweepargs3c(const char *out, const iscale *r); /* the LSD-3C comparison's methods */
 int cmd_compare(const char *out, const iscale *r);     /* I11 and I9, after the sweeps */
 int cmd_logs(const char *out, const iscale *r);
-int cmd_levels(const char *out, const iscale *r);      /* I9 on network states, I8 training bias */        /* I2, I5, I7 training logs (train_logs.c) */
+int cmd_levels(const char *out, const iscale *r);
+int cmd_glslr(const char *out, const iscale *r);       /* I7 (iii): GLS's lr equivalence (gls_lr.c) */      /* I9 on network states, I8 training bias */        /* I2, I5, I7 training logs (train_logs.c) */
 /* the methods of a training sweep at this scale (lsd3c: I11's list, else I10's): labels,
  * registered names, options; returns how many */
 int train_methods(int lsd3c, const iscale *r, const char **label, const char **name,

@@ -118,6 +118,7 @@ static void usage(void)
             "       | sweepargs, sweepargs3c (the methods of the training sweeps)\n"
             "       | audit_train (I10 step 2) | compare (I9, I11) | logs (I2, I5, I7 training)\n"
             "       | levels (I9 on network states; I8's training bias after the sweeps)\n"
+            "       | glslr (I7 iii: GLS under SGD, a loss scale is a learning rate)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Each experiment writes its tables (imtl_*.tsv), plot data (*.dat) and\n"
             "summary_<exp>.tsv into DIR; report reads them and writes DIR/report.md and\n"
@@ -167,7 +168,8 @@ int main(int argc, char **argv)
                 {"toy", cmd_toy},       {"provenance", cmd_provenance},
                 {"sweepargs", cmd_sweepargs}, {"sweepargs3c", cmd_sweepargs3c},
                 {"audit_train", cmd_audit_train}, {"compare", cmd_compare},
-                {"logs", cmd_logs},     {"levels", cmd_levels}};
+                {"logs", cmd_logs},     {"levels", cmd_levels},
+                {"glslr", cmd_glslr}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);

@@ -243,6 +243,16 @@ static void make_claims(void)
          "IMTL-L 76.89 mIoU): LSD-3C t1 accuracy, uw-kendall − uw (single form), seed-paired",
          74.91 - 76.89, "compare.uwbias_kendall_minus_uw_t1_lsd3c", -INF, 0,
          "negative; a confirmation needs the interval below 0", 0);
+    addS("I7-gls-sgd-lr", "erratum I-E3 (iii): under SGD, GLS on LSD-3C ×10@t1 with lr η equals GLS on "
+         "LSD-3C with lr η·10^(1/3): relative parameter distance after 500 steps (smoke: 100)", NAN,
+         "glslr.sgd_equivalent", 0, 1e-6, "spec I7: 1e-6 (exact arithmetic; the runs are float32)",
+         0);
+    add("I7-gls-sgd-lr-vs-control", "… the same distance relative to the control (×10 and ×1 at the "
+        "same lr): the equivalence holds to float32 rounding", NAN,
+        S("glslr.sgd_equivalent") / S("glslr.sgd_control"), NAN, NAN, 0, 1e-2,
+        "at least 100 times below the control", ALL);
+    addS("I7-gls-adam", "… under Adam (lr 7e-4 on both) the ×10 run equals the ×1 run up to Adam's ε: "
+         "relative distance", NAN, "glslr.adam", 0, 1e-2, "small (ε effects)", 0);
     untestable("I7-gls-table1", "Table 1: GLS not scale-invariant under SGD (changes 9.43 / 3.91 / 0.405)",
                9.43, TRAINING);
     /* ---- I8 ---- */
@@ -454,6 +464,7 @@ static void body(FILE *o, const char *out, const char *figdir)
     repro_tsv_markdown(o, out, "imtl_imtl_l_speed.tsv");
     repro_tsv_markdown(o, out, "imtl_gls.tsv");
     repro_tsv_markdown(o, out, "imtl_imtll_train.tsv");
+    repro_tsv_markdown(o, out, "imtl_gls_lr.tsv");
     fprintf(o, "### I8. The partial-training picture (Fig. 1)\n\n");
     section_claims(o, 8);
     repro_tsv_markdown(o, out, "imtl_fig1.tsv");
@@ -507,7 +518,7 @@ int cmd_report(const char *out, const iscale *r, double wall, const char *readme
     g_scale = r->s;
     static const char *EXP[] = {"closed", "sign", "thm2", "thm1",  "mgda",       "pcgrad",
                                 "loss",   "fig1", "audit", "toy", "audit_train",
-                                "audit_train_lsd3c", "compare", "logs", "levels"};
+                                "audit_train_lsd3c", "compare", "logs", "levels", "glslr"};
     for (size_t i = 0; i < sizeof EXP / sizeof EXP[0]; i++)
         if (repro_summary_load(out, EXP[i]) < 0)
             die("out of memory");
