@@ -145,6 +145,9 @@ static void make_claims(void)
          "thm1.c2_err", 0, 1e-10, "spec I4", ALL);
     addS("I4-gradnorm", "GradNorm's own update (γ = 0) iterated on a fixed EA set reaches IMTL-G's α: "
          "max |w − α|", NAN, "thm1.gradnorm_err", 0, 5e-3, "spec I4: 5e-3", ALL);
+    addS("I4-gradnorm-library", "… and so does the registered gradnorm (alpha=0, its private Adam at "
+         "lr 1e-3, renormalised): max |w/Σw − α|", NAN, "thm1.gradnorm_library_err", 0, 5e-3,
+         "spec I4: 5e-3", 0);
     addS("I4-control", "negative control: ‖α_IMTL − α_GN0‖ grows with the angle perturbation δ = 1°, 5°, "
          "20° (1 = increasing)", NAN, "thm1.control_increasing", 1, 1, "increasing", ALL);
     /* ---- I5 ---- */

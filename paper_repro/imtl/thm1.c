@@ -14,7 +14,7 @@
 #include "oracle.h"
 
 static const method_ref IMTL_G = {"imtl-g (exact)", "imtl_g", "level=param"};
-#define D 20
+#define DIM 20
 #define NC1 6
 
 static int c1_list(int T, double *c1)
@@ -32,7 +32,8 @@ static int c1_list(int T, double *c1)
  * L_grad = sum_t |w_t |g_t| - mean_s w_s |g_s||, target treated as a constant (Chen et al.
  * 2018, Eq. 2; spec imtl.md I4), dL/dw_t = sign(w_t |g_t| - target) |g_t|, taken by Adam with
  * lr 1e-2/sqrt(step) (betas 0.9/0.999, eps 1e-8, the private optimiser of the SLAW code)
- * and renormalised to sum w = 1 after every step. */
+ * and renormalised to sum w = 1 after every step. The registered `gradnorm` (its SLAW-code
+ * procedure, alpha = 0, its private Adam at lr 1e-3) is iterated the same way below. */
 static void gradnorm_iterate(const double *nrm, int T, long steps, double *w)
 {
     double m[16] = {0}, v[16] = {0}, gr[16];
@@ -58,14 +59,43 @@ static void gradnorm_iterate(const double *nrm, int T, long steps, double *w)
     }
 }
 
+/* The registered gradnorm (the SLAW-code procedure: private Adam, renormalised to sum T),
+ * alpha = 0, lr 1e-3, stepped `steps` times on the fixed G with constant losses; w / sum w. */
+static void gradnorm_library(const double *G, int T, int d, long steps, double *w)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find("gradnorm");
+    mtb_hparams hp;
+    mtb_error err = {0};
+    if (mtb_hparams_parse(ty, "alpha=0,lr=0.001", &hp, &err))
+        die("gradnorm: %s", err.msg);
+    mtb_balancer *b = mtb_balancer_new(ty, T, (size_t)d, &hp, 0, &err);
+    if (!b)
+        die("gradnorm: %s", err.msg);
+    double l[16], hw[16];
+    for (int t = 0; t < T; t++)
+        l[t] = 1.0;
+    for (long k = 0; k < steps; k++) {
+        mtb_balance_in in = {.step = k, .T = T, .losses = l, .G = G, .D = (size_t)d};
+        mtb_balance_out o = {.head_w = hw, .trunk_w = w};
+        if (mtb_balancer_step(b, &in, &o, &err))
+            die("gradnorm: %s", err.msg);
+    }
+    double s = 0.0;
+    for (int t = 0; t < T; t++)
+        s += w[t];
+    for (int t = 0; t < T; t++)
+        w[t] /= s;
+    mtb_balancer_free(b);
+}
+
 int cmd_thm1(const char *out, const iscale *r)
 {
-    double G[10 * D], g[D], p[10], w[10], nrm[10], work[D * (D + 1)], c1[NC1];
+    double G[10 * DIM], g[DIM], p[10], w[10], nrm[10], work[DIM * (DIM + 1)], c1[NC1];
     char path[1024];
     FILE *f = out_open(out, "imtl_thm1.tsv", path, sizeof path);
     fprintf(f, "T\tC1\tdraws\tmax |alpha - cor4|/cor4\tmin alpha\tmax spread of alpha|g|\t"
                "max |p - C2|/C2\n");
-    double w_cor = 0, w_min = INFINITY, w_n = 0, w_c2 = 0, gn_err = 0;
+    double w_cor = 0, w_min = INFINITY, w_n = 0, w_c2 = 0, gn_err = 0, gnl_err = 0;
     int gn_done = 0;
     mtb_error err = {0};
     for (int it = 0; it < GE_NT; it++) {
@@ -75,12 +105,12 @@ int cmd_thm1(const char *out, const iscale *r)
             mtb_rng_seed(&rng, 0, (uint64_t)(400 * T + c));
             double ecor = 0, amin = INFINITY, espread = 0, ec2 = 0;
             for (int q = 0; q < r->i4_draws; q++) {
-                if (mtb_synth_ea(&rng, T, c1[c], D, G, work, &err))
+                if (mtb_synth_ea(&rng, T, c1[c], DIM, G, work, &err))
                     die("%s", err.msg);
-                if (method_step(&IMTL_G, T, D, NULL, G, 1, w, NULL, g, &err))
+                if (method_step(&IMTL_G, T, DIM, NULL, G, 1, w, NULL, g, &err))
                     die("imtl_g: %s", err.msg);
-                imtl_row_norms(G, T, D, nrm);
-                imtl_combine(G, T, D, w, g, p);
+                imtl_row_norms(G, T, DIM, nrm);
+                imtl_combine(G, T, DIM, w, g, p);
                 double inv = 0, nmin = INFINITY, nmax = 0;
                 for (int t = 0; t < T; t++)
                     inv += 1.0 / nrm[t];
@@ -99,6 +129,9 @@ int cmd_thm1(const char *out, const iscale *r)
                     gradnorm_iterate(nrm, T, r->i4_gn_steps, wg);
                     for (int t = 0; t < T; t++)
                         gn_err = fmax(gn_err, fabs(wg[t] - w[t]));
+                    gradnorm_library(G, T, DIM, r->i4_gn_steps, wg);
+                    for (int t = 0; t < T; t++)
+                        gnl_err = fmax(gnl_err, fabs(wg[t] - w[t]));
                     gn_done++;
                 }
             }
@@ -123,33 +156,33 @@ int cmd_thm1(const char *out, const iscale *r)
         double acc = 0.0;
         int n = r->i4_draws;
         for (int q = 0; q < n; q++) {
-            mtb_synth_ea(&rng, 3, 0.3, D, G, work, &err);
-            imtl_row_norms(G, 3, D, nrm);
+            mtb_synth_ea(&rng, 3, 0.3, DIM, G, work, &err);
+            imtl_row_norms(G, 3, DIM, nrm);
             /* v: a random direction orthogonal to the three rows (Gram-Schmidt) */
-            double v[D], basis[3][D];
+            double v[DIM], basis[3][DIM];
             for (int t = 0; t < 3; t++) {
-                for (int j = 0; j < D; j++)
-                    basis[t][j] = G[t * D + j];
+                for (int j = 0; j < DIM; j++)
+                    basis[t][j] = G[t * DIM + j];
                 for (int s = 0; s < t; s++) {
-                    double a = imtl_dot(basis[t], basis[s], D);
-                    for (int j = 0; j < D; j++)
+                    double a = imtl_dot(basis[t], basis[s], DIM);
+                    for (int j = 0; j < DIM; j++)
                         basis[t][j] -= a * basis[s][j];
                 }
-                double nb = sqrt(imtl_dot(basis[t], basis[t], D));
-                for (int j = 0; j < D; j++)
+                double nb = sqrt(imtl_dot(basis[t], basis[t], DIM));
+                for (int j = 0; j < DIM; j++)
                     basis[t][j] /= nb;
             }
-            for (int j = 0; j < D; j++)
+            for (int j = 0; j < DIM; j++)
                 v[j] = mtb_rng_normal(&rng);
             for (int s = 0; s < 3; s++) {
-                double a = imtl_dot(v, basis[s], D);
-                for (int j = 0; j < D; j++)
+                double a = imtl_dot(v, basis[s], DIM);
+                for (int j = 0; j < DIM; j++)
                     v[j] -= a * basis[s][j];
             }
-            double nv = sqrt(imtl_dot(v, v, D)), dl = deltas[k] * acos(-1.0) / 180.0;
-            for (int j = 0; j < D; j++)
+            double nv = sqrt(imtl_dot(v, v, DIM)), dl = deltas[k] * acos(-1.0) / 180.0;
+            for (int j = 0; j < DIM; j++)
                 G[j] = cos(dl) * G[j] + sin(dl) * nrm[0] * v[j] / nv;
-            if (method_step(&IMTL_G, 3, D, NULL, G, 1, w, NULL, g, &err))
+            if (method_step(&IMTL_G, 3, DIM, NULL, G, 1, w, NULL, g, &err))
                 die("imtl_g: %s", err.msg);
             double inv = 1 / nrm[0] + 1 / nrm[1] + 1 / nrm[2], e = 0.0;
             for (int t = 0; t < 3; t++)
@@ -168,6 +201,7 @@ int cmd_thm1(const char *out, const iscale *r)
     repro_summary_put(&s, "norm_spread", w_n, w_n, w_n);
     repro_summary_put(&s, "c2_err", w_c2, w_c2, w_c2);
     repro_summary_put(&s, "gradnorm_err", gn_done ? gn_err : NAN, gn_err, gn_err);
+    repro_summary_put(&s, "gradnorm_library_err", gn_done ? gnl_err : NAN, gnl_err, gnl_err);
     double incr = (ctl[1] > ctl[0] && ctl[2] > ctl[1]) ? 1.0 : 0.0;
     repro_summary_put(&s, "control_increasing", incr, incr, incr);
     sum_close(&s);
