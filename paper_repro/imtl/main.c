@@ -128,6 +128,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         usage();
     const char *cmd = argv[1], *out = NULL, *readme = NULL, *figdir = "";
