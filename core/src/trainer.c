@@ -26,42 +26,8 @@
 #include <string.h>
 
 #include "mtb/loss.h"
+#include "trainer_internal.h"
 
-struct mtb_trainer {
-    mtb_model *m;
-    const mtb_task_spec *tasks;
-    mtb_balancer *bal;
-    mtb_trainer_config cfg;
-    mtb_need need;
-    mtb_param_scope scope;
-    int Bmax, S;
-    size_t P_all, P_last, D_max;
-
-    float **act;            /* (n_layers + 1); act[0] is set to the batch input */
-    float *yhat, *dy_raw, *dy_w, *dz_stack, *dz_agg, *bp_a, *bp_b, *ones, *Gf;
-    double *G, *Zd, *trunk_grad;
-    double *losses, *head_w, *trunk_w;
-    int n_samples;          /* the balancer's samples per step (1 = ordinary) */
-    double *G_s, *L_s;      /* (K, T, P) and (K, T) */
-    const double **Gp, **Lp;/* (K) pointers into G_s, L_s */
-    int n_blocks;           /* PARAM scope all: parameter tensors of the trunk (balancer.h) */
-    size_t *block_off;      /* (n_blocks + 1) column offsets into G, or NULL */
-    int wants_after;        /* re-evaluate the losses after the update (FAMO) */
-    double *losses_after;   /* (T) */
-    double *out_scale, *loss_scale; /* (T) each, or NULL when all 1 (train.h) */
-
-    /* the last task_grads call */
-    int B;
-    mtb_need cur_need;
-    mtb_param_scope cur_scope;
-    size_t cur_D;
-    int have_dz;
-
-    mtb_optim opt;
-    double *learn_m, *learn_v;
-    long learn_t;
-    double last_flops;
-};
 
 static void *xcalloc(size_t n, size_t size, int *fail)
 {
@@ -86,12 +52,31 @@ void mtb_trainer_free(mtb_trainer *tr)
     free(tr->G_s), free(tr->L_s), free(tr->Gp), free(tr->Lp), free(tr->losses_after);
     free(tr->learn_m), free(tr->learn_v);
     free(tr->out_scale), free(tr->loss_scale);
+    mtb_trainer_gram_free_(tr);
     mtb_optim_free(&tr->opt);
     free(tr);
 }
 
+static mtb_status trainer_new(mtb_model *model, const mtb_task_spec *tasks,
+                              mtb_balancer *balancer, const mtb_trainer_config *cfg, int gram,
+                              size_t gram_block, mtb_trainer **out, mtb_error *err);
+
 mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_balancer *balancer,
                            const mtb_trainer_config *cfg, mtb_trainer **out, mtb_error *err)
+{
+    return trainer_new(model, tasks, balancer, cfg, 0, 0, out, err);
+}
+
+mtb_status mtb_trainer_new_gram(mtb_model *model, const mtb_task_spec *tasks,
+                                mtb_balancer *balancer, const mtb_trainer_config *cfg,
+                                size_t gram_block, mtb_trainer **out, mtb_error *err)
+{
+    return trainer_new(model, tasks, balancer, cfg, 1, gram_block, out, err);
+}
+
+static mtb_status trainer_new(mtb_model *model, const mtb_task_spec *tasks,
+                              mtb_balancer *balancer, const mtb_trainer_config *cfg, int gram,
+                              size_t gram_block, mtb_trainer **out, mtb_error *err)
 {
     *out = NULL;
     if (cfg->batch_max < 1)
@@ -146,6 +131,29 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
     tr->D_max = tr->need == MTB_NEED_REP_GRADS ? B * dz : tr->need == MTB_NEED_PARAM_GRADS ? Dp : 0;
     tr->n_samples = setup && setup->n_samples > 1 ? setup->n_samples : 1;
     tr->wants_after = setup && setup->after_update != NULL;
+    if (gram) {
+        /* The Gram path (trainer_gram.c): PARAM gradients of scope all, one sample, and a
+         * method that reads only G G^T (setup gram_ok) or none (benchmarks). */
+        const char *name = balancer ? mtb_balancer_get_type(balancer)->name : "(none)";
+        if (tr->need != MTB_NEED_PARAM_GRADS || tr->scope != MTB_SCOPE_ALL || tr->n_samples > 1 ||
+            (setup && !setup->gram_ok)) {
+            free(tr);
+            return mtb_fail(err, MTB_EINVAL,
+                            "trainer: the Gram path needs a method that reads only the Gram matrix "
+                            "of its parameter gradients (scope all, one sample); method %s does "
+                            "not (docs/performance.md lists those that do)", name);
+        }
+        for (int i = 0; i < model->n_layers; i++)
+            if (model->layers[i].n_params && model->layers[i].kind != MTB_LAYER_DENSE) {
+                free(tr);
+                return mtb_fail(err, MTB_EINVAL, "trainer: the Gram path supports trunks of dense "
+                                "layers and activations; layer %d is %s", i,
+                                model->layers[i].ops->name);
+            }
+        tr->gram = 1;
+        tr->gram_block = gram_block;
+        tr->S = T; /* every task's cotangent goes back together: the blocks need all T rows */
+    }
 
     int fail = 0;
     tr->act = xcalloc((size_t)model->n_layers + 1, sizeof(float *), &fail);
@@ -168,11 +176,13 @@ mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_bal
         tr->G = xcalloc((size_t)T * B * dz, sizeof(double), &fail);
         tr->Zd = xcalloc(B * dz, sizeof(double), &fail);
     }
-    if (tr->need == MTB_NEED_PARAM_GRADS) {
+    if (tr->gram)
+        mtb_trainer_gram_alloc_(tr, &fail);
+    else if (tr->need == MTB_NEED_PARAM_GRADS) {
         tr->Gf = xcalloc((size_t)T * Dp, sizeof(float), &fail);
         tr->G = xcalloc((size_t)T * Dp, sizeof(double), &fail);
     }
-    if (tr->need != MTB_NEED_LOSSES)
+    if (tr->need != MTB_NEED_LOSSES && !tr->gram)
         tr->trunk_grad = xcalloc(tr->D_max, sizeof(double), &fail);
     tr->losses = xcalloc((size_t)T, sizeof(double), &fail);
     tr->head_w = xcalloc((size_t)T, sizeof(double), &fail);
@@ -305,10 +315,9 @@ static void backward_stack(mtb_trainer *tr, const float *in, int B, int S, int s
     }
 }
 
-mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
-                                  int B, mtb_need need, mtb_param_scope scope,
-                                  const double **losses, const double **G, size_t *D,
-                                  mtb_error *err)
+mtb_status mtb_trainer_cotangents_(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                   int B, mtb_need need, mtb_param_scope scope, int with_dz,
+                                   mtb_error *err)
 {
     mtb_model *m = tr->m;
     const int T = m->T, dz = m->dz, so = m->sum_out;
@@ -338,11 +347,8 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
             return mtb_fail(err, MTB_ENUMERIC, "trainer: loss of task %d is %g (diverged?)", t,
                             tr->losses[t]);
     }
-    *losses = tr->losses;
-    *G = NULL;
-    *D = 0;
     tr->cur_D = 0;
-    if (need == MTB_NEED_LOSSES)
+    if (!with_dz)
         return MTB_OK;
 
     /* dz_stack[:, t, :] (B, dz) = dy_raw_t (B, out_t) W_t (out_t, dz) */
@@ -351,6 +357,25 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
         mtb_sgemm(0, 0, B, dz, m->head_out[t], 1.0f, tr->dy_raw + m->head_off[t], so,
                   Wh + (size_t)m->head_off[t] * dz, dz, 0.0f, tr->dz_stack + (size_t)t * dz, T * dz);
     tr->have_dz = 1;
+    return MTB_OK;
+}
+
+mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                  int B, mtb_need need, mtb_param_scope scope,
+                                  const double **losses, const double **G, size_t *D,
+                                  mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz;
+    mtb_status st = mtb_trainer_cotangents_(tr, x, y, ldy, B, need, scope,
+                                            need != MTB_NEED_LOSSES, err);
+    if (st)
+        return st;
+    *losses = tr->losses;
+    *G = NULL;
+    *D = 0;
+    if (need == MTB_NEED_LOSSES)
+        return MTB_OK;
 
     if (need == MTB_NEED_REP_GRADS) {
         const size_t Dr = (size_t)B * dz;
@@ -479,7 +504,7 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
     mtb_model *m = tr->m;
     const int T = m->T;
     mtb_flops_take();
-    const double *losses, *G;
+    const double *losses, *G, *gram = NULL;
     size_t D;
     mtb_status st;
     const int K = tr->n_samples;
@@ -514,6 +539,12 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
             return st;
         losses = tr->Lp[0];
         G = tr->Gp[0];
+    } else if (tr->gram) {
+        st = mtb_trainer_task_gram(tr, x, y, ldy, B, &losses, &gram, err); /* trainer_gram.c */
+        if (st)
+            return st;
+        G = NULL;
+        D = 0;
     } else {
         st = mtb_trainer_task_grads(tr, x, y, ldy, B, tr->need, tr->scope, &losses, &G, &D, err);
         if (st)
@@ -529,7 +560,8 @@ mtb_status mtb_trainer_step(mtb_trainer *tr, const float *x, const float *y, siz
             .rng = mtb_balancer_rng(tr->bal),
             .samples = {.n = K, .losses = K > 1 ? tr->Lp : NULL, .G = K > 1 && G ? tr->Gp : NULL},
             .rep = {.Z = rep ? tr->Zd : NULL, .dim = rep ? m->dz : 0},
-            .blocks = {.n = G ? tr->n_blocks : 0, .off = G && tr->n_blocks ? tr->block_off : NULL}};
+            .blocks = {.n = G ? tr->n_blocks : 0, .off = G && tr->n_blocks ? tr->block_off : NULL},
+            .gram = {.M = gram}};
         int explicit_ok = G && (tr->need == MTB_NEED_REP_GRADS || tr->scope == MTB_SCOPE_ALL);
         mtb_balance_out out = {tr->head_w, tr->trunk_w, explicit_ok ? tr->trunk_grad : NULL, 0};
         st = mtb_balancer_step(tr->bal, &in, &out, err);

@@ -62,6 +62,7 @@
  *     LAST_LAYER and mtb golden pass none, and a method then treats G as one block. The
  *     driver checks the offsets (at most MTB_MAX_BLOCKS blocks); they hold for every sample.
  *   - in->draws: recorded random decisions (replay, below).
+ *   - in->gram: the Gram path, G G^T in place of G for a method with setup gram_ok (below).
  *   - Losses after the update (FAMO; IGBv2 with reward=after_update). A method that wants
  *     them sets setup->after_update to its hook in init(); after the caller's parameter
  *     update the caller re-evaluates the T losses on the same batch and calls
@@ -147,6 +148,8 @@ typedef struct mtb_balancer_setup {
     mtb_status (*after_update)(void *state, const double *losses_after, mtb_error *err);
     unsigned replay;        /* MTB_REPLAY_* flags: the kinds of recorded draws the method
                                accepts in in->draws (0: it draws nothing, or cannot replay) */
+    int gram_ok;            /* 1: with need PARAM_GRADS, the method reads G only through
+                               G G^T and accepts in->gram in place of G (the Gram path) */
 } mtb_balancer_setup;
 
 enum {
@@ -184,6 +187,14 @@ typedef struct mtb_balance_rep {
                          0 = unknown */
 } mtb_balance_rep;
 
+/* in->gram: the Gram path. M = G G^T (T, T, row-major, symmetric) of the PARAM gradients,
+ * given instead of G (then G = NULL, D = 0, no blocks, no explicit trunk_grad) to a method
+ * whose setup has gram_ok; its trunk_w are applied by one weighted backward. The driver
+ * refuses it for other methods and with a loss pre-transform (which needs G). */
+typedef struct mtb_balance_gram {
+    const double *M;
+} mtb_balance_gram;
+
 /* in->blocks: the parameter blocks G's columns form (PARAM gradients). */
 typedef struct mtb_balance_blocks {
     int n;             /* blocks; 0 = no structure given: a method treats G as one block */
@@ -203,6 +214,7 @@ typedef struct mtb_balance_in {
     mtb_balance_rep rep;         /* REP_GRADS: the representation, or zeros */
     mtb_balance_blocks blocks;   /* PARAM_GRADS: parameter blocks, or zeros */
     mtb_balance_draws draws;     /* recorded random decisions for this step (replay), or zeros */
+    mtb_balance_gram gram;       /* the Gram path: G G^T instead of G, or zeros */
 } mtb_balance_in;
 
 typedef struct mtb_balance_out {

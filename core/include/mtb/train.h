@@ -73,6 +73,19 @@ typedef struct mtb_trainer mtb_trainer;
  * gradients are still computed (for benchmarks of the gradient paths). */
 mtb_status mtb_trainer_new(mtb_model *model, const mtb_task_spec *tasks, mtb_balancer *balancer,
                            const mtb_trainer_config *cfg, mtb_trainer **out, mtb_error *err);
+/* The same trainer on the Gram path (docs/performance.md "Many tasks without the Jacobian"):
+ * PARAM gradients of scope all are never stored as G (T, P); each step accumulates only the
+ * Gram matrix G G^T = sum_b G_b G_b^T over parameter blocks b (dsyrk), hands it to a method
+ * whose setup has gram_ok (MGDA, IMTL-G level=param; MTB_EINVAL for any other; balancer NULL
+ * with cfg->need PARAM, scope all: benchmarks) and back-propagates sum_t w_t l_t once.
+ * gram_block: floats per task in one parameter block; a dense weight is cut into runs of
+ * whole rows of at most that many floats (at least one row), a bias is one block; 0 = 32768.
+ * Memory: O(T^2) doubles + T max(gram_block, widest layer input, widest layer) floats and
+ * doubles + the stacked cotangents B T max_width floats, instead of T P floats and doubles.
+ * Dense trunks (dense layers and activations) only. */
+mtb_status mtb_trainer_new_gram(mtb_model *model, const mtb_task_spec *tasks,
+                                mtb_balancer *balancer, const mtb_trainer_config *cfg,
+                                size_t gram_block, mtb_trainer **out, mtb_error *err);
 void mtb_trainer_free(mtb_trainer *tr); /* NULL ok */
 
 /* One full step on the batch x (B, d_in), y (B, ldy). */
@@ -86,6 +99,13 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
                                   int B, mtb_need need, mtb_param_scope scope,
                                   const double **losses, const double **G, size_t *D,
                                   mtb_error *err);
+/* The Gram path: forward, the T losses (T) and M = G G^T (T, T, row-major,
+ * symmetric, double) of the shared-parameter task gradients, accumulated block by block
+ * without forming G (trainer made by mtb_trainer_new_gram); mtb_trainer_weighted_grad may follow (trunk_w applied by one backward
+ * pass; no explicit trunk_grad). Pointers stay valid until the next call. */
+mtb_status mtb_trainer_task_gram(mtb_trainer *tr, const float *x, const float *y, size_t ldy,
+                                 int B, const double **losses, const double **gram,
+                                 mtb_error *err);
 /* After mtb_trainer_task_grads on the same batch: writes the model's gradient
  * (model->grad) of sum_t head_w[t] l_t for the heads and sum_t trunk_w[t] l_t (or the
  * explicit trunk_grad, D values at the level of the last task_grads call) for the trunk. */

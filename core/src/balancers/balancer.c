@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 
 struct mtb_balancer {
@@ -483,6 +484,10 @@ mtb_status mtb_balancer_step(mtb_balancer *b, const mtb_balance_in *in, mtb_bala
         if (in->G)
             return mtb_fail(err, MTB_EINVAL,
                             "method %s needs only losses but step got a gradient matrix", name);
+    } else if (!in->G && in->gram.M) {
+        mtb_status gst = mtb_bal_check_gram(b->type->name, b->T, &b->setup, b->hp.pre[0], in, err);
+        if (gst)
+            return gst;
     } else {
         if (!in->G)
             return mtb_fail(err, MTB_EINVAL, "method %s needs %s gradients but step got G = NULL",

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 
 mtb_status mtb_imtl_ws_init(mtb_imtl_ws *w, int T, const char *method, mtb_error *err)
@@ -324,6 +325,7 @@ static mtb_status imtl_g_init(void *state, int T, size_t D_max, const mtb_hparam
     s->level = (int)hp->v[0];
     setup->need = s->level == LEVEL_PARAM ? MTB_NEED_PARAM_GRADS : MTB_NEED_REP_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = s->level == LEVEL_PARAM; /* Eqs. 9-12 need only M = G G^T */
     s->scale = hp->v[1] == 1.0 ? T : 1.0;
     s->heads_alpha = hp->v[2] == 1.0;
     s->sign_fix = hp->v[3] == 1.0;
@@ -356,7 +358,7 @@ static mtb_status imtl_g_step(void *state, const mtb_balance_in *in, mtb_balance
             return rc;
         mtb_bal_gram(s->S, in->T, k, s->ws.M);
     } else {
-        mtb_bal_gram(in->G, in->T, in->D, s->ws.M);
+        mtb_bal_gram_of(in, s->ws.M); /* G G^T, or given on the Gram path */
     }
     mtb_imtl_g_solve(&s->ws, out->trunk_w);
     double sign = s->sign_fix && common_projection(&s->ws, out->trunk_w) < 0.0 ? -1.0

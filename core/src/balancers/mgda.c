@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 #include "simplex.h"
@@ -142,6 +143,9 @@ static mtb_status mgda_init(void *vs, int T, size_t D_max, const mtb_hparams *hp
     s->tol = hp->v[HP_TOL];
     setup->need = hp->v[HP_LEVEL] == 1 ? MTB_NEED_REP_GRADS : MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    /* every solver reads the gradients only through M = G G^T (rep level: the trainer's
+     * Gram path is parameter-level only) */
+    setup->gram_ok = setup->need == MTB_NEED_PARAM_GRADS;
     size_t t = (size_t)T, t1 = t + 1;
     s->M = malloc(t * t * sizeof *s->M);
     s->n = malloc(t * sizeof *s->n);
@@ -416,7 +420,7 @@ static mtb_status mgda_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
     (void)err;
     mgda_state *s = vs;
     int T = s->T;
-    mtb_bal_gram(in->G, T, in->D, s->M);
+    mtb_bal_gram_of(in, s->M); /* G G^T, or given on the Gram path */
     for (int t = 0; t < T; t++) {
         double nt = 1.0, gn = sqrt(s->M[(size_t)t * T + t]);
         switch (s->normalize) {
