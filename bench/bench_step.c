@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../core/cli/cli.h"
 #include "bench.h"
@@ -30,7 +31,7 @@ static void usage(FILE *out)
     fprintf(out,
 "usage: mtb bench step [--shape mtr|pcba] [--tasks T] [--batch B] [--grads none|rep|param]\n"
 "                      [--method NAME [--options K=V,...]] [--reps N] [--threads N]\n"
-"                      [--task-chunk N] [--best-gflops G]\n"
+"                      [--task-chunk N] [--best-gflops G] [--gram [--gram-block N]]\n"
 "\n"
 "Times one full training step on random data and prints, on its last line,\n"
 "  ms_per_step=<median over reps> flop_bound_ms=<matrix-product FLOPs / sgemm rate>\n"
@@ -46,6 +47,11 @@ static void usage(FILE *out)
 "  --warmup N  untimed steps before them                                    [3]\n"
 "  --threads N BLAS threads                                                 [1]\n"
 "  --task-chunk N  tasks propagated together for param gradients, 0 = all   [0]\n"
+"  --gram      the Gram path (docs/performance.md): parameter gradients only as G G^T,\n"
+"              accumulated block by block, never the T x P Jacobian; for a method with\n"
+"              gram_ok (mgda, imtl_g level=param) or none (--grads param implied).\n"
+"              Prints the Gram's dsyrk FLOPs (not in the sgemm bound) and peak RSS\n"
+"  --gram-block N  floats per task in one parameter block, 0 = 32768           [0]\n"
 "  --best-gflops G  the sgemm peak of the best kernel, GFLOP/s, as `mtb bench peak`\n"
 "              measured it (skips measuring it here; 0 = do not state that bound)\n"
 "\n"
@@ -58,7 +64,8 @@ static void usage(FILE *out)
 int mtb_bench_step(int argc, char **argv)
 {
     const char *cmd = "bench step";
-    int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0, warmup = 3;
+    int pcba = 0, T = 10, B = 304, reps = 50, threads = 1, chunk = 0, warmup = 3, gram = 0;
+    long gram_block = 0;
     double best_gflops = NAN; /* NAN: measure */
     const char *method = NULL, *options = NULL;
     mtb_need need = MTB_NEED_LOSSES;
@@ -69,7 +76,8 @@ int mtb_bench_step(int argc, char **argv)
         {"reps", required_argument, 0, 'r'}, {"threads", required_argument, 0, 'j'},
         {"task-chunk", required_argument, 0, 'c'}, {"best-gflops", required_argument, 0, 'G'},
         {"method", required_argument, 0, 'm'}, {"options", required_argument, 0, 'o'},
-        {"warmup", required_argument, 0, 'w'},
+        {"warmup", required_argument, 0, 'w'}, {"gram", no_argument, 0, 'R'},
+        {"gram-block", required_argument, 0, 'k'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -103,6 +111,8 @@ int mtb_bench_step(int argc, char **argv)
         case 'm': method = optarg; break;
         case 'w': if (cli_parse_long(cmd, "warmup", optarg, 0, 1000, &v)) return 2; warmup = (int)v; break;
         case 'o': options = optarg; break;
+        case 'R': gram = 1; break;
+        case 'k': if (cli_parse_long(cmd, "gram-block", optarg, 0, 1L << 30, &gram_block)) return 2; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -169,15 +179,20 @@ int mtb_bench_step(int argc, char **argv)
             goto done;
         }
     }
+    if (gram && !method)
+        need = MTB_NEED_PARAM_GRADS;
     mtb_trainer_config tc = {{0}, 0.5, B, chunk, need, MTB_SCOPE_ALL, NULL, NULL};
     mtb_optim_config_adam(&tc.optim, 3e-4);
     tc.optim.eps = 1e-5;
-    if (mtb_trainer_new(m, tasks, bal, &tc, &tr, &err)) {
+    if (gram ? mtb_trainer_new_gram(m, tasks, bal, &tc, (size_t)gram_block, &tr, &err)
+             : mtb_trainer_new(m, tasks, bal, &tc, &tr, &err)) {
         rc = cli_fail(cmd, &err);
         goto done;
     }
     double flops = 0.0;
     for (int r = -warmup; r < reps; r++) {
+        if (gram && reps + warmup > 1)
+            fprintf(stderr, "bench step: step %d of %d\r", r + warmup + 1, reps + warmup);
         double t0 = mtb_clock_s();
         if (mtb_trainer_step(tr, x, y, (size_t)T * tw, B, r + warmup, 0, NULL, &err)) {
             rc = cli_fail(cmd, &err);
@@ -206,6 +221,16 @@ int mtb_bench_step(int argc, char **argv)
            ms[0]);
     printf("best_kernel=%s best_sgemm_gflops=%.1f ratio_to_best_bound=%.2f\n", best_kernel, best_gflops,
            med / best_bound);
+    if (gram) {
+        /* dsyrk adds T (T + 1) / 2 dot products of every parameter block, 2 FLOPs each;
+         * the Jacobian path would hold G in float and in double (12 bytes per entry) */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double P = (double)m->n_trunk;
+        printf("gram_path=1 gram_block=%ld gram_syrk_gflop=%.4f (double, not in the bounds above) "
+               "jacobian_path_gb=%.1f (T P x 12 bytes) peak_rss_mb=%.1f\n", gram_block,
+               (double)T * (T + 1) * P * 1e-9, 12.0 * T * P / 1e9, ru.ru_maxrss / 1024.0);
+    }
     printf("ms_per_step=%.3f flop_bound_ms=%.3f best_bound_ms=%.3f\n", med, bound, best_bound);
     rc = 0;
 done:

@@ -148,6 +148,14 @@ else
     echo "(not run: SKIP=$SKIP)" > "$TMP/profile.md"
 fi
 
+# ---- many tasks without the Jacobian --------------------------------------------------------
+if ! skipped gram && [ -x bench/run_gram_cell.sh ]; then
+    log "the Gram path at many tasks (bench/run_gram_cell.sh)"
+    BENCH_FULL=${BENCH_FULL:-0} bench/run_gram_cell.sh "$MTB" > "$TMP/gram.md" 2>> "$TMP/stderr.log"
+else
+    echo "(not run: SKIP=$SKIP)" > "$TMP/gram.md"
+fi
+
 # ---- the sweep machinery ------------------------------------------------------------------
 if ! skipped sweep; then
     log "sweep machinery (bench/run_sweep_bench.sh)"
