@@ -105,6 +105,9 @@ static double gram_error(int T, int n_hidden, const int *widths, mtb_activation 
         }
     }
     cr_assert_gt(dmax, 0.0, "zero gradients prove nothing");
+    /* a Gram-path trainer has no G to give */
+    cr_assert_eq(mtb_trainer_task_grads(gr, n.x, n.y, (size_t)n.ldy, NB, MTB_NEED_PARAM_GRADS,
+                                        MTB_SCOPE_ALL, &lj, &G, &D, &err), MTB_EINVAL);
     mtb_trainer_free(jac);
     mtb_trainer_free(gr);
     mtb_model_free(n.m);

@@ -367,6 +367,9 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
 {
     mtb_model *m = tr->m;
     const int T = m->T, dz = m->dz;
+    if (tr->gram && need == MTB_NEED_PARAM_GRADS)
+        return mtb_fail(err, MTB_EINVAL, "trainer: a Gram-path trainer holds no G: call "
+                        "mtb_trainer_task_gram");
     mtb_status st = mtb_trainer_cotangents_(tr, x, y, ldy, B, need, scope,
                                             need != MTB_NEED_LOSSES, err);
     if (st)
