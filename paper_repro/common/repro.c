@@ -2,7 +2,9 @@
 #include "repro.h"
 
 #include "../../core/cli/blas_start.h"
+#include "mtb/fs.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,59 @@ int repro_scale_parse(const char *name, repro_scale *s)
             return 0;
         }
     return -1;
+}
+
+int repro_args_parse(int argc, char **argv, const char *prog, int need_out, repro_args *a)
+{
+    *a = (repro_args){.cmd = argc > 1 ? argv[1] : NULL, .figdir = "", .wall = NAN};
+    int have_scale = 0;
+    if (!a->cmd || a->cmd[0] == '-') {
+        fprintf(stderr, "%s: the first argument is the experiment to run\n", prog);
+        return -1;
+    }
+    for (int i = 2; i < argc; i += 2) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            fprintf(stderr, "%s: option '%s' needs a value\n", prog, k);
+            return -1;
+        }
+        if (!strcmp(k, "--scale")) {
+            if (repro_scale_parse(v, &a->scale)) {
+                fprintf(stderr, "%s: --scale must be smoke, paper or full, got '%s'\n", prog, v);
+                return -1;
+            }
+            have_scale = 1;
+        } else if (!strcmp(k, "--out")) {
+            a->out = v;
+        } else if (!strcmp(k, "--wall-seconds")) {
+            char *end;
+            a->wall = strtod(v, &end);
+            if (*end || !(a->wall >= 0)) {
+                fprintf(stderr, "%s: --wall-seconds expects a number of seconds >= 0, got '%s'\n",
+                        prog, v);
+                return -1;
+            }
+        } else if (!strcmp(k, "--readme")) {
+            a->readme = v;
+        } else if (!strcmp(k, "--figdir")) {
+            a->figdir = v;
+        } else if (!strcmp(k, "--problem")) {
+            a->problem = v;
+        } else {
+            fprintf(stderr, "%s: unknown option '%s'\n", prog, k);
+            return -1;
+        }
+    }
+    if (!have_scale || (need_out && !a->out)) {
+        fprintf(stderr, "%s: --scale%s %s required\n", prog, need_out ? " and --out" : "",
+                need_out ? "are" : "is");
+        return -1;
+    }
+    if (a->out && mtb_mkdirs(a->out)) {
+        fprintf(stderr, "%s: cannot create %s\n", prog, a->out);
+        return -1;
+    }
+    return 0;
 }
 
 const char *repro_scale_name(repro_scale s)

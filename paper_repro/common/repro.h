@@ -20,6 +20,19 @@ typedef enum repro_scale { REPRO_SMOKE = 0, REPRO_PAPER = 1, REPRO_FULL = 2 } re
 int repro_scale_parse(const char *name, repro_scale *s);
 const char *repro_scale_name(repro_scale s);
 
+/* The command line of every reproduction program: CMD --scale smoke|paper|full --out DIR
+ * [--wall-seconds S] [--readme README.md] [--figdir DIR] [--problem P], options in any order
+ * after CMD. repro_args_parse fills a (figdir "" and wall NAN when not given), creates DIR
+ * (required unless need_out is 0, for a command that only prints), and returns 0; on a
+ * missing or bad option it prints why on stderr and returns -1, and the caller prints its
+ * usage. --scale is always required. */
+typedef struct repro_args {
+    const char *cmd, *out, *readme, *figdir, *problem;
+    repro_scale scale;
+    double wall;
+} repro_args;
+int repro_args_parse(int argc, char **argv, const char *prog, int need_out, repro_args *a);
+
 /* Prints "<prog>: <message>" on stderr and exits 1. For programs only. */
 void repro_die(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 

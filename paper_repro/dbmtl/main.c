@@ -44,52 +44,18 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    repro_args a;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        repro_args_parse(argc, argv, PROG, strcmp(argv[1], "methods") != 0, &a))
         usage();
-    }
-    if (argc < 2)
-        usage();
-    const char *cmd = argv[1], *out = NULL, *readme = NULL, *figdir = "", *problem = NULL;
-    repro_scale sc = REPRO_SMOKE;
-    int have_scale = 0;
-    double wall = NAN;
-    for (int i = 2; i < argc; i += 2) {
-        if (i + 1 >= argc)
-            usage();
-        const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--scale")) {
-            if (repro_scale_parse(v, &sc))
-                die("--scale must be smoke, paper or full, got '%s'", v);
-            have_scale = 1;
-        } else if (!strcmp(k, "--out")) {
-            out = v;
-        } else if (!strcmp(k, "--wall-seconds")) {
-            char *end;
-            wall = strtod(v, &end);
-            if (*end || !(wall >= 0))
-                die("--wall-seconds expects a number of seconds >= 0, got '%s'", v);
-        } else if (!strcmp(k, "--readme")) {
-            readme = v;
-        } else if (!strcmp(k, "--problem")) {
-            problem = v;
-        } else if (!strcmp(k, "--figdir")) {
-            figdir = v;
-        } else {
-            fprintf(stderr, PROG ": unknown option '%s'\n", k);
-            usage();
-        }
-    }
+    const char *cmd = a.cmd, *out = a.out;
     if (!strcmp(cmd, "methods")) { /* the sweep's method arguments (grid.c) */
-        if (!problem || !have_scale)
+        if (!a.problem)
             usage();
-        return cmd_methods(problem, sc);
+        return cmd_methods(a.problem, a.scale);
     }
-    if (!out || !have_scale)
-        usage();
-    if (mtb_mkdirs(out))
-        die("cannot create %s", out);
     dscale d;
-    dscale_get(sc, &d);
+    dscale_get(a.scale, &d);
     if (!strcmp(cmd, "single"))
         return cmd_single(out, &d);
     if (!strcmp(cmd, "cost"))
@@ -103,7 +69,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "train"))
         return cmd_train(out, &d);
     if (!strcmp(cmd, "report"))
-        return cmd_report(out, &d, wall, readme, figdir);
+        return cmd_report(out, &d, a.wall, a.readme, a.figdir);
     fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
     usage();
 }

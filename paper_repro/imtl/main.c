@@ -129,37 +129,13 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+    repro_args a;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        repro_args_parse(argc, argv, PROG, 1, &a))
         usage();
-    const char *cmd = argv[1], *out = NULL, *readme = NULL, *figdir = "";
-    repro_scale sc = REPRO_SMOKE;
-    int have_scale = 0;
-    double wall = NAN;
-    for (int i = 2; i < argc; i++) {
-        if (i + 1 >= argc)
-            usage();
-        if (!strcmp(argv[i], "--scale")) {
-            if (repro_scale_parse(argv[++i], &sc))
-                die("--scale must be smoke, paper or full, got '%s'", argv[i]);
-            have_scale = 1;
-        } else if (!strcmp(argv[i], "--out")) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--wall-seconds")) {
-            wall = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--readme")) {
-            readme = argv[++i];
-        } else if (!strcmp(argv[i], "--figdir")) {
-            figdir = argv[++i];
-        } else {
-            usage();
-        }
-    }
-    if (!out || !have_scale)
-        usage();
-    if (mtb_mkdirs(out))
-        die("cannot create %s", out);
+    const char *cmd = a.cmd, *out = a.out;
     iscale r;
-    iscale_get(sc, &r);
+    iscale_get(a.scale, &r);
     static const struct {
         const char *name;
         int (*fn)(const char *, const iscale *);
@@ -175,6 +151,6 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);
     if (!strcmp(cmd, "report"))
-        return cmd_report(out, &r, wall, readme, figdir);
+        return cmd_report(out, &r, a.wall, a.readme, a.figdir);
     usage();
 }

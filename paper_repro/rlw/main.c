@@ -151,37 +151,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
-    if (argc < 2)
+    repro_args a;
+    if (repro_args_parse(argc, argv, PROG, 1, &a))
         usage();
-    const char *cmd = argv[1], *out = NULL, *readme = NULL, *figdir = "";
-    repro_scale sc = REPRO_SMOKE;
-    int have_scale = 0;
-    double wall = NAN;
-    for (int i = 2; i < argc; i++) {
-        if (i + 1 >= argc)
-            usage();
-        if (!strcmp(argv[i], "--scale")) {
-            if (repro_scale_parse(argv[++i], &sc))
-                die("--scale must be smoke, paper or full, got '%s'", argv[i]);
-            have_scale = 1;
-        } else if (!strcmp(argv[i], "--out")) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--wall-seconds")) {
-            wall = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--readme")) {
-            readme = argv[++i];
-        } else if (!strcmp(argv[i], "--figdir")) {
-            figdir = argv[++i];
-        } else {
-            usage();
-        }
-    }
-    if (!out || !have_scale)
-        usage();
-    if (mtb_mkdirs(out))
-        die("cannot create %s", out);
+    const char *cmd = a.cmd, *out = a.out;
     rscale r;
-    rscale_get(sc, &r);
+    rscale_get(a.scale, &r);
     if (!strcmp(cmd, "moments")) return cmd_moments(out, &r);
     if (!strcmp(cmd, "thm1")) return cmd_thm1(out, &r);
     if (!strcmp(cmd, "thm3")) return cmd_thm3(out, &r);
@@ -195,6 +170,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "combotrain")) return cmd_combotrain(out, &r);
     if (!strcmp(cmd, "speed")) return cmd_speed(out, &r);
     if (!strcmp(cmd, "netnoise")) return cmd_netnoise(out, &r);
-    if (!strcmp(cmd, "report")) return cmd_report(out, &r, wall, readme, figdir);
+    if (!strcmp(cmd, "report")) return cmd_report(out, &r, a.wall, a.readme, a.figdir);
     usage();
 }
