@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "alpha_fair.h"
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 
@@ -70,6 +71,7 @@ static mtb_status fairgrad_init(void *vs, int T, size_t D_max, const mtb_hparams
     s->max_iter = (int)hp->v[HP_MAX_ITER];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = 1; /* the method reads G only through G G^T */
     size_t t = (size_t)T;
     s->A = malloc(t * t * sizeof *s->A);
     s->w = malloc(t * sizeof *s->w);
@@ -88,7 +90,7 @@ static mtb_status fairgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_
 {
     fairgrad_state *s = vs;
     int T = s->T;
-    mtb_bal_gram(in->G, T, in->D, s->A); /* A = G G^T */
+    mtb_bal_gram_of(in, s->A); /* G G^T, or given on the Gram path */ /* A = G G^T */
     mtb_afair_result res;
     mtb_status st = mtb_afair_solve(&s->ws, s->A, s->alpha, s->ridge, s->fallback_ridge,
                                     s->max_iter, s->w, &res, "fairgrad", err);

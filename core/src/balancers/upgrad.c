@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 
@@ -100,6 +101,7 @@ static mtb_status upgrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     s->max_sweeps = (int)hp->v[HP_MAX_SWEEPS];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = 1; /* the method reads G only through G G^T */
     size_t t = (size_t)T;
     int exact = T <= s->exact_max_T;
     s->M = malloc(t * t * sizeof *s->M);
@@ -244,7 +246,7 @@ static mtb_status upgrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
 {
     upgrad_state *s = vs;
     int T = s->T;
-    mtb_bal_gram(in->G, T, in->D, s->M);
+    mtb_bal_gram_of(in, s->M); /* G G^T, or given on the Gram path */
     double tr = 0.0;
     for (int t = 0; t < T; t++)
         tr += s->M[(size_t)t * T + t];
