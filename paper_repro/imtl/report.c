@@ -515,6 +515,9 @@ static void body(FILE *o, const char *out, const char *figdir)
     }
 }
 
+/* body() as repro_write_report calls it (ctx: the output directory) */
+static void body_cb(FILE *o, const char *figdir, void *ctx) { body(o, ctx, figdir); }
+
 int cmd_report(const char *out, const iscale *r, double wall, const char *readme,
                const char *figdir)
 {
@@ -535,29 +538,10 @@ int cmd_report(const char *out, const iscale *r, double wall, const char *readme
     const char *files[1] = {prov_path};
     repro_provenance_scan prov;
     repro_provenance_scan_files(&prov, files, 1);
-    FILE *o = out_open(out, "report.md", path, sizeof path);
-    repro_report_header(o, "IMTL reproduction", PROG " report", r->s, &prov, wall);
-    body(o, out, "");
-    out_close(o, path);
-    if (readme) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m)
-            die("out of memory");
-        repro_report_header(m, NULL, PROG " report", r->s, &prov, wall);
-        body(m, out, figdir);
-        fclose(m);
-        if (repro_replace_section(readme, "latest-run", buf))
-            die("cannot rewrite the latest-run section of %s", readme);
-        free(buf);
-    }
-    int failed = repro_claims_failed_asserts(PROG, C, nc, r->s);
-    int counts[4] = {0};
-    for (int i = 0; i < nc; i++)
-        counts[repro_claim_verdict(&C[i])]++;
-    printf("[report] %d claims: %d confirmed, %d partly, %d refuted, %d not testable; %d asserted "
-           "claims failed\n", nc, counts[0], counts[1], counts[2], counts[3], failed);
+    if (repro_write_report(out, "IMTL reproduction", PROG " report", r->s, &prov, wall, readme,
+                           figdir, body_cb, (void *)out))
+        exit(1);
+    int failed = repro_claims_finish(PROG, "imtl", C, nc, r->s);
     repro_summary_clear();
     return failed ? 1 : 0;
 }

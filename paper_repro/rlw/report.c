@@ -459,6 +459,19 @@ static void body(FILE *o, const char *out, const rscale *r, const repro_claim *C
     tsv_markdown(o, out, "rlw_combo_training.tsv");
 }
 
+/* body() as repro_write_report calls it */
+typedef struct body_ctx {
+    const char *out;
+    const rscale *r;
+    const repro_claim *C;
+    int nc;
+} body_ctx;
+static void body_cb(FILE *o, const char *figdir, void *ctx)
+{
+    const body_ctx *b = ctx;
+    body(o, b->out, b->r, b->C, b->nc, figdir);
+}
+
 int cmd_report(const char *out, const rscale *r, double wall, const char *readme, const char *figdir)
 {
     static const char *EXP[] = {"moments", "thm1", "thm3", "noise", "escape", "rgw", "cost", "lsd6", "rgwtrain", "combo", "combotrain", "speed", "netnoise"};
@@ -499,33 +512,15 @@ int cmd_report(const char *out, const rscale *r, double wall, const char *readme
     }
     repro_provenance_scan prov;
     repro_provenance_scan_files(&prov, files, nf);
-    FILE *o = out_open(out, "report.md", path, sizeof path);
-    repro_report_header(o, "RLW / RGW reproduction", PROG " report", r->s, &prov, wall);
-    body(o, out, r, C, nc, "");
-    out_close(o, path);
-    if (readme) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m)
-            die("out of memory");
-        repro_report_header(m, NULL, PROG " report", r->s, &prov, wall);
-        body(m, out, r, C, nc, figdir);
-        fclose(m);
-        if (repro_replace_section(readme, "latest-run", buf))
-            die("cannot rewrite the latest-run section of %s", readme);
-        free(buf);
-    }
+    body_ctx bc = {out, r, C, nc};
+    if (repro_write_report(out, "RLW / RGW reproduction", PROG " report", r->s, &prov, wall, readme,
+                           figdir, body_cb, &bc))
+        exit(1);
     for (int p = 0; p < 2; p++)
         if (have[p])
             repro_plan_free(&plans[p]);
     free(files);
-    int failed = repro_claims_failed_asserts(PROG, C, nc, r->s);
-    int counts[4] = {0};
-    for (int i = 0; i < nc; i++)
-        counts[repro_claim_verdict(&C[i])]++;
-    printf("[rlw] report: %d claims: %d confirmed, %d partly, %d refuted, %d not testable here; "
-           "%d asserted claim(s) failed\n", nc, counts[0], counts[1], counts[2], counts[3], failed);
+    int failed = repro_claims_finish(PROG, "rlw", C, nc, r->s);
     free(g_kv);
     return failed ? 1 : 0;
 }
