@@ -117,6 +117,14 @@ int repro_summary_load(const char *out, const char *exp)
     return n;
 }
 
+int repro_summary_count(void) { return n_entries; }
+
+const char *repro_summary_entry(int i, double *v, double *lo, double *hi)
+{
+    *v = table[i].v, *lo = table[i].lo, *hi = table[i].hi;
+    return table[i].key;
+}
+
 double repro_summary_get(const char *key, double *lo, double *hi)
 {
     for (int i = n_entries - 1; i >= 0; i--) /* the latest load wins */

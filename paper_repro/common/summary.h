@@ -40,6 +40,10 @@ void repro_out_close(const char *prog, FILE *f, const char *path);
 int repro_summary_load(const char *out, const char *exp);
 /* "<exp>.<key>" -> value (lo, hi may be NULL); NaN when absent. */
 double repro_summary_get(const char *key, double *lo, double *hi);
+/* The loaded entries in load order (for a claim over every key with a given prefix): the
+ * key of entry i, 0 <= i < repro_summary_count(), with its value, lo and hi. */
+int repro_summary_count(void);
+const char *repro_summary_entry(int i, double *v, double *lo, double *hi);
 void repro_summary_clear(void);
 
 /* OUT/name (TSV with a header line) as a Markdown table, or a line saying it was not

@@ -13,87 +13,13 @@
 
 #include "../common/claim.h"
 #include "../common/report.h"
+#include "../common/summary.h"
 #include "../common/sweep_plan.h"
 
-/* ---- the summaries: key -> (value, lo, hi) ------------------------------------------- */
+/* ---- the summaries (summary.h: "exp.key" -> value, lo, hi) ------------------------ */
 
-typedef struct kv { char key[128]; double v, lo, hi; } kv;
-static kv *g_kv;
-static int g_nkv, g_cap;
-
-static void load_summary(const char *out, const char *exp)
-{
-    char path[1024], line[512];
-    snprintf(path, sizeof path, "%s/summary_%s.tsv", out, exp);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (!fgets(line, sizeof line, f)) { fclose(f); return; }
-    while (fgets(line, sizeof line, f)) {
-        if (g_nkv == g_cap) {
-            g_cap = g_cap ? 2 * g_cap : 256;
-            g_kv = realloc(g_kv, sizeof *g_kv * (size_t)g_cap);
-            if (!g_kv)
-                die("out of memory");
-        }
-        kv *e = &g_kv[g_nkv];
-        char key[96];
-        if (sscanf(line, "%95s %lf %lf %lf", key, &e->v, &e->lo, &e->hi) == 4) {
-            snprintf(e->key, sizeof e->key, "%s.%s", exp, key);
-            g_nkv++;
-        }
-    }
-    fclose(f);
-}
-
-/* value of "exp.key" (NAN when absent); lo/hi may be NULL */
-static double S(const char *key, double *lo, double *hi)
-{
-    for (int i = 0; i < g_nkv; i++)
-        if (!strcmp(g_kv[i].key, key)) {
-            if (lo) *lo = g_kv[i].lo;
-            if (hi) *hi = g_kv[i].hi;
-            return g_kv[i].v;
-        }
-    if (lo) *lo = NAN;
-    if (hi) *hi = NAN;
-    return NAN;
-}
-
-/* a TSV table as Markdown (every row) */
-static void tsv_markdown(FILE *o, const char *out, const char *name)
-{
-    char path[1024], line[4096];
-    snprintf(path, sizeof path, "%s/%s", out, name);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(o, "_(%s was not produced at this scale)_\n\n", name);
-        return;
-    }
-    int row = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        fprintf(o, "|");
-        int ncol = 0;
-        for (char *c = strtok(line, "\t"); c; c = strtok(NULL, "\t"), ncol++)
-            fprintf(o, " %s |", strcmp(c, "nan") ? c : "–");
-        fprintf(o, "\n");
-        if (row++ == 0) {
-            fprintf(o, "|");
-            for (int i = 0; i < ncol; i++)
-                fprintf(o, "---|");
-            fprintf(o, "\n");
-        }
-    }
-    fclose(f);
-    fprintf(o, "\n_Table `%s`._\n\n", name);
-}
-
-static void fig(FILE *o, const char *figdir, const char *stem, const char *caption)
-{
-    fprintf(o, "![%s](%s%s.png) (SVG: [%s.svg](%s%s.svg))\n\n", caption, figdir, stem, stem, figdir,
-            stem);
-}
+/* value of "exp.key" (NAN when absent); lo/hi may be NULL: the short name the claims use */
+static double S(const char *key, double *lo, double *hi) { return repro_summary_get(key, lo, hi); }
 
 /* ---- the claims ---------------------------------------------------------------------- */
 
@@ -281,16 +207,17 @@ static int make_claims(repro_claim *C)
         double wmin = INFINITY, wlo = NAN, whi = NAN, sd_normal = NAN;
         int nr = 0, rank = 1;
         const char *pre = "lsd6.dpew_lsd6_";
-        for (int i = 0; i < g_nkv; i++) {
-            const char *k = g_kv[i].key;
+        for (int i = 0; i < repro_summary_count(); i++) {
+            double ev, elo, ehi;
+            const char *k = repro_summary_entry(i, &ev, &elo, &ehi);
             if (strncmp(k, pre, strlen(pre)))
                 continue;
             const char *lab = k + strlen(pre);
             if ((strncmp(lab, "rlw:", 4) && strncmp(lab, "rgw:", 4)) || !strcmp(lab, "rlw:dist=equal"))
                 continue;
             nr++;
-            if (g_kv[i].v < wmin)
-                wmin = g_kv[i].v, wlo = g_kv[i].lo, whi = g_kv[i].hi;
+            if (ev < wmin)
+                wmin = ev, wlo = elo, whi = ehi;
         }
         C[n++] = (repro_claim){"R9-rlw-ge-ew", "every RLW distribution ≥ EW in Δp_EW (ICLR Table 1, TMLR §5.3, "
                                "on NYUv2); here LSD-6: the lowest RLW row's Δp_EW (%)", NAN,
@@ -298,12 +225,13 @@ static int make_claims(repro_claim *C)
                                "the papers' claim: not below EW", 0, "the LSD-6 sweep was not run"};
         sd_normal = S("lsd6.dpewstd_lsd6_rlw:dist=normal", NULL, NULL);
         const char *spre = "lsd6.dpewstd_lsd6_";
-        for (int i = 0; i < g_nkv; i++) {
-            const char *k = g_kv[i].key;
+        for (int i = 0; i < repro_summary_count(); i++) {
+            double ev, elo, ehi;
+            const char *k = repro_summary_entry(i, &ev, &elo, &ehi);
             if (strncmp(k, spre, strlen(spre)) || strncmp(k + strlen(spre), "rlw:", 4) ||
                 !strcmp(k + strlen(spre), "rlw:dist=equal"))
                 continue;
-            rank += g_kv[i].v < sd_normal;
+            rank += ev < sd_normal;
         }
         double rk = isfinite(sd_normal) ? rank : NAN;
         C[n++] = (repro_claim){"R9-normal-stable", "Normal is among the most stable distributions: rank of its "
@@ -365,7 +293,7 @@ static void body(FILE *o, const char *out, const rscale *r, const repro_claim *C
     fprintf(o, "%.0f draws per (distribution, T), seed 0. `Tmean_*`: range of T·E[λ̃_t] over tasks; "
                "`*_exact`: closed forms (paper_repro/rlw/moments.h, also the sampler tests' oracle); "
                "`*_max_z`: worst |MC − exact|/SE.\n\n", x);
-    tsv_markdown(o, out, "rlw_weights.tsv");
+    repro_tsv_markdown(o, out, "rlw_weights.tsv");
     fprintf(o, "rnormal-once, median over 20 runs of max_t |T·E[λ̃_t | m, v] − 1|: T = 3: %.3f, "
                "T = 10: %.3f, T = 40: %.3f.\n\n", S("moments.rnonce_median_dev_T3", NULL, NULL),
             S("moments.rnonce_median_dev_T10", NULL, NULL), S("moments.rnonce_median_dev_T40", NULL, NULL));
@@ -399,64 +327,64 @@ static void body(FILE *o, const char *out, const rscale *r, const repro_claim *C
     fprintf(o, "## R2. Theorem 1 on quadratics\n\n%.0f trajectories per cell; d = 10, problem seed 7; "
                "ρ = conflict, s = data noise. Plateau = mean of the last 20 %% of k.\n\n",
             S("thm1.R", NULL, NULL));
-    tsv_markdown(o, out, "rlw_thm1.tsv");
+    repro_tsv_markdown(o, out, "rlw_thm1.tsv");
     for (int it = 0; it < r->r2_nT; it++)
         for (int ie = 0; ie < r->r2_neta; ie++) {
             char stem[64], cap[96];
             snprintf(stem, sizeof stem, "rlw_thm1_T%d_eta%g", r->r2_T[it], r->r2_eta[ie]);
             snprintf(cap, sizeof cap, "Theorem 1, T = %d, eta = %g, rho = 1, s = 1", r->r2_T[it], r->r2_eta[ie]);
-            fig(o, figdir, stem, cap);
+            repro_figure(o, figdir, stem, cap);
         }
     fprintf(o, "## R3. Theorem 3 (η_k = α/k)\n\nc_μ = %.4f; K = %.0f.\n\n", S("thm3.c_mu", NULL, NULL),
             S("thm3.K", NULL, NULL));
-    tsv_markdown(o, out, "rlw_thm3.tsv");
-    fig(o, figdir, "rlw_thm3", "Theorem 3: k E||e_k||^2 per alpha");
+    repro_tsv_markdown(o, out, "rlw_thm3.tsv");
+    repro_figure(o, figdir, "rlw_thm3", "Theorem 3: k E||e_k||^2 per alpha");
     fprintf(o, "## R4. Noise of RLW vs FW (quadratics, part (i))\n\n%.0f (λ̃, batch) pairs per cell.\n\n",
             S("noise.N", NULL, NULL));
-    tsv_markdown(o, out, "rlw_noise.tsv");
-    fig(o, figdir, "rlw_noise_cos", "cosine of xi_FW and the weight noise, normal");
+    repro_tsv_markdown(o, out, "rlw_noise.tsv");
+    repro_figure(o, figdir, "rlw_noise_cos", "cosine of xi_FW and the weight noise, normal");
     fprintf(o, "Part (ii): LSD-6 and MTR-10 networks at checkpoints of one EW run (seed 0), shared-trunk "
                "gradients, full-batch reference, %.0f random batches per checkpoint.\n\n", S("netnoise.N", NULL, NULL));
-    tsv_markdown(o, out, "rlw_noise_net.tsv");
-    fig(o, figdir, "rlw_noise_net_cos", "density of cos(xi_FW, x), normal weights, networks");
+    repro_tsv_markdown(o, out, "rlw_noise_net.tsv");
+    repro_figure(o, figdir, "rlw_noise_net_cos", "density of cos(xi_FW, x), normal weights, networks");
     fprintf(o, "## R5. Escape from the sharp minimum\n\n%.0f runs per cell.\n\n", S("escape.R", NULL, NULL));
-    tsv_markdown(o, out, "rlw_escape.tsv");
-    fig(o, figdir, "rlw_escape", "P_sharp vs sigma_eff");
+    repro_tsv_markdown(o, out, "rlw_escape.tsv");
+    repro_figure(o, figdir, "rlw_escape", "P_sharp vs sigma_eff");
     fprintf(o, "## R6. Convergence speed against the number of tasks\n\nS_m = first evaluation (in updates) at "
                "which the seed-mean task-mean test metric is within 5 %% of EW's final value (censored at the "
                "last evaluation).\n\n");
-    tsv_markdown(o, out, "rlw_speed.tsv");
-    fig(o, figdir, "rlw_speed_bce-40", "bce-40: test accuracy vs updates");
+    repro_tsv_markdown(o, out, "rlw_speed.tsv");
+    repro_figure(o, figdir, "rlw_speed_bce-40", "bce-40: test accuracy vs updates");
     fprintf(o, "## R7. RGW vs RLW: the shared-gradient identity, then training\n\nMax relative difference of "
                "the shared gradients %.3g, of the heads against λ̃_t × RGW's %.3g (5 random states of the MTR "
                "trunk).\n\nTraining: Δp_EW of RLW and RGW per seed against the same seed's EW run (metric at the "
                "last evaluation), and their seed-paired difference; LSD-6 and LSD-6-eq from the R9 sweeps, "
                "MTR-hom-40 from its own.\n\n",
             S("rgw.shared_rel_diff", NULL, NULL), S("rgw.head_rel_diff", NULL, NULL));
-    tsv_markdown(o, out, "rlw_rgw_training.tsv");
+    repro_tsv_markdown(o, out, "rlw_rgw_training.tsv");
     fprintf(o, "## R8. Cost per step\n\nMedian step time (mtb_trainer_step, batch in memory) with one and "
                "with two BLAS threads; the methods interleaved within each repeat. The machine's 1-minute "
                "load average was %.2f when the timings began and %.2f when they ended (%d cores; near 0 "
                "on an idle machine: above that, other processes shared the cores and the ratios are "
                "noisier than the machine's).\n\n",
             S("cost.loadavg_start", NULL, NULL), S("cost.loadavg_end", NULL, NULL), (int)sysconf(_SC_NPROCESSORS_ONLN));
-    tsv_markdown(o, out, "rlw_cost.tsv");
-    fig(o, figdir, "rlw_cost", "ms per step vs T, one thread");
-    fig(o, figdir, "rlw_cost_2threads", "ms per step vs T, two threads");
+    repro_tsv_markdown(o, out, "rlw_cost.tsv");
+    repro_figure(o, figdir, "rlw_cost", "ms per step vs T, one thread");
+    repro_figure(o, figdir, "rlw_cost_2threads", "ms per step vs T, two threads");
     fprintf(o, "## R9. LSD-6: every distribution against EW, OC and STL\n\n%.0f seed(s) on LSD-6, %.0f on "
                "LSD-6-eq; metric at the last evaluation (seed mean ± 95 %% t half-width); Δp per seed against "
                "the same seed's EW / STL run, then mean ± half-width; the last column is the Δp of the seed "
                "means (the papers' convention).\n\n", S("lsd6.seeds_lsd6", NULL, NULL),
             S("lsd6.seeds_lsd6eq", NULL, NULL));
-    tsv_markdown(o, out, "rlw_lsd6.tsv");
-    fig(o, figdir, "rlw_lsd6_dp", "Delta-p vs EW on LSD-6");
+    repro_tsv_markdown(o, out, "rlw_lsd6.tsv");
+    repro_figure(o, figdir, "rlw_lsd6_dp", "Delta-p vs EW on LSD-6");
     fprintf(o, "## R10. RLW before gradient methods: the one-step check\n\ncos(d_plain, d_rlw) on 100 random "
                "states (T = 3, D = 50; λ̃ from rlw:dist=normal).\n\n");
-    tsv_markdown(o, out, "rlw_combo.tsv");
+    repro_tsv_markdown(o, out, "rlw_combo.tsv");
     fprintf(o, "Training on LSD-6: each method plain and with `pre=rlw,pre_dist=normal` in front (a fresh "
                "softmax-normal λ̃ per step multiplies the losses the method sees), Δp_EW per seed against the "
                "same seed's EW run.\n\n");
-    tsv_markdown(o, out, "rlw_combo_training.tsv");
+    repro_tsv_markdown(o, out, "rlw_combo_training.tsv");
 }
 
 /* body() as repro_write_report calls it */
@@ -476,7 +404,8 @@ int cmd_report(const char *out, const rscale *r, double wall, const char *readme
 {
     static const char *EXP[] = {"moments", "thm1", "thm3", "noise", "escape", "rgw", "cost", "lsd6", "rgwtrain", "combo", "combotrain", "speed", "netnoise"};
     for (size_t i = 0; i < sizeof EXP / sizeof EXP[0]; i++)
-        load_summary(out, EXP[i]);
+        if (repro_summary_load(out, EXP[i]) < 0)
+            die("out of memory");
     repro_claim C[64];
     g_rs = r;
     int nc = make_claims(C);
@@ -521,6 +450,6 @@ int cmd_report(const char *out, const rscale *r, double wall, const char *readme
             repro_plan_free(&plans[p]);
     free(files);
     int failed = repro_claims_finish(PROG, "rlw", C, nc, r->s);
-    free(g_kv);
+    repro_summary_clear();
     return failed ? 1 : 0;
 }
