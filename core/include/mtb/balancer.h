@@ -164,7 +164,9 @@ enum {
  *   graddrop:   values = one U(0,1) per feature of z (rep_dim values, feature order);
  *   pcgrad:     orders = T rows, row i the order in which task i visits the other tasks
  *               (T - 1 entries), or all T tasks itself included with visit_self=true;
- *   gradvac:    orders = T rows of T - 1, row i the order of the tasks other than i. */
+ *   gradvac:    orders = T rows of T - 1, row i the order of the tasks other than i;
+ *   igbv2:      values = the step's T standard normals (warm-up logits or actor noise;
+ *               igbv2.c: its stream still advances by T normals). */
 typedef struct mtb_balance_draws {
     const double *values;
     size_t n_values;

@@ -357,17 +357,19 @@ static void draw_noise(float *eps, size_t n, mtb_rng *rng)
         eps[i] = (float)mtb_rng_normal(rng);
 }
 
-mtb_status mtb_igb_agent_act(mtb_igb_agent *g, const double *s, int deterministic, mtb_rng *rng,
-                             double *w, const char *method, mtb_error *err)
+mtb_status mtb_igb_agent_act(mtb_igb_agent *g, const double *s, const double *noise, double *w,
+                             const char *method, mtb_error *err)
 {
     const int S = g->c.S, A = g->c.A;
-    mtb_igb_agent_ready(g, rng);
+    if (!g->ready)
+        return mtb_fail(err, MTB_EINVAL, "method %s: the agent acts before its networks are "
+                        "initialised (mtb_igb_agent_ready)", method);
     for (int j = 0; j < S; j++)
         g->bs[j] = to_f(s[j]);
-    if (deterministic)
-        memset(g->eps, 0, (size_t)A * sizeof *g->eps);
-    else
-        draw_noise(g->eps, (size_t)A, rng);
+    /* the noise as float, as draw_noise stores the stream's normals: a replayed copy of the
+     * stream's draws gives the same bits */
+    for (int j = 0; j < A; j++)
+        g->eps[j] = noise ? to_f(noise[j]) : 0.0f;
     actor_fwd(g, g->bs, 1);
     for (int j = 0; j < A; j++) {
         if (!isfinite(g->u[j]))

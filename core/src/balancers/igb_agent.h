@@ -89,10 +89,13 @@ void mtb_igb_agent_ready(mtb_igb_agent *g, mtb_rng *rng);
  * +-1e30 before the float conversion. */
 void mtb_igb_agent_add(mtb_igb_agent *g, const double *s, const double *a, double r,
                        const double *s2);
-/* Action for state s: w = A softmax(u), u = mu(s) (+ std(s) * N(0,1) unless deterministic).
+/* Action for state s: w = A softmax(u), u = mu(s) + std(s) * noise, noise = A standard
+ * normals supplied by the caller (drawn from its stream, or replayed; converted to float as
+ * the agent's own draws are), NULL = the deterministic action u = mu(s). The networks must be
+ * initialised (mtb_igb_agent_ready; MTB_EINVAL otherwise). Draws nothing itself.
  * MTB_ENUMERIC (naming the method) if the actor's output is not finite. */
-mtb_status mtb_igb_agent_act(mtb_igb_agent *g, const double *s, int deterministic, mtb_rng *rng,
-                             double *w, const char *method, mtb_error *err);
+mtb_status mtb_igb_agent_act(mtb_igb_agent *g, const double *s, const double *noise, double *w,
+                             const char *method, mtb_error *err);
 /* One SAC update on a minibatch of M <= batch transitions drawn uniformly with replacement
  * (critics, then actor, then temperature, then targets). Needs a non-empty buffer.
  * MTB_ENUMERIC (naming the method) if a loss became non-finite. */

@@ -37,10 +37,22 @@
  *   head_w_k = trunk_w_k = w_k / (L_k + eps),  eps = 1e-8 ours (keeps loss 0 finite).
  * reward_scale: the authors set it to lr_0 / lr_current at each epoch to undo their StepLR
  *   decay; mtb's trainer keeps the learning rate constant, so the default is 1.
- * Random draws (the random weights, the actor's noise, minibatch indices, the networks'
- * initialisation at the first step) come from the balancer's stream in->rng, in a fixed
- * order: a run is deterministic for a seed. init() allocates everything; step() and
- * after_update() allocate nothing. */
+ * Random draws come from the balancer's stream in->rng, in a fixed order per step: first
+ * the step's T standard normals z that decide its weights (before start_epoch the logits,
+ * w = T softmax(z); from it the actor's exploration noise, u = mu(s) + std(s) z), then the
+ * networks' initialisation (first step only), then the SAC updates' draws (minibatch
+ * indices, the reparameterisation noise of the next action a' in the TD target and of the
+ * actor loss). A run is deterministic for a seed.
+ * Replay (balancer.h, setup.replay = MTB_REPLAY_VALUES): in->draws.values = the step's T
+ * normals z (exactly T values, finite: the driver checks finiteness). They replace the
+ * stream's, which still advances by T normals (drawn and discarded), so that the draws
+ * internal to the agent's learning stay where they were: supplying the values the stream
+ * would have drawn gives the bit-identical run, and other values change only the actions
+ * (and, through the replay buffer, what the agent learns from them). Those internal draws
+ * (initialisation, minibatches, target and actor-loss noise) cannot be supplied: they are
+ * not decisions about this step's weights but the agent's training, which depends on the
+ * whole buffer, and no reference records them (IGBv2 is not in LibMTL).
+ * init() allocates everything; step() and after_update() allocate nothing. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +139,7 @@ static mtb_status igbv2_init(void *vs, int T, size_t D_max, const mtb_hparams *h
     s->eps = hp->v[HP_EPS];
     s->reward_scale = hp->v[HP_REWARD_SCALE];
     setup->need = MTB_NEED_LOSSES;
+    setup->replay = MTB_REPLAY_VALUES; /* the step's T normals z (header comment) */
     setup->after_update = s->reward_mode == REWARD_AFTER_UPDATE ? igbv2_after_update : NULL;
     mtb_status st = mtb_igb_base_init(&s->base, T, (long)hp->v[HP_BASE_EPOCH], "igbv2", err);
     if (st)
@@ -190,8 +203,18 @@ static mtb_status igbv2_step(void *vs, const mtb_balance_in *in, mtb_balance_out
         return st;
     if (!in->rng)
         return mtb_fail(err, MTB_EINVAL, "method igbv2: needs the balancer's random stream");
+    const double *z_rec = in->draws.values;
+    if (z_rec && in->draws.n_values != (size_t)T)
+        return mtb_fail(err, MTB_EINVAL, "method igbv2: %zu recorded draws, expected the "
+                        "step's T = %d standard normals (warm-up logits or actor noise)",
+                        in->draws.n_values, T);
     if ((st = mtb_igb_base_observe(&s->base, in->epoch, l, "igbv2", err)))
         return st;
+    /* the step's T normals first (header comment: replay keeps the later draws in place) */
+    for (int t = 0; t < T; t++) {
+        double z = mtb_rng_normal(in->rng);
+        s->u[t] = z_rec ? z_rec[t] : z;
+    }
     mtb_igb_agent *g = &s->agent;
     mtb_igb_agent_ready(g, in->rng);
 
@@ -209,14 +232,12 @@ static mtb_status igbv2_step(void *vs, const mtb_balance_in *in, mtb_balance_out
                 return st;
     }
 
-    /* action */
+    /* action: before start_epoch RLW's T softmax(z), then the actor's with noise z */
     if (in->epoch < s->start_epoch) {
-        for (int t = 0; t < T; t++)
-            s->u[t] = mtb_rng_normal(in->rng);
         mtb_bal_softmax(s->u, T, 1.0, s->prev_w);
         for (int t = 0; t < T; t++)
             s->prev_w[t] *= T;
-    } else if ((st = mtb_igb_agent_act(g, l, 0, in->rng, s->prev_w, "igbv2", err))) {
+    } else if ((st = mtb_igb_agent_act(g, l, s->u, s->prev_w, "igbv2", err))) {
         return st;
     }
     memcpy(s->prev_l, l, (size_t)T * sizeof *l);
