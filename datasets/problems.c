@@ -8,6 +8,8 @@
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   spec rlw.md sec. 2
  *   lsd-ce3[-sep][-sgd]           spec dbmtl.md sec. 1
  *   lsd3c, lsd3cx<k>@<t>          spec imtl.md sec. 1
+ *   <lsd6 or lsd3c name>-sgd      imtl.md sec. 1's SGD profile (IMTL App. D)
+ *   <any name>@lr=<x>, @val       base learning rate; validation split (parse_options)
  *   multifashion, multifashion-mlp   spec multifashion.md sec. 3-4 (multifashion_problem.c) */
 #include "mtb/problem.h"
 
@@ -43,6 +45,12 @@ static const family families[] = {
     {"lsd3cx<k>@<t>", "LSD-3C with task t's loss multiplied by k before the method sees it"},
     {"lsd-ce3[-sep][-sgd]", "LSD-CE3: three 31-class CE tasks, label noise 0 / 0.1 / 0.3 (dbmtl.md "
                             "sec. 1); -sep: task 1 a separable 2-class task; -sgd: SGD profile"},
+    {"<lsd6 or lsd3c name>-sgd", "the SGD profile of imtl.md sec. 1 (IMTL App. D): momentum 0.9, "
+                                 "weight decay 1e-4, lr (1 - k/K)^0.9, base lr 1e-2 (e.g. "
+                                 "lsd6-sgd, lsd3cx10@1-sgd)"},
+    {"<name>@lr=<x>", "any problem with base learning rate x (e.g. lsd3c-sgd@lr=0.03)"},
+    {"<name>@val", "any generated problem evaluated on a validation split: the last 20 % of its "
+                   "training set, held out of training (the test split unused)"},
 };
 
 int mtb_problem_family_count(void) { return (int)(sizeof families / sizeof *families); }
@@ -228,6 +236,55 @@ static void setup_lsd3c(mtb_problem *p, double k, int k_task, int smoke)
     }
 }
 
+/* The options after a problem's name (problem.h): "@lr=<x>" (a finite base learning rate
+ * > 0) and "@val", in any order. Copies the name without them into base; 0, or -1 with a
+ * message. */
+#define VAL_FRACTION 0.2 /* "@val": the share of the training set held out */
+static int parse_options(const char *name, char *base, double *lr, int *val, mtb_error *err)
+{
+    *lr = 0.0;
+    *val = 0;
+    const char *o = name, *first = NULL;
+    while ((o = strchr(o, '@'))) {
+        if (!first && (!strncmp(o, "@lr=", 4) || !strncmp(o, "@val", 4)))
+            first = o;
+        o++;
+    }
+    size_t bl = first ? (size_t)(first - name) : strlen(name);
+    memcpy(base, name, bl);
+    base[bl] = 0;
+    for (o = first; o && *o;) {
+        const char *next = strchr(o + 1, '@');
+        size_t l = next ? (size_t)(next - o) : strlen(o);
+        char item[MTB_PROBLEM_NAME_LEN], *end;
+        memcpy(item, o + 1, l - 1);
+        item[l - 1] = 0;
+        if (!strcmp(item, "val")) {
+            *val = 1;
+        } else if (!strncmp(item, "lr=", 3) && item[3] && (*lr = strtod(item + 3, &end), !*end) &&
+                   isfinite(*lr) && *lr > 0.0) {
+        } else {
+            mtb_fail(err, MTB_EINVAL, "problem: '%s': unknown option '@%s' (the options are "
+                     "@lr=<x> with x a finite number > 0, and @val)", name, item);
+            return -1;
+        }
+        o = next;
+    }
+    return 0;
+}
+
+/* imtl.md sec. 1, the SGD profile of IMTL App. D: SGD momentum 0.9, weight decay 1e-4 (L2 in
+ * the gradient, torch.optim.SGD), polynomial decay lr (1 - k/K)^0.9 over the run; base lr
+ * 1e-2, the middle of the spec's grid {1e-3, ..., 1e-1} (a run picks its own with @lr=). */
+static void sgd_profile(mtb_problem *p)
+{
+    mtb_optim_config *o = &p->proto.optim;
+    mtb_optim_config_sgd(o, 1e-2, 0.9);
+    o->weight_decay = 1e-4;
+    o->schedule = MTB_LR_POLY;
+    o->lr_power = 0.9;
+}
+
 /* "<prefix><k>@<t>": k a positive finite number, t in 1..T. 0, or -1 with a message. */
 static int parse_scaled(const char *name, size_t prefix, int T, double *k, long *t, mtb_error *err)
 {
@@ -306,6 +363,19 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
         return mtb_fail(err, MTB_EINVAL, "problem: a problem name of 1..%d characters is needed "
                         "(run 'mtb problems' for the list)", MTB_PROBLEM_NAME_LEN - 1);
     memset(p, 0, sizeof *p);
+    const char *full = name;
+    char base[MTB_PROBLEM_NAME_LEN];
+    double lr;
+    int val, sgd = 0;
+    if (parse_options(full, base, &lr, &val, err))
+        return MTB_EINVAL;
+    size_t bl = strlen(base);
+    if ((!strncmp(base, "lsd6", 4) || !strncmp(base, "lsd3c", 5)) && bl > 4 &&
+        !strcmp(base + bl - 4, "-sgd")) {
+        sgd = 1;
+        base[bl - 4] = 0;
+    }
+    name = base;
     long T = 0, k_task = 0;
     const long T_max = MTB_PROBLEM_MAX_TASKS;
     if (!strcmp(name, "mtr")) {
@@ -348,7 +418,25 @@ mtb_status mtb_problem_lookup(const char *name, const char *scale, mtb_problem *
         return mtb_fail(err, MTB_EINVAL, "problem: unknown problem '%s' (run 'mtb problems' for "
                         "the list)", name);
     }
-    snprintf(p->name, sizeof p->name, "%s", name);
+    size_t dl = strlen(p->description);
+    if (sgd) {
+        sgd_profile(p);
+        snprintf(p->description + dl, sizeof p->description - dl, "; SGD profile (imtl.md sec. 1)");
+    }
+    if (lr > 0.0)
+        p->proto.optim.lr = lr;
+    if (sgd || lr > 0.0) {
+        dl = strlen(p->description);
+        snprintf(p->description + dl, sizeof p->description - dl, "; lr %g", p->proto.optim.lr);
+    }
+    if (val) {
+        size_t l = strlen(p->data_params);
+        snprintf(p->data_params + l, sizeof p->data_params - l, ",val=%g", VAL_FRACTION);
+        dl = strlen(p->description);
+        snprintf(p->description + dl, sizeof p->description - dl, "; evaluated on the validation "
+                 "split (the last %g %% of the training set)", 100 * VAL_FRACTION);
+    }
+    snprintf(p->name, sizeof p->name, "%s", full);
     snprintf(p->scale, sizeof p->scale, "%s", smoke ? "smoke" : "paper");
     return MTB_OK;
 bad_T:
@@ -363,6 +451,37 @@ void mtb_problem_oc_weights(const mtb_problem *p, double *w)
         s += w[t] = p->tasks[t].oc_weight;
     for (int t = 0; t < p->T; t++)
         w[t] *= p->T / s;
+}
+
+/* "@val" (data_params "val=<f>"): the last f n_train training samples become the evaluation
+ * split, in place of the test split; the generator's samples are iid, so this is a held-out
+ * draw of the training distribution the run never trains on. */
+static mtb_status carve_validation(const mtb_problem *p, mtb_dataset *ds, mtb_error *err)
+{
+    const char *v = strstr(p->data_params, "val=");
+    if (!v)
+        return MTB_OK;
+    double f = strtod(v + 4, NULL);
+    size_t nv = (size_t)(f * (double)ds->train.n);
+    if (!(f > 0.0 && f < 1.0) || nv < 1 || nv >= ds->train.n)
+        return mtb_fail(err, MTB_EINVAL, "problem %s: a validation share %g of %zu training "
+                        "samples leaves no training or no validation set", p->name, f, ds->train.n);
+    if (ds->storage)
+        return mtb_fail(err, MTB_EINVAL, "problem %s: @val needs a generated data set, not a "
+                        "mapped file", p->name);
+    const size_t d = (size_t)ds->d_in, yw = (size_t)ds->y_width, nt = ds->train.n - nv;
+    float *x = malloc(sizeof(float) * nv * d), *y = malloc(sizeof(float) * nv * yw);
+    if (!x || !y) {
+        free(x), free(y);
+        return mtb_fail(err, MTB_ENOMEM, "problem %s: out of memory for the validation split",
+                        p->name);
+    }
+    memcpy(x, ds->train.x + nt * d, sizeof(float) * nv * d);
+    memcpy(y, ds->train.y + nt * yw, sizeof(float) * nv * yw);
+    free(ds->test.x), free(ds->test.y);
+    ds->test = (mtb_split){nv, x, y};
+    ds->train.n = nt;
+    return MTB_OK;
 }
 
 mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err)
@@ -401,6 +520,8 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
         return mtb_fail(err, MTB_EINVAL, "problem %s: unknown data generator '%s'", p->name,
                         p->data_generator);
     }
+    if (!st)
+        st = carve_validation(p, ds, err);
     if (st)
         return st;
     return mtb_problem_check_dataset(p, ds, err);

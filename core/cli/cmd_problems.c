@@ -10,7 +10,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: mtb problems [NAME [--scale smoke|paper]]\n"
                  "\n"
                  "Without NAME: the registered benchmark problems. With NAME (e.g. lsd6x10@3,\n"
-                 "mtr-hom-40): its tasks, metrics, scales and protocol. docs/problems.md explains them.\n");
+                 "mtr-hom-40, lsd3c-sgd@lr=0.03@val): its tasks, metrics, scales and protocol.\n"
+                 "Any name takes the options @lr=<x> (base learning rate) and @val (evaluate on\n"
+                 "the last 20 %% of the training set, held out). docs/problems.md explains them.\n");
 }
 
 static void show(const mtb_problem *p)
@@ -35,6 +37,11 @@ static void show(const mtb_problem *p)
         printf(" betas (%g, %g) eps %g", r->optim.beta1, r->optim.beta2, r->optim.eps);
     else
         printf(" momentum %g", r->optim.momentum);
+    if (r->optim.weight_decay > 0)
+        printf(" weight decay %g", r->optim.weight_decay);
+    if (r->optim.schedule == MTB_LR_POLY)
+        printf(", lr_k = lr (1 - k/%ld)^%g", r->optim.lr_steps ? r->optim.lr_steps : r->steps,
+               r->optim.lr_power);
     if (r->clip_norm > 0)
         printf(", global clip %g", r->clip_norm);
     else

@@ -254,6 +254,8 @@ static mtb_status net_setup(const network_job *nj, net_state *s, mtb_run_log *lo
         return mtb_fail(err, MTB_ENOMEM, "train: out of memory");
     mtb_trainer_config tc = {pr->optim, pr->clip_norm, B, cfg->task_chunk, MTB_NEED_LOSSES,
                              MTB_SCOPE_ALL, s->out_scale, s->loss_scale};
+    if (tc.optim.lr_steps == 0)
+        tc.optim.lr_steps = pr->steps; /* the schedule's horizon: the whole run (optim.h) */
     return mtb_trainer_new(s->model, s->tasks, s->bal, &tc, &s->tr, err);
 }
 

@@ -69,6 +69,9 @@ static mtb_status write_protocol(mtb_h5 *f, const mtb_run_config *cfg, mtb_error
     TRY(mtb_h5_attr_f64(f, "/", "adam_eps", pr->optim.eps, err));
     TRY(mtb_h5_attr_f64(f, "/", "momentum", pr->optim.momentum, err));
     TRY(mtb_h5_attr_f64(f, "/", "weight_decay", pr->optim.weight_decay, err));
+    TRY(mtb_h5_attr_str(f, "/", "lr_schedule", mtb_lr_schedule_name(pr->optim.schedule), err));
+    TRY(mtb_h5_attr_f64(f, "/", "lr_power", pr->optim.lr_power, err));
+    TRY(mtb_h5_attr_i64(f, "/", "lr_steps", pr->optim.lr_steps ? pr->optim.lr_steps : pr->steps, err));
     TRY(mtb_h5_attr_f64(f, "/", "clip_norm", pr->clip_norm, err));
     TRY(mtb_h5_attr_i64(f, "/", "task_chunk", cfg->task_chunk, err));
     TRY(mtb_h5_attr_i64(f, "/", "blas_threads", cfg->threads, err));

@@ -9,6 +9,12 @@
  *   bce-<T>             T one-logit BCE tasks on the MTR inputs, 5 % label flips (rlw.md R6)
  *   lsd6, lsd6-eq, lsd6x<k>@<t>   the loss-scale-disparity benchmark of rlw.md sec. 2
  *   lsd-ce3[-sep][-sgd]  three CE tasks with different loss floors (dbmtl.md sec. 1)
+ *   lsd3c, lsd3cx<k>@<t> the Cityscapes-like LSD-3C (imtl.md sec. 1)
+ *   <lsd6... or lsd3c...>-sgd  imtl.md sec. 1's SGD profile: momentum 0.9, weight decay 1e-4,
+ *                       lr (1 - k/K)^0.9 over the run (optim.h), base lr 1e-2
+ *   <name>@lr=<x>       any problem with base learning rate x; <name>@val: evaluated on the
+ *                       last 20 % of the training set, held out of training (a validation
+ *                       split, for choosing hyperparameters without the test split)
  *   multifashion[-mlp]  two overlaid Fashion-MNIST items, lenet-pmtl or mlp trunk
  *                       (multifashion.md; datasets/multifashion_problem.c)
  * `mtb problems` lists them with their protocols. */
