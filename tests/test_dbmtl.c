@@ -175,6 +175,52 @@ Test(dbmtl, log_transform_is_imtl_l_at_the_exact_scale)
     }
 }
 
+/* imtl_l:exact=true (dbmtl.md D6's imtl-l-exact): before every step s_t = -log(l_t + eps), so
+ * heads and trunk get e^{s_t} = 1/(l_t + eps) whatever the earlier steps were, it declares no
+ * learnable scalar, eps is its option, and a loss <= -eps is an error, not a NaN weight. */
+Test(dbmtl, imtl_l_exact_sets_s_to_minus_log_loss_every_step)
+{
+    enum { T = 3 };
+    const double L[3][T] = {{2.0, 1e-6, 5.76e5}, {0.5, 3e-3, 10.0}, {1e-9, 40.0, 1.0}};
+    const double eps[2] = {1e-8, 1e-3};
+    for (int e = 0; e < 2; e++) {
+        char opts[64];
+        snprintf(opts, sizeof opts, "exact=true,eps=%.17g", eps[e]);
+        mtb_balancer *b = gm_new("imtl_l", opts, T, 1);
+        cr_assert_eq(mtb_balancer_get_setup(b)->n_learn, 0);
+        mtb_error err = {0};
+        for (int k = 0; k < 3; k++) {
+            double hw[T], tw[T];
+            mtb_balance_in in = {.T = T, .losses = L[k]};
+            mtb_balance_out out = {.head_w = hw, .trunk_w = tw};
+            cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+            for (int t = 0; t < T; t++) {
+                double want = exp(-log(L[k][t] + eps[e]));
+                cr_assert(fabs(hw[t] / want - 1.0) <= 1e-15, "step %d task %d: %.17g", k, t, hw[t]);
+                cr_assert(fabs(tw[t] / want - 1.0) <= 1e-15, "step %d task %d trunk", k, t);
+                cr_assert(fabs(tw[t] * (L[k][t] + eps[e]) - 1.0) <= 1e-12);
+            }
+        }
+        double bad[T] = {1.0, -1.0, 1.0}, hw[T], tw[T];
+        mtb_balance_in in = {.T = T, .losses = bad};
+        mtb_balance_out out = {.head_w = hw, .trunk_w = tw};
+        cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_EINVAL);
+        cr_assert(strstr(err.msg, "imtl_l") != NULL, "%s", err.msg);
+        mtb_balancer_free(b);
+    }
+    /* the default still learns s: weights e^init, gradient e^s l - 1 */
+    mtb_balancer *b = gm_new("imtl_l", "init=0.5", 1, 1);
+    double l = 2.0, hw, tw;
+    mtb_error err = {0};
+    mtb_balance_in in = {.T = 1, .losses = &l};
+    mtb_balance_out out = {.head_w = &hw, .trunk_w = &tw};
+    cr_assert_eq(mtb_balancer_step(b, &in, &out, &err), MTB_OK, "%s", err.msg);
+    cr_assert_eq(mtb_balancer_get_setup(b)->n_learn, 1);
+    cr_assert_float_eq(tw, exp(0.5), 1e-15);
+    cr_assert_float_eq(mtb_balancer_get_setup(b)->learn_grad[0], exp(0.5) * 2.0 - 1.0, 1e-15);
+    mtb_balancer_free(b);
+}
+
 /* D9 (IMTL spec I7): GLS's weights are log-ew's times the one scalar Lbar / T (geometric mean
  * over T), for heads and trunk alike: the same direction, a different, drifting length. */
 Test(dbmtl, gls_is_log_ew_times_one_scalar)
