@@ -149,60 +149,55 @@ static const audit_cfg AUD[2] = {
      "audit_train_lsd3c.dat", "audit_train_lsd3c"},
 };
 
-typedef struct row {
-    const char *label;
-    int n;
-    double dmean[RUNS_TASKS], dci[RUNS_TASKS], floor[RUNS_TASKS], std1[RUNS_TASKS], score;
-    double above_mean, above_ci; /* |Δ| − |u| on the scaled task */
-} row;
-
 static int by_score(const void *a, const void *b)
 {
-    double x = ((const row *)a)->score, y = ((const row *)b)->score;
+    double x = ((const audit_row *)a)->score, y = ((const audit_row *)b)->score;
     return (x > y) - (x < y);
 }
 
-static void audit_one(const char *out, const audit_cfg *c, const iscale *r)
+int audit_open_plan(const char *out, const char *sweep, repro_plan *p)
 {
-    char dir[1024], path[1024];
-    snprintf(dir, sizeof dir, "%s/%s", out, c->sweep);
-    repro_plan p;
-    FILE *probe = NULL;
-    char plan[1100];
+    char dir[1024], plan[1100];
+    snprintf(dir, sizeof dir, "%s/%s", out, sweep);
     snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
-    int have = (probe = fopen(plan, "r")) != NULL;
-    if (probe)
-        fclose(probe);
-    if (have && repro_plan_read(dir, &p))
+    FILE *probe = fopen(plan, "r");
+    if (!probe)
+        return 0;
+    fclose(probe);
+    if (repro_plan_read(dir, p))
         die("cannot read the sweep in %s", dir);
-    const char *lab[64], *nam[64], *opt[64];
-    int nm = train_methods(c->lsd3c, r, lab, nam, opt, 64), nr = 0, T = 0;
-    row rows[64];
-    for (int i = 0; i < nm; i++) {
-        static runs_rows a, b, u;
-        runs_of(have ? &p : NULL, c->p1, nam[i], opt[i], &a);
-        runs_of(have ? &p : NULL, c->p10, nam[i], opt[i], &b);
-        if (c->pulp)
-            runs_of(have ? &p : NULL, c->pulp, nam[i], opt[i], &u);
-        double d[RUNS_TASKS][RUNS_SEEDS], uu[RUNS_TASKS][RUNS_SEEDS], m1[RUNS_TASKS][RUNS_SEEDS];
-        int n = 0;
-        for (int k = 0; k < a.n; k++) {
-            int kb = runs_seed_index(&b, a.seed[k]), ku = c->pulp ? runs_seed_index(&u, a.seed[k]) : -1;
-            if (kb < 0 || (c->pulp && ku < 0))
-                continue;
-            T = a.T;
-            for (int t = 0; t < T; t++) {
-                d[t][n] = b.M[kb][t] - a.M[k][t];
-                uu[t][n] = ku >= 0 ? u.M[ku][t] - a.M[k][t] : NAN;
-                m1[t][n] = a.M[k][t];
-            }
-            n++;
-        }
-        if (n < 2)
+    return 1;
+}
+
+int audit_method(const repro_plan *p, const char *p1, const char *p10, const char *pulp,
+                 int scaled, const char *label, const char *name, const char *opts, audit_row *w,
+                 int *Tout)
+{
+    static runs_rows a, b, u;
+    runs_of(p, p1, name, opts, &a);
+    runs_of(p, p10, name, opts, &b);
+    if (pulp)
+        runs_of(p, pulp, name, opts, &u);
+    double d[RUNS_TASKS][RUNS_SEEDS], uu[RUNS_TASKS][RUNS_SEEDS], m1[RUNS_TASKS][RUNS_SEEDS];
+    int n = 0, T = 0;
+    for (int k = 0; k < a.n; k++) {
+        int kb = runs_seed_index(&b, a.seed[k]), ku = pulp ? runs_seed_index(&u, a.seed[k]) : -1;
+        if (kb < 0 || (pulp && ku < 0))
             continue;
-        row *w = &rows[nr++];
+        T = a.T;
+        for (int t = 0; t < T; t++) {
+            d[t][n] = b.M[kb][t] - a.M[k][t];
+            uu[t][n] = ku >= 0 ? u.M[ku][t] - a.M[k][t] : NAN;
+            m1[t][n] = a.M[k][t];
+        }
+        n++;
+    }
+    if (n < 2)
+        return 0;
+    *Tout = T;
+    {
         memset(w, 0, sizeof *w);
-        w->label = lab[i], w->n = n;
+        w->label = label, w->n = n;
         for (int t = 0; t < T; t++) {
             mtb_stats_summary q = mtb_stats_summarise(d[t], (size_t)n);
             double fl = 0;
@@ -214,46 +209,65 @@ static void audit_one(const char *out, const audit_cfg *c, const iscale *r)
         }
         double ab[RUNS_SEEDS];
         for (int k = 0; k < n; k++)
-            ab[k] = fabs(d[c->scaled][k]) - fabs(uu[c->scaled][k]);
+            ab[k] = fabs(d[scaled][k]) - fabs(uu[scaled][k]);
         mtb_stats_summary qa = mtb_stats_summarise(ab, (size_t)n);
         w->above_mean = qa.mean, w->above_ci = qa.ci95;
     }
+    return 1;
+}
+
+static void audit_one(const char *out, const audit_cfg *c, const iscale *r)
+{
+    repro_plan p;
+    int have = audit_open_plan(out, c->sweep, &p);
+    const char *lab[64], *nam[64], *opt[64];
+    int nm = train_methods(c->lsd3c, r, lab, nam, opt, 64), nr = 0, T = 0;
+    audit_row rows[64];
+    for (int i = 0; i < nm; i++)
+        nr += audit_method(have ? &p : NULL, c->p1, c->p10, c->pulp, c->scaled, lab[i], nam[i],
+                           opt[i], &rows[nr], &T);
     if (have)
         repro_plan_free(&p);
-    qsort(rows, (size_t)nr, sizeof *rows, by_score);
+    audit_write(out, rows, nr, T, c->pulp != NULL, c->scaled, c->table, c->dat, c->exp, c->p1);
+}
 
-    FILE *f = out_open(out, c->table, path, sizeof path);
+void audit_write(const char *out, audit_row *rows, int nr, int T, int has_ulp, int scaled,
+                 const char *table, const char *datname, const char *exp, const char *what)
+{
+    char path[1024];
+    qsort(rows, (size_t)nr, sizeof *rows, by_score);
+    FILE *f = out_open(out, table, path, sizeof path);
     char dpath[1024];
-    FILE *dat = out_open(out, c->dat, dpath, sizeof dpath);
+    FILE *dat = out_open(out, datname, dpath, sizeof dpath);
     fprintf(f, "rank\tmethod\tclass predicted (I10 step 1)\tseeds");
     for (int t = 0; t < T; t++)
-        fprintf(f, c->pulp ? "\tt%d: mean ΔM ± CI (ulp floor)" : "\tt%d: mean ΔM ± CI", t + 1);
-    fprintf(f, "\tmean |ΔM|/seed std%s\n", c->pulp ? "\tscaled task: |Δ| − |Δ_ulp| ± CI" : "");
+        fprintf(f, has_ulp ? "\tt%d: mean ΔM ± CI (ulp floor)" : "\tt%d: mean ΔM ± CI", t + 1);
+    fprintf(f, "\tmean |ΔM|/seed std%s\n", has_ulp ? "\tscaled task: |Δ| − |Δ_ulp| ± CI" : "");
     fprintf(dat, "# rank \"method\" |dM_t|/std (t = 1..%d) floor of the scaled task / std\n", T);
     repro_summary s;
-    sum_open(&s, out, c->exp);
+    sum_open(&s, out, exp);
     int e_within = 0, e_n = 0, n_beyond = 0, n_n = 0;
     for (int k = 0; k < nr; k++) {
-        const row *w = &rows[k];
+        const audit_row *w = &rows[k];
         const char *pred = audit_predicted(w->label);
         fprintf(f, "%d\t%s\t%s\t%d", k + 1, w->label, pred, w->n);
         fprintf(dat, "%d \"%s\"", k + 1, w->label);
         for (int t = 0; t < T; t++) {
-            if (c->pulp)
+            if (has_ulp)
                 fprintf(f, "\t%+.3g ± %.2g (%.2g)", w->dmean[t], w->dci[t], w->floor[t]);
             else
                 fprintf(f, "\t%+.3g ± %.2g", w->dmean[t], w->dci[t]);
             fprintf(dat, " %.4g", w->std1[t] > 0 ? fabs(w->dmean[t]) / w->std1[t] : NAN);
         }
-        int sc = c->scaled;
-        fprintf(dat, " %.4g\n", c->pulp && w->std1[sc] > 0 ? w->floor[sc] / w->std1[sc] : NAN);
+        int sc = scaled;
+        fprintf(dat, " %.4g\n", has_ulp && w->std1[sc] > 0 ? w->floor[sc] / w->std1[sc] : NAN);
         fprintf(f, "\t%.3g", w->score);
-        if (c->pulp)
+        if (has_ulp)
             fprintf(f, "\t%+.3g ± %.2g", w->above_mean, w->above_ci);
         fprintf(f, "\n");
         repro_summary_putf(&s, k + 1, k + 1, k + 1, "rank_%s", w->label);
         /* within the floor: the paired interval of |Δ| − |u| does not lie above 0 */
-        int within = c->pulp && !(w->above_mean - w->above_ci > 0);
+        int within = has_ulp && !(w->above_mean - w->above_ci > 0);
         if (!strcmp(pred, "E0") || !strcmp(pred, "E") || !strcmp(pred, "E0|E")) {
             e_n++;
             e_within += within;
@@ -271,7 +285,7 @@ static void audit_one(const char *out, const audit_cfg *c, const iscale *r)
     repro_summary_put(&s, "n_n", n_n, n_n, n_n);
     sum_close(&s);
     printf("[I10 training, %s] %d methods ranked; E0/E within the ulp floor: %d/%d; N beyond the "
-           "seed spread: %d/%d\n", c->p1, nr, e_within, e_n, n_beyond, n_n);
+           "seed spread: %d/%d\n", what, nr, e_within, e_n, n_beyond, n_n);
 }
 
 int cmd_audit_train(const char *out, const iscale *r)

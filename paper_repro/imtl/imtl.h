@@ -108,6 +108,30 @@ int cmd_glslr(const char *out, const iscale *r);       /* I7 (iii): GLS's lr equ
 int train_methods(int lsd3c, const iscale *r, const char **label, const char **name,
                   const char **opts, int max);
 int cmd_audit_train(const char *out, const iscale *r); /* I10 step 2, after the sweep */
+/* I10 step 2's statistics of one method (audit_train.c): the seed-paired change of each
+ * task's final metric from problem p1 to p10, the ulp control's change (pulp, may be NULL),
+ * the ×1 seed std, the score (mean over tasks of |mean Δ| / seed std) */
+typedef struct audit_row {
+    const char *label;
+    int n;
+    double dmean[RUNS_TASKS], dci[RUNS_TASKS], floor[RUNS_TASKS], std1[RUNS_TASKS], score;
+    double above_mean, above_ci; /* |Δ| − |u| on the scaled task */
+} audit_row;
+/* 1 and *w, *T filled when at least 2 seeds pair up; else 0 */
+int audit_method(const repro_plan *p, const char *p1, const char *p10, const char *pulp,
+                 int scaled, const char *label, const char *name, const char *opts, audit_row *w,
+                 int *T);
+/* OUT/<sweep>/plan.tsv into *p: 1 when present, 0 when the sweep did not run */
+int audit_open_plan(const char *out, const char *sweep, repro_plan *p);
+/* ranks rows by score, writes the table, the plot data and summary_<exp>.tsv */
+void audit_write(const char *out, audit_row *rows, int nr, int T, int has_ulp, int scaled,
+                 const char *table, const char *dat, const char *exp, const char *what);
+/* the SGD profile (sgd.c): the methods and lr grid of the selection on validation, the
+ * selection, and I10/I11's SGD columns */
+int cmd_sgdargs(const char *out, const iscale *r);
+int cmd_sgdsel(const char *out, const iscale *r);
+int cmd_lrsel(const char *out, const iscale *r);
+int cmd_audit_sgd(const char *out, const iscale *r);
 /* the single-step class the spec predicts for a method label ("E0", "E", "Q", "N", "E0|E";
  * "–" when the spec names none) */
 const char *audit_predicted(const char *label);

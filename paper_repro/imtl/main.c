@@ -119,6 +119,9 @@ static void usage(void)
             "       | audit_train (I10 step 2) | compare (I9, I11) | logs (I2, I5, I7 training)\n"
             "       | levels (I9 on network states; I8's training bias after the sweeps)\n"
             "       | glslr (I7 iii: GLS under SGD, a loss scale is a learning rate)\n"
+            "       | sgdargs, sgdsel (the SGD profile's methods and lr-selection problems)\n"
+            "       | lrsel (the base lr per method on validation, after the selection sweep)\n"
+            "       | audit_sgd (I10 and I11 under SGD, after the SGD sweeps)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Each experiment writes its tables (imtl_*.tsv), plot data (*.dat) and\n"
             "summary_<exp>.tsv into DIR; report reads them and writes DIR/report.md and\n"
@@ -146,7 +149,8 @@ int main(int argc, char **argv)
                 {"sweepargs", cmd_sweepargs}, {"sweepargs3c", cmd_sweepargs3c},
                 {"audit_train", cmd_audit_train}, {"compare", cmd_compare},
                 {"logs", cmd_logs},     {"levels", cmd_levels},
-                {"glslr", cmd_glslr}};
+                {"glslr", cmd_glslr},   {"sgdargs", cmd_sgdargs},
+                {"sgdsel", cmd_sgdsel}, {"lrsel", cmd_lrsel},   {"audit_sgd", cmd_audit_sgd}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(out, &r);
