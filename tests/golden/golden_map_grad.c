@@ -1,8 +1,9 @@
 /* golden_map_grad.c: golden-fixture entries of the gradient-based methods (MGDA, GradNorm,
- * PCGrad, GradVac, CAGrad, Aligned-MTL, STCH, ExcessMTL, MoCo, FairGrad, UPGrad). See
+ * PCGrad, GradVac, CAGrad, Aligned-MTL, STCH, ExcessMTL, MoCo, FairGrad, Nash-MTL, UPGrad). See
  * golden.h; the LibMTL formulas these options reproduce are in LIBMTL-FORMULAS.md beside the
  * fixtures. */
 #include <math.h>
+#include <string.h>
 
 #include "golden.h"
 
@@ -63,13 +64,19 @@ static void cagrad_weights(const golden_step *s, double *out)
         out[t] = lambda > 0.0 ? (scale * s->trunk_w[t] - 1.0 / s->T) / lambda : 1.0 / s->T;
 }
 
+/* LibMTL's Nash_MTL returns alpha, before the clipping of the gradient (mtb's head_w). */
+static void nash_weights(const golden_step *s, double *out)
+{
+    memcpy(out, s->head_w, (size_t)s->T * sizeof *out);
+}
+
 const golden_entry golden_entries_grad[] = {
     {.fixture = "MGDA",
      .method = "mgda",
      .options = "solver=libmtl,normalize=none,apply_to=normalized",
      .optimality = golden_opt_mgda_none,
      .exact_options = "solver=exact,normalize=none,apply_to=normalized",
-     .measure = "FW gap",
+     .measure = "kkt: FW gap / projected-gradient residual, gap: F - F(reference)",
      .note = "LibMTL's solver: clamped best-pair start, projected-gradient steps, stop at "
              "L1 change < 1e-5 returning the previous iterate"},
     {.fixture = "MGDA_gn_l2",
@@ -78,7 +85,7 @@ const golden_entry golden_entries_grad[] = {
      .weights = mgda_weights_l2,
      .optimality = golden_opt_mgda_l2,
      .exact_options = "solver=exact,normalize=l2,apply_to=normalized",
-     .measure = "FW gap",
+     .measure = "kkt: FW gap / projected-gradient residual, gap: F - F(reference)",
      .note = "LibMTL applies the weights to g_t/|g_t| and returns them unscaled"},
     {.fixture = "MGDA_gn_loss",
      .method = "mgda",
@@ -86,7 +93,7 @@ const golden_entry golden_entries_grad[] = {
      .weights = mgda_weights_loss,
      .optimality = golden_opt_mgda_loss,
      .exact_options = "solver=exact,normalize=loss,apply_to=normalized",
-     .measure = "FW gap",
+     .measure = "kkt: FW gap / projected-gradient residual, gap: F - F(reference)",
      .note = "LibMTL applies the weights to g_t/l_t and returns them unscaled"},
     {.fixture = "MGDA_gn_lossplus",
      .method = "mgda",
@@ -94,7 +101,7 @@ const golden_entry golden_entries_grad[] = {
      .weights = mgda_weights_lossplus,
      .optimality = golden_opt_mgda_lossplus,
      .exact_options = "solver=exact,normalize=loss+,apply_to=normalized",
-     .measure = "FW gap",
+     .measure = "kkt: FW gap / projected-gradient residual, gap: F - F(reference)",
      .note = "LibMTL applies the weights to g_t/(l_t |g_t|) and returns them unscaled"},
     {.fixture = "GradNorm",
      .method = "gradnorm",
@@ -121,7 +128,7 @@ const golden_entry golden_entries_grad[] = {
      .tol = 1e-3,
      .weights = cagrad_weights,
      .optimality = golden_opt_cagrad,
-     .measure = "FW gap",
+     .measure = "kkt: FW gap / projected-gradient residual, gap: F - F(reference)",
      .note = "exact inner minimiser vs LibMTL's loosely converged SLSQP: README tolerance 1e-3; "
              "where SLSQP stops far from the minimum (loss scales 1000) the case passes on "
              "optimality"},
@@ -150,15 +157,26 @@ const golden_entry golden_entries_grad[] = {
      .method = "fairgrad",
      .options = "alpha=1,ridge=0",
      .tol = 1e-6,
-     .optimality = golden_opt_fairgrad,
-     .measure = "residual",
+     .optimality = golden_opt_alpha1,
+     .measure = "kkt: residual of A w = 1/w, gap: f - f(reference)",
      .note = "exact Newton solution (residual 1e-13) vs SciPy least_squares stopped at a "
              "residual of about 1e-9 (README): compared at 1e-6"},
+    {.fixture = "Nash_MTL",
+     .method = "nash_mtl",
+     .options = "max_norm=1,update_weights_every=1",
+     .tol = 1e-6,
+     .weights = nash_weights,
+     .optimality = golden_opt_alpha1,
+     .measure = "kkt: residual of G G^T a = 1/a, gap: f - f(reference)",
+     .note = "LibMTL's defaults (max_norm 1: the shared gradient clipped as torch's "
+             "clip_grad_norm_, weights every step); exact Newton solution of Eq. (3) vs at most "
+             "20 cvxpy programs stopping at a residual of 1e-3: compared at 1e-6, judged on "
+             "optimality where they differ; LibMTL returns alpha (head_w), unclipped"},
     {.fixture = "UPGrad",
      .method = "upgrad",
      .options = "norm_eps=1e-4,reg_eps=1e-4",
      .optimality = golden_opt_upgrad,
-     .measure = "dist to exact",
+     .measure = "kkt = gap: distance to the runner's exact solution",
      .note = "TorchJD's normalisation and regularisation (LibMTL's UPGrad_norm_eps, "
              "UPGrad_reg_eps); both sides solve the T QPs exactly, trunk_w = w (returned)"},
     {.fixture = NULL},
