@@ -422,14 +422,27 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
     return MTB_OK;
 }
 
-mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, const double *trunk_w,
-                                     const double *trunk_grad, mtb_error *err)
+/* The next run [*t0, *t1) of consecutive tasks from t on whose weights are all zero
+ * (zero = 1) or all nonzero (zero = 0); returns 0 when t = T. Heads are contiguous column
+ * blocks of yhat and row blocks of W_heads, so a run is one block of each. */
+static int weight_run(const double *w, int T, int t, int *t1, int *zero)
+{
+    if (t >= T)
+        return 0;
+    *zero = w[t] == 0.0;
+    int e = t + 1;
+    while (e < T && (w[e] == 0.0) == *zero)
+        e++;
+    *t1 = e;
+    return 1;
+}
+
+/* The heads' gradient: dW_heads (sum_out, dz) = dy_w^T (sum_out, B) z (B, dz), db = dy_w^T 1,
+ * with dy_w = dy_raw, block t scaled by head_w[t]. */
+static void heads_grad(mtb_trainer *tr, const double *head_w)
 {
     mtb_model *m = tr->m;
     const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
-    const float *z = tr->act[m->n_layers];
-
-    /* heads: dW_heads (sum_out, dz) = dy_w^T (sum_out, B) z (B, dz); db = dy_w^T 1 */
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             const float w = (float)head_w[t];
@@ -438,10 +451,70 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
                 tr->dy_w[o + k] = w * tr->dy_raw[o + k];
         }
     float *gW = m->grad + m->n_trunk, *gb = gW + (size_t)so * dz;
-    mtb_sgemm(1, 0, so, dz, B, 1.0f, tr->dy_w, so, z, dz, 0.0f, gW, dz);
+    mtb_sgemm(1, 0, so, dz, B, 1.0f, tr->dy_w, so, tr->act[m->n_layers], dz, 0.0f, gW, dz);
     mtb_sgemv(1, B, so, 1.0f, tr->dy_w, so, tr->ones, 0.0f, gb);
+}
 
-    /* trunk */
+/* skip_zero_heads (mtb_trainer_set_skip_zero_heads, train.h): the heads' gradient, run by run: a zero run's rows of dW_heads
+ * and db are set to 0, a nonzero run gets its block of dy_w and its two BLAS products. */
+static void heads_grad_skipping_zeros(mtb_trainer *tr, const double *head_w)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
+    const float *z = tr->act[m->n_layers];
+    float *gW = m->grad + m->n_trunk, *gb = gW + (size_t)so * dz;
+    int t0 = 0, t1, zero;
+    for (; weight_run(head_w, T, t0, &t1, &zero); t0 = t1) {
+        const int c0 = m->head_off[t0], c1 = m->head_off[t1 - 1] + m->head_out[t1 - 1];
+        if (zero) {
+            memset(gW + (size_t)c0 * dz, 0, sizeof(float) * (size_t)(c1 - c0) * dz);
+            memset(gb + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+            continue;
+        }
+        for (int b = 0; b < B; b++)
+            for (int t = t0; t < t1; t++) {
+                const float w = (float)head_w[t];
+                const size_t o = (size_t)b * so + m->head_off[t];
+                for (int k = 0; k < m->head_out[t]; k++)
+                    tr->dy_w[o + k] = w * tr->dy_raw[o + k];
+            }
+        mtb_sgemm(1, 0, c1 - c0, dz, B, 1.0f, tr->dy_w + c0, so, z, dz, 0.0f, gW + (size_t)c0 * dz, dz);
+        mtb_sgemv(1, B, c1 - c0, 1.0f, tr->dy_w + c0, so, tr->ones, 0.0f, gb + c0);
+    }
+}
+
+/* skip_zero_heads, loss weighting (head_w = trunk_w, dy_w already scaled): dz_agg (B, dz) =
+ * the sum over nonzero runs of dy_w's block times W_heads' block; all zero: dz_agg = 0. */
+static void trunk_cotangent_skipping_zeros(mtb_trainer *tr, const double *trunk_w)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
+    const float *Wh = mtb_model_head_W(m);
+    float beta = 0.0f;
+    int t0 = 0, t1, zero;
+    for (; weight_run(trunk_w, T, t0, &t1, &zero); t0 = t1) {
+        if (zero)
+            continue;
+        const int c0 = m->head_off[t0], c1 = m->head_off[t1 - 1] + m->head_out[t1 - 1];
+        mtb_sgemm(0, 0, B, dz, c1 - c0, 1.0f, tr->dy_w + c0, so, Wh + (size_t)c0 * dz, dz, beta,
+                  tr->dz_agg, dz);
+        beta = 1.0f;
+    }
+    if (beta == 0.0f)
+        memset(tr->dz_agg, 0, sizeof(float) * (size_t)B * dz);
+}
+
+mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, const double *trunk_w,
+                                     const double *trunk_grad, mtb_error *err)
+{
+    mtb_model *m = tr->m;
+    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
+
+    if (tr->skip_zero_heads)
+        heads_grad_skipping_zeros(tr, head_w);
+    else
+        heads_grad(tr, head_w);
+
     if (trunk_grad && tr->n_samples > 1 && tr->need == MTB_NEED_PARAM_GRADS) {
         /* multi-sample step: the explicit gradient is at parameter level (scope all) while
          * the last task_grads call was the whole batch's forward (losses only) */
@@ -476,6 +549,8 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
                 o[j] = 0.0f;
             for (int t = 0; t < T; t++) {
                 const float w = (float)trunk_w[t];
+                if (w == 0.0f && tr->skip_zero_heads)
+                    continue;
                 const float *g = tr->dz_stack + ((size_t)b * T + t) * dz;
                 for (int j = 0; j < dz; j++)
                     o[j] += w * g[j];
@@ -488,6 +563,11 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
         int same = 1;
         for (int t = 0; t < T; t++)
             same &= head_w[t] == trunk_w[t];
+        if (same && tr->skip_zero_heads) {
+            trunk_cotangent_skipping_zeros(tr, trunk_w);
+            backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0);
+            return MTB_OK;
+        }
         for (int b = 0; b < B && !same; b++)
             for (int t = 0; t < T; t++) {
                 const float w = (float)trunk_w[t];
@@ -680,3 +760,5 @@ mtb_status mtb_trainer_evaluate(mtb_trainer *tr, const float *x, const float *y,
 }
 
 double mtb_trainer_last_flops(const mtb_trainer *tr) { return tr->last_flops; }
+
+void mtb_trainer_set_skip_zero_heads(mtb_trainer *tr, int on) { tr->skip_zero_heads = on != 0; }

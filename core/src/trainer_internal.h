@@ -46,6 +46,7 @@ struct mtb_trainer {
     double *learn_m, *learn_v;
     long learn_t;
     double last_flops;
+    int skip_zero_heads;    /* mtb_trainer_set_skip_zero_heads (train.h) */
 };
 
 /* Forward on the batch, the T losses into tr->losses and their cotangents at z into

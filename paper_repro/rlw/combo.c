@@ -57,7 +57,7 @@ int cmd_combo(const char *out, const rscale *r)
 {
     (void)r;
     char path[1024];
-    FILE *f = out_open(out, "rlw_combo.tsv", path, sizeof path);
+    FILE *f = out_open(out, "rlw_combo_onestep.tsv", path, sizeof path);
     fprintf(f, "method\tinvariance predicted\tmin cos(d_plain, d_rlw)\tmedian cos\tmax cos\n");
     summary s;
     sum_open(&s, out, "combo");

@@ -12,15 +12,19 @@
 #include <math.h>
 #include <string.h>
 
+#include "../common/summary.h"
 #include "mtb/deltap.h"
 #include "mtb/stats.h"
 
 /* the methods of rlw.md R10 as the combo sweep runs them (reproduce: COMBO) */
+/* (onestep: the row of combo.c's one-step check for the same method, whose min cosine the
+ * table repeats: rlw.md's Table rlw_combo has both) */
 static const struct {
-    const char *name, *method, *opts;
+    const char *name, *method, *opts, *onestep;
 } GM[] = {
-    {"mgda-ub", "mgda", "level=rep"}, {"pcgrad", "pcgrad", ""}, {"imtl-g", "imtl_g", ""},
-    {"cagrad", "cagrad", ""},         {"nash-mtl", "nash_mtl", ""},
+    {"mgda-ub", "mgda", "level=rep", "mgda"}, {"pcgrad", "pcgrad", "", "pcgrad"},
+    {"imtl-g", "imtl_g", "", "imtl_g"},       {"cagrad", "cagrad", "", "cagrad"},
+    {"nash-mtl", "nash_mtl", "", "nash_mtl"},
 };
 enum { NGM = sizeof GM / sizeof GM[0] };
 #define WITH_RLW "pre=rlw,pre_dist=normal"
@@ -46,9 +50,10 @@ int cmd_combotrain(const char *out, const rscale *r)
     static runs_table t;
     char path[1024], dir[1024];
     snprintf(dir, sizeof dir, "%s/sweep_combo", out);
-    FILE *f = out_open(out, "rlw_combo_training.tsv", path, sizeof path);
+    FILE *f = out_open(out, "rlw_combo.tsv", path, sizeof path);
     fprintf(f, "method\tseeds\tΔp_EW plain (%%)\tΔp_EW +RLW (%%)\t(+RLW) − plain, seed-paired [95 %% CI]"
-               "\tTMLR NYUv2 plain → +RLW\n");
+               "\tone-step min cos(d_plain, d_rlw)\tTMLR NYUv2 plain → +RLW\n");
+    repro_summary_load(out, "combo"); /* the one-step check's cosines (combo.c), if it ran */
     static const char *TMLR[NGM] = {"+0.38 → +2.01", "−0.16 → +0.97", "+0.80 → +1.50",
                                     "+1.36 → +2.20", "not in Table 3"};
     summary sm;
@@ -73,13 +78,16 @@ int cmd_combotrain(const char *out, const rscale *r)
                 continue;
             mtb_stats_summary qp = mtb_stats_summarise(b, (size_t)n), qr = mtb_stats_summarise(a, (size_t)n),
                               q = mtb_stats_paired_diff(a, b, (size_t)n);
+            char ckey[96];
+            snprintf(ckey, sizeof ckey, "combo.mincos_%s", GM[g].onestep);
+            const double cos1 = repro_summary_get(ckey, NULL, NULL);
             if (n >= 2)
-                fprintf(f, "%s\t%d\t%+.3f ± %.2g\t%+.3f ± %.2g\t%+.3f [%+.3f, %+.3f]\t%s\n", GM[g].name, n,
-                        qp.mean, qp.ci95, qr.mean, qr.ci95, q.mean, q.mean - q.ci95, q.mean + q.ci95,
+                fprintf(f, "%s\t%d\t%+.3f ± %.2g\t%+.3f ± %.2g\t%+.3f [%+.3f, %+.3f]\t%.12f\t%s\n", GM[g].name,
+                        n, qp.mean, qp.ci95, qr.mean, qr.ci95, q.mean, q.mean - q.ci95, q.mean + q.ci95, cos1,
                         TMLR[g]);
             else
-                fprintf(f, "%s\t1\t%+.3f\t%+.3f\t%+.3f (one seed)\t%s\n", GM[g].name, qp.mean, qr.mean, q.mean,
-                        TMLR[g]);
+                fprintf(f, "%s\t1\t%+.3f\t%+.3f\t%+.3f (one seed)\t%.12f\t%s\n", GM[g].name, qp.mean, qr.mean,
+                        q.mean, cos1, TMLR[g]);
             rows++;
             better += q.mean > 0;
             sig_worse += n >= 2 && q.mean + q.ci95 < 0;

@@ -15,10 +15,20 @@
 
 #include "../common/sweep_plan.h"
 #include "mtb/h5.h"
+#include "mtb/stats.h"
 
 enum { MAXP = 8, MAXM = 16, MAXE = 128 };
 
-typedef struct curve { int n; double v[MAXE]; long step[MAXE]; int ne; } curve;
+/* a method's seed-mean curve; s2: the sum of squared deviations (Welford), for the band */
+typedef struct curve { int n; double v[MAXE], s2[MAXE]; long step[MAXE]; int ne; } curve;
+
+/* half-width of the 95 % t interval of evaluation e's seed mean (0 with one seed) */
+static double curve_ci(const curve *c, int e)
+{
+    if (c->n < 2)
+        return 0.0;
+    return mtb_stats_t_quantile(0.975, c->n - 1) * sqrt(c->s2[e] / (c->n - 1) / c->n);
+}
 
 /* mean over tasks of /eval/test_metric per evaluation; *hb: direction */
 static int read_curve(const char *path, double *v, long *step, int *ne, int *hb, int *T)
@@ -89,8 +99,11 @@ int cmd_speed(const char *out, const rscale *r)
         }
         if (ne != c->ne)
             continue;
-        for (int e = 0; e < ne; e++)
-            c->v[e] = (c->v[e] * c->n + v[e]) / (c->n + 1);
+        for (int e = 0; e < ne; e++) {
+            double d = v[e] - c->v[e];
+            c->v[e] += d / (c->n + 1);
+            c->s2[e] += d * (v[e] - c->v[e]);
+        }
         c->n++;
         T_of[ip] = T, hb_of[ip] = hb;
     }
@@ -113,14 +126,20 @@ int cmd_speed(const char *out, const rscale *r)
         double ref = ce->v[ce->ne - 1];
         long sm[MAXM];
         char dname[128], dpath[1024];
-        snprintf(dname, sizeof dname, "speed_%s.dat", prob[ip]);
+        /* rlw.md's Fig rlw_speed_T{T} for bce-T; mtr-hom-T (SCALE=full) as speed_mtr-hom_T{T} */
+        if (!strncmp(prob[ip], "bce-", 4))
+            snprintf(dname, sizeof dname, "speed_T%s.dat", prob[ip] + 4);
+        else if (!strncmp(prob[ip], "mtr-hom-", 8))
+            snprintf(dname, sizeof dname, "speed_mtr-hom_T%s.dat", prob[ip] + 8);
+        else
+            snprintf(dname, sizeof dname, "speed_%s.dat", prob[ip]);
         FILE *dat = out_open(out, dname, dpath, sizeof dpath);
         fprintf(dat, "updates");
         for (int im = 0; im < nm; im++) {
             const curve *c = &C[ip][im];
             char lab[600];
             snprintf(lab, sizeof lab, "%.63s%s%.511s", meth[im], opts[im][0] ? ":" : "", opts[im]);
-            fprintf(dat, "\t\"%s\"", lab);
+            fprintf(dat, "\t\"%s\"\t\"ci95\"", lab);
             int e = 0, cens = 0;
             if (c->n) {
                 while (e < c->ne && !(hb_of[ip] ? c->v[e] >= 0.95 * ref : c->v[e] <= 1.05 * ref))
@@ -136,8 +155,11 @@ int cmd_speed(const char *out, const rscale *r)
         fprintf(dat, "\n");
         for (int e = 0; e < ce->ne; e++) {
             fprintf(dat, "%ld", ce->step[e]);
-            for (int im = 0; im < nm; im++)
-                fprintf(dat, "\t%.6g", C[ip][im].n && e < C[ip][im].ne ? C[ip][im].v[e] : NAN);
+            for (int im = 0; im < nm; im++) {
+                const curve *c = &C[ip][im];
+                int have = c->n && e < c->ne;
+                fprintf(dat, "\t%.6g\t%.6g", have ? c->v[e] : NAN, have ? curve_ci(c, e) : NAN);
+            }
             fprintf(dat, "\n");
         }
         out_close(dat, dpath);

@@ -112,6 +112,15 @@ mtb_status mtb_trainer_task_gram(mtb_trainer *tr, const float *x, const float *y
 mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, const double *trunk_w,
                                      const double *trunk_grad, mtb_error *err);
 
+/* Skip the backward of zero-weight heads (rlw.md R8; ICLR: "unused tasks need no loss"):
+ * from the next step on, heads whose step weight is exactly 0 (Bernoulli RLW draws) get no
+ * head-gradient product and no share of the trunk cotangent; their parameter gradient is
+ * set to exactly 0, which is what the full computation gives, so the step equals the
+ * unskipped one up to BLAS's summation order. Their forward and loss still run: the weights
+ * are known only after the method has seen the step's losses, and every run file records
+ * all T losses. on = 0 restores the full computation. */
+void mtb_trainer_set_skip_zero_heads(mtb_trainer *tr, int on);
+
 /* Forward only over n samples (in batches of batch_max): per-task mean loss (sample-weighted
  * over batches) and, for every task, the batch mean of the squared error summed over
  * outputs (the normalised loss's building block; 0 for classification tasks). */
