@@ -11,7 +11,7 @@
  * samples per step, losses after the update, representation gradients, replayed draws;
  * golden_map_multi.c); every array ends with an entry whose fixture is NULL.
  *
- * A case runs in three stages (golden_case.c):
+ * A case runs in three stages (golden_case.c, golden_replay.c, golden_compare.c):
  *   read    golden_case_read: the inputs, the references and the recorded draws of one case
  *           group, shapes checked against the README's schema;
  *   replay  golden_case_run: ONE balancer of `method` with the hyperparameters `options`
@@ -182,11 +182,38 @@ typedef struct golden_result {
     char reason[600];
 } golden_result;
 
+/* Result helpers shared by the stages: the first reason is kept; golden_fail_case also marks
+ * the case failed with an infinite error and returns -1. */
+__attribute__((format(printf, 2, 3))) void golden_set_reason(golden_result *r, const char *fmt,
+                                                             ...);
+__attribute__((format(printf, 2, 3))) int golden_fail_case(golden_result *r, const char *fmt,
+                                                           ...);
+/* max|a - b| / max|b| over n values (absolute when b is all zero; INFINITY if a is not
+ * finite), and whether x holds a NaN. */
+double golden_rel_err(const double *a, const double *b, size_t n);
+int golden_any_nan(const double *x, size_t n);
+
 void golden_adam_read(mtb_h5 *f, golden_adam *a);
 /* Reads case group `cs`; on failure fills res (pass 0, reason) and returns -1. */
 int golden_case_read(mtb_h5 *f, const char *cs, golden_case *c, golden_result *res);
 void golden_case_free(golden_case *c);
-/* Replays the case with the entry's method and compares every step; fills res. */
+/* One step's errors (for --verbose and the verdict). */
+typedef struct golden_step_errors {
+    double grad, weights, param_grad;
+    golden_opt opt_mtb, opt_ref, opt_exact;
+    double opt_cert;
+    int opt_measured, on_optimality;
+} golden_step_errors;
+
+/* Compares step s of mtb (gs) with the references (golden_compare.c); `mapped` (T) receives
+ * LibMTL's returned vector as mtb's step gives it; `exact` (T, or NULL) is the same vector
+ * from mtb's exact solver (entry->exact_options). Updates res; returns -1 for a case that
+ * cannot go on (res filled). */
+int golden_compare_step(const golden_case *c, const golden_entry *ent, const golden_step *gs,
+                        size_t s, double *mapped, const double *exact, golden_result *res,
+                        golden_step_errors *e);
+/* Replays the case with the entry's method and compares every step; fills res
+ * (golden_replay.c). */
 void golden_case_run(const golden_case *c, const golden_entry *ent, const golden_adam *adam,
                      const char *label, int verbose, golden_result *res);
 
