@@ -245,6 +245,17 @@ Test(gram_path, fairgrad_and_upgrad_same_weights_on_both_paths)
     same_step("upgrad", "", 8);
 }
 
+Test(gram_path, cagrad_nash_aligned_same_weights_on_both_paths)
+{
+    same_step("cagrad", "", 2);
+    same_step("cagrad", "c=0.8", 7);
+    same_step("nash_mtl", "", 3);
+    same_step("nash_mtl", "max_norm=0.01", 6); /* the clip binds: |G^T alpha| from G G^T */
+    same_step("nash_mtl", "update_weights_every=2", 5);
+    same_step("aligned_mtl", "", 4);
+    same_step("aligned_mtl", "", 11);
+}
+
 /* Methods that need G itself are refused, by the trainer and by the driver. */
 Test(gram_path, refused_for_methods_that_need_g)
 {

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 
@@ -81,6 +82,7 @@ static mtb_status aligned_init(void *vs, int T, size_t D_max, const mtb_hparams 
     s->rank_eps = hp->v[HP_RANK_EPS];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = 1; /* Alg. 1 needs only the eigenpairs of G G^T */
     size_t t = (size_t)T;
     s->M = malloc(t * t * sizeof *s->M);
     s->lam = malloc(t * sizeof *s->lam);
@@ -105,7 +107,7 @@ static mtb_status aligned_step(void *vs, const mtb_balance_in *in, mtb_balance_o
 {
     aligned_state *s = vs;
     int T = s->T;
-    mtb_bal_gram(in->G, T, in->D, s->M);
+    mtb_bal_gram_of(in, s->M); /* G G^T, or given on the Gram path */
     lapack_int info =
         LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'U', T, s->M, T, s->lam, s->lwork, s->nlwork);
     if (info != 0)

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 #include "simplex.h"
@@ -84,6 +85,7 @@ static mtb_status cagrad_init(void *vs, int T, size_t D_max, const mtb_hparams *
     s->max_iter = (int)hp->v[HP_MAX_ITER];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = 1; /* the method reads G only through G G^T; d = G^T coef is trunk_w's backward */
     size_t t = (size_t)T;
     s->A = malloc(t * t * sizeof *s->A);
     s->b = malloc(t * sizeof *s->b);
@@ -122,7 +124,7 @@ static mtb_status cagrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
     cagrad_state *s = vs;
     int T = s->T;
     size_t D = in->D;
-    mtb_bal_gram(in->G, T, D, s->A);
+    mtb_bal_gram_of(in, s->A); /* G G^T, or given on the Gram path */
     double meanA = 0.0, dmax = 0.0;
     for (int i = 0; i < T; i++) {
         double bi = 0.0;
@@ -163,7 +165,7 @@ static mtb_status cagrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
         out->head_w[t] = 1.0;
         out->trunk_w[t] = s->coef[t];
     }
-    if (out->trunk_grad) {
+    if (out->trunk_grad && in->G) {
         mtb_bal_gtw(in->G, T, D, s->coef, out->trunk_grad);
         out->trunk_grad_set = 1;
     }

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "alpha_fair.h"
+#include "gram_input.h"
 #include "internal.h"
 #include "mtb/balancer.h"
 
@@ -91,6 +92,7 @@ static mtb_status nash_init(void *vs, int T, size_t D_max, const mtb_hparams *hp
     s->max_iter = (int)hp->v[HP_MAX_ITER];
     setup->need = MTB_NEED_PARAM_GRADS;
     setup->scope = MTB_SCOPE_ALL;
+    setup->gram_ok = 1; /* alpha from G G^T; |G^T alpha| = sqrt(alpha^T G G^T alpha) */
     size_t t = (size_t)T;
     s->M = malloc(t * t * sizeof *s->M);
     s->alpha = calloc(t, sizeof *s->alpha);
@@ -112,7 +114,7 @@ static mtb_status nash_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
     int T = s->T;
     size_t D = in->D;
     if (s->calls % s->every == 0) {
-        mtb_bal_gram(in->G, T, D, s->M);
+        mtb_bal_gram_of(in, s->M); /* G G^T, or given on the Gram path */
         mtb_afair_result res;
         mtb_status st = mtb_afair_solve(&s->ws, s->M, 1.0, s->ridge, s->fallback_ridge,
                                         s->max_iter, s->alpha, &res, "nash_mtl", err);
@@ -122,9 +124,18 @@ static mtb_status nash_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
     }
     s->calls++;
     double scale = 1.0;
-    if (s->max_norm > 0.0 && out->trunk_grad) {
-        mtb_bal_gtw(in->G, T, D, s->alpha, out->trunk_grad);
-        double n = mtb_bal_norm(out->trunk_grad, D);
+    if (s->max_norm > 0.0 && (out->trunk_grad || in->gram.M)) {
+        double n;
+        if (out->trunk_grad && in->G) {
+            mtb_bal_gtw(in->G, T, D, s->alpha, out->trunk_grad);
+            n = mtb_bal_norm(out->trunk_grad, D);
+        } else { /* the Gram path: this step's G G^T (in->gram.M, every step) */
+            double q = 0.0;
+            for (int i = 0; i < T; i++)
+                for (int j = 0; j < T; j++)
+                    q += s->alpha[i] * in->gram.M[(size_t)i * T + j] * s->alpha[j];
+            n = sqrt(fmax(q, 0.0));
+        }
         double c = s->max_norm / (n + 1e-6); /* torch.nn.utils.clip_grad_norm_ */
         if (c < 1.0)
             scale = c;
@@ -134,7 +145,7 @@ static mtb_status nash_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
         s->coef[t] = scale * s->alpha[t];
         out->trunk_w[t] = s->coef[t];
     }
-    if (out->trunk_grad) {
+    if (out->trunk_grad && in->G) {
         mtb_bal_gtw(in->G, T, D, s->coef, out->trunk_grad);
         out->trunk_grad_set = 1;
     }
