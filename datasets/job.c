@@ -81,7 +81,7 @@ mtb_status mtb_job_run(mtb_job_cache *cache, const mtb_job *job, const char *dat
     mtb_provenance prov;
     mtb_provenance_collect(&prov, 1);
     prov.resumed = resumed;
-    mtb_run_config cfg = {p, "", "", job->seed, 0, threads};
+    mtb_run_config cfg = {p, "", "", job->seed, 0, threads, 0, 0};
     snprintf(cfg.method, sizeof cfg.method, "%s", job->method);
     snprintf(cfg.options, sizeof cfg.options, "%s", job->options);
     const mtb_dataset *ds = NULL;

@@ -56,7 +56,7 @@ static inline mtb_problem *test_run_problem(const test_run_config *c, int T)
 
 static inline mtb_run_config test_run_cfg(const test_run_config *c, const mtb_problem *p)
 {
-    mtb_run_config r = {p, "", "", c->seed, c->task_chunk, 1};
+    mtb_run_config r = {p, "", "", c->seed, c->task_chunk, 1, 0, 0};
     snprintf(r.method, sizeof r.method, "%s", c->method);
     snprintf(r.options, sizeof r.options, "%s", c->options);
     return r;

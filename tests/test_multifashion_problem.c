@@ -84,7 +84,7 @@ static run_result run(mtb_problem *p, const mtb_dataset *ds, const char *method,
 {
     p->proto.steps = steps;
     p->proto.eval_every = (int)steps;
-    mtb_run_config cfg = {p, "", "", seed, 0, 1};
+    mtb_run_config cfg = {p, "", "", seed, 0, 1, 0, 0};
     snprintf(cfg.method, sizeof cfg.method, "%s", method);
     mtb_run_log log;
     mtb_error err = {0};

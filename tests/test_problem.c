@@ -201,7 +201,7 @@ static mtb_problem *small_problem(int T)
 
 static void train(const mtb_problem *p, const mtb_dataset *ds, const char *method, mtb_run_log *log)
 {
-    mtb_run_config c = {p, "", "", 4, 0, 1};
+    mtb_run_config c = {p, "", "", 4, 0, 1, 0, 0};
     snprintf(c.method, sizeof c.method, "%s", method);
     mtb_error err = {0};
     cr_assert_eq(mtb_run_train(&c, ds, log, NULL, NULL, &err), MTB_OK, "%s: %s", method, err.msg);
@@ -373,4 +373,72 @@ Test(job, lsd6_smoke_runs_with_every_metric, .timeout = 120)
     free(s);
     mtb_job_cache_free(cache);
     io_rmtree(dir);
+}
+
+/* ---- runs on the Gram path and with skip-zero-heads (run.h) --------------------------- */
+
+static void train_cfg(const mtb_problem *p, const mtb_dataset *ds, const char *method, const char *opts,
+                      int gram, int skip, mtb_run_log *log)
+{
+    mtb_run_config c = {p, "", "", 4, 0, 1, gram, skip};
+    snprintf(c.method, sizeof c.method, "%s", method);
+    snprintf(c.options, sizeof c.options, "%s", opts);
+    mtb_error err = {0};
+    cr_assert_eq(mtb_run_train(&c, ds, log, NULL, NULL, &err), MTB_OK, "%s: %s", method, err.msg);
+}
+
+static double max_rel_diff(const double *a, const double *b, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++)
+        num = fmax(num, fabs(a[i] - b[i])), den = fmax(den, fabs(b[i]));
+    return num / den;
+}
+
+/* --gram: MGDA and Nash-MTL train the same run to float rounding on both paths; a method
+ * that needs G itself, and a pre-transform, are refused before any work with a message. */
+Test(reference, gram_path_run_follows_the_jacobian_run)
+{
+    mtb_dataset ds = {0};
+    small_mtr(&ds, 3);
+    mtb_problem *p = small_problem(3);
+    static const char *M[2] = {"mgda", "nash_mtl"};
+    for (int i = 0; i < 2; i++) {
+        mtb_run_log a, b;
+        train_cfg(p, &ds, M[i], "", 0, 0, &a);
+        train_cfg(p, &ds, M[i], "", 1, 0, &b);
+        size_t n = (size_t)a.n_eval * 3;
+        cr_assert_eq(a.n_eval, b.n_eval);
+        double d = max_rel_diff(b.eval_metric, a.eval_metric, n);
+        cr_assert_lt(d, 1e-4, "%s: Gram-path metrics differ by %g", M[i], d);
+        cr_assert_lt(a.eval_metric[n - 1], a.eval_metric[2], "%s did not learn (NMSE)", M[i]);
+        mtb_run_log_free(&a), mtb_run_log_free(&b);
+    }
+    mtb_run_config c = {p, "pcgrad", "", 4, 0, 1, 1, 0};
+    mtb_error err = {0};
+    cr_assert_eq(mtb_run_config_check(&c, &err), MTB_EINVAL);
+    cr_assert_not_null(strstr(err.msg, "--gram"), "%s", err.msg);
+    mtb_run_config l = {p, "mgda", "pre=log", 4, 0, 1, 1, 0};
+    cr_assert_eq(mtb_run_config_check(&l, &err), MTB_EINVAL);
+    cr_assert_not_null(strstr(err.msg, "pre-transform"), "%s", err.msg);
+    free(p);
+    mtb_dataset_free(&ds);
+}
+
+/* --skip-zero-heads: c-Bernoulli RLW trains the same run to float rounding. */
+Test(reference, skip_zero_heads_run_follows_the_full_run)
+{
+    mtb_dataset ds = {0};
+    small_mtr(&ds, 3);
+    mtb_problem *p = small_problem(3);
+    mtb_run_log a, b;
+    train_cfg(p, &ds, "rlw", "dist=constrained_bernoulli", 0, 0, &a);
+    train_cfg(p, &ds, "rlw", "dist=constrained_bernoulli", 0, 1, &b);
+    size_t n = (size_t)a.n_eval * 3;
+    double d = max_rel_diff(b.eval_metric, a.eval_metric, n);
+    cr_assert_lt(d, 1e-4, "skip-zero-heads metrics differ by %g", d);
+    cr_assert(!memcmp(a.head_w, b.head_w, sizeof(double) * (size_t)a.steps * 3), "the draws differ");
+    mtb_run_log_free(&a), mtb_run_log_free(&b);
+    free(p);
+    mtb_dataset_free(&ds);
 }

@@ -52,6 +52,12 @@ static void usage(FILE *out)
 "  --clip X           global gradient-norm clipping, 0 = off            [mtr 0.5, else 0]\n"
 "  --task-chunk N     tasks propagated together for parameter-level gradients,\n"
 "                     0 = all (more memory, faster)                            [0]\n"
+"  --gram             the Gram path: parameter gradients only as G G^T, never the\n"
+"                     T x P Jacobian (methods that read G only through G G^T:\n"
+"                     mgda, imtl_g level=param, fairgrad, upgrad, aligned_mtl,\n"
+"                     cagrad, nash_mtl; docs/performance.md)                   [off]\n"
+"  --skip-zero-heads  no backward for heads whose step weight is exactly 0\n"
+"                     (Bernoulli RLW); the same result to float rounding       [off]\n"
 "  --threads N        BLAS threads; results are bit-identical for a fixed count [1]\n"
 "  -q, --quiet        no progress: on a terminal a line redrawn in place, otherwise\n"
 "                     a line every 30 s (MTB_PROGRESS_INTERVAL=S to change it)\n"
@@ -135,7 +141,7 @@ static int parse(int argc, char **argv, int pass, train_args *a, mtb_problem *pr
     double x;
     enum { O_DATA = 256, O_METHOD, O_OPTIONS, O_SEED, O_STEPS, O_BATCH, O_EVAL, O_HIDDEN, O_WIDTH,
            O_ACT, O_GAIN, O_OPT, O_LR, O_EPS, O_MOM, O_WD, O_CLIP, O_CHUNK, O_THREADS, O_PROBLEM,
-           O_SCALE };
+           O_SCALE, O_GRAM, O_SKIP };
     static const struct option opts[] = {
         {"data", required_argument, 0, O_DATA}, {"out", required_argument, 0, 'o'},
         {"problem", required_argument, 0, O_PROBLEM}, {"scale", required_argument, 0, O_SCALE},
@@ -148,6 +154,7 @@ static int parse(int argc, char **argv, int pass, train_args *a, mtb_problem *pr
         {"adam-eps", required_argument, 0, O_EPS}, {"momentum", required_argument, 0, O_MOM},
         {"weight-decay", required_argument, 0, O_WD}, {"clip", required_argument, 0, O_CLIP},
         {"task-chunk", required_argument, 0, O_CHUNK}, {"threads", required_argument, 0, O_THREADS},
+        {"gram", no_argument, 0, O_GRAM}, {"skip-zero-heads", no_argument, 0, O_SKIP},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     mtb_protocol *pr = prob ? &prob->proto : NULL; /* pass 0 has no problem yet */
     int c;
@@ -215,6 +222,8 @@ static int parse(int argc, char **argv, int pass, train_args *a, mtb_problem *pr
         case O_CLIP: if (cli_parse_double(cmd, "clip", optarg, 0.0, 1e12, &x)) return 2; pr->clip_norm = x; break;
         case O_CHUNK: if (cli_parse_long(cmd, "task-chunk", optarg, 0, 1000000L, &v)) return 2; cfg->task_chunk = (int)v; break;
         case O_THREADS: if (cli_parse_long(cmd, "threads", optarg, 1, 1024, &v)) return 2; cfg->threads = (int)v; break;
+        case O_GRAM: cfg->gram = 1; break;
+        case O_SKIP: cfg->skip_zero_heads = 1; break;
         case 'q': a->quiet = 1; break;
         default: usage(stderr); return 2;
         }
@@ -230,7 +239,7 @@ int mtb_cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
     train_args a = {"mtr", "paper", NULL, NULL, 0};
-    mtb_run_config cfg = {NULL, "ew", "", 0, 0, 1};
+    mtb_run_config cfg = {NULL, "ew", "", 0, 0, 1, 0, 0};
     mtb_error err = {0};
     int rc = parse(argc, argv, 0, &a, NULL, &cfg);
     if (rc >= 0)

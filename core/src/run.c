@@ -121,7 +121,18 @@ mtb_status mtb_run_config_check(const mtb_run_config *c, mtb_error *err)
     if (st)
         return st;
     mtb_balancer_setup setup;
-    return mtb_balancer_query(type, p->T, &hp, &setup, err);
+    if ((st = mtb_balancer_query(type, p->T, &hp, &setup, err)))
+        return st;
+    if (c->gram && !(setup.gram_ok && setup.need == MTB_NEED_PARAM_GRADS))
+        return mtb_fail(err, MTB_EINVAL,
+                        "train: --gram: method %s%s%s needs the task gradients themselves, not only "
+                        "their Gram matrix (Gram-path methods: mgda, imtl_g level=param, fairgrad, "
+                        "upgrad, aligned_mtl, cagrad, nash_mtl); drop --gram", c->method,
+                        c->options[0] ? " " : "", c->options);
+    if (c->gram && hp.pre[0] != MTB_PRE_NONE)
+        return mtb_fail(err, MTB_EINVAL, "train: --gram: a loss pre-transform (pre=...) rescales the "
+                        "task gradients and needs G itself; drop --gram or pre");
+    return MTB_OK;
 }
 
 /* One network on the tasks idx[0..n-1] of the problem (all of them, or one for STL). Its
@@ -256,7 +267,11 @@ static mtb_status net_setup(const network_job *nj, net_state *s, mtb_run_log *lo
                              MTB_SCOPE_ALL, s->out_scale, s->loss_scale};
     if (tc.optim.lr_steps == 0)
         tc.optim.lr_steps = pr->steps; /* the schedule's horizon: the whole run (optim.h) */
-    return mtb_trainer_new(s->model, s->tasks, s->bal, &tc, &s->tr, err);
+    if ((st = cfg->gram ? mtb_trainer_new_gram(s->model, s->tasks, s->bal, &tc, 0, &s->tr, err)
+                        : mtb_trainer_new(s->model, s->tasks, s->bal, &tc, &s->tr, err)))
+        return st;
+    mtb_trainer_set_skip_zero_heads(s->tr, cfg->skip_zero_heads);
+    return MTB_OK;
 }
 
 /* Evaluates on the test split into evaluation e of the log. */

@@ -74,6 +74,8 @@ static mtb_status write_protocol(mtb_h5 *f, const mtb_run_config *cfg, mtb_error
     TRY(mtb_h5_attr_i64(f, "/", "lr_steps", pr->optim.lr_steps ? pr->optim.lr_steps : pr->steps, err));
     TRY(mtb_h5_attr_f64(f, "/", "clip_norm", pr->clip_norm, err));
     TRY(mtb_h5_attr_i64(f, "/", "task_chunk", cfg->task_chunk, err));
+    TRY(mtb_h5_attr_i64(f, "/", "gram_path", cfg->gram, err));
+    TRY(mtb_h5_attr_i64(f, "/", "skip_zero_heads", cfg->skip_zero_heads, err));
     TRY(mtb_h5_attr_i64(f, "/", "blas_threads", cfg->threads, err));
 fail:
     return st;

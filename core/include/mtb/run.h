@@ -39,6 +39,9 @@ typedef struct mtb_run_config {
     uint64_t seed;
     int task_chunk;              /* 0 = all tasks together */
     int threads;                 /* BLAS threads, recorded (set by the caller) */
+    int gram;                    /* 1: the Gram path (mtb_trainer_new_gram; docs/performance.md):
+                                    only methods whose setup has gram_ok */
+    int skip_zero_heads;         /* 1: no backward for heads of weight 0 (mtb_trainer_set_skip_zero_heads) */
 } mtb_run_config;
 
 typedef struct mtb_run_log {
