@@ -503,7 +503,8 @@ static void body(FILE *o, const char *out, const char *figdir)
     repro_figure(o, figdir, "imtl_fig1", "normalised projections p_t/max p per method, configurations "
                  "A (norms 2, 3, 1) and B (0.5, 1, 3)");
     repro_tsv_markdown(o, out, "imtl_fig1_ge.tsv");
-    fprintf(o, "In training (LSD-6; the tasks' gradient norms at the initial EW state):\n\n");
+    fprintf(o, "In training (LSD-6; x: each task's median gradient norm over the batches of the EW "
+               "run's checkpoints, beside the slope against the initial state's norms):\n\n");
     repro_tsv_markdown(o, out, "imtl_bias_train.tsv");
     if (S("levels.bias_blocks") > 0)
         repro_figure(o, figdir, "imtl_bias_train", "per-task Δp vs STL against log10 median ‖g_t‖, "
