@@ -481,6 +481,8 @@ static mtb_status carve_validation(const mtb_problem *p, mtb_dataset *ds, mtb_er
     free(ds->test.x), free(ds->test.y);
     ds->test = (mtb_split){nv, x, y};
     ds->train.n = nt;
+    size_t gl = strlen(ds->generator); /* the run file's dataset_generator says so */
+    snprintf(ds->generator + gl, sizeof ds->generator - gl, ",val=%g", f);
     return MTB_OK;
 }
 
@@ -529,6 +531,10 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
 
 mtb_status mtb_problem_check_dataset(const mtb_problem *p, const mtb_dataset *ds, mtb_error *err)
 {
+    if (strstr(p->data_params, "val=") && !strstr(ds->generator, "val="))
+        return mtb_fail(err, MTB_EINVAL, "problem %s evaluates on a validation split (@val) cut "
+                        "from the generated data set, which this data set (a file?) does not have: "
+                        "drop @val or the data file", p->name);
     if (ds->T != p->T)
         return mtb_fail(err, MTB_EINVAL, "problem %s has %d tasks but the data set has %d", p->name,
                         p->T, ds->T);

@@ -162,6 +162,11 @@ Test(lr_schedule, val_option_holds_out_the_end_of_the_training_set)
     cr_assert(!memcmp(val.train.x, full.train.x, sizeof(float) * val.train.n * d));
     cr_assert(!memcmp(val.test.x, full.train.x + val.train.n * d, sizeof(float) * nv * d));
     cr_assert(!memcmp(val.test.y, full.train.y + val.train.n * yw, sizeof(float) * nv * yw));
+    cr_assert(strstr(val.generator, "val=0.2"), "the generator parameters say so: %s", val.generator);
+    /* the unsplit data (as from a file) is refused for a @val problem, not silently tested */
+    cr_assert_eq(mtb_problem_check_dataset(lookup("lsd3c-sgd@val"), &full, &err), MTB_EINVAL);
+    cr_assert(strstr(err.msg, "@val"), "%s", err.msg);
+    cr_assert_eq(mtb_problem_check_dataset(lookup("lsd3c-sgd@val"), &val, &err), MTB_OK, "%s", err.msg);
     mtb_dataset_free(&full);
     mtb_dataset_free(&val);
 }
