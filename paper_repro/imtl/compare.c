@@ -40,33 +40,6 @@ static void open_sweep(const char *out, const char *name, sweeps *s)
     s->have = 1;
 }
 
-/* Δp of run row k of a against the same seed in ref (NAN when absent); per_task may be NULL */
-static double dp_seed(const runs_rows *a, int k, const runs_rows *ref, double *per_task)
-{
-    int j = runs_seed_index(ref, a->seed[k]);
-    if (j < 0)
-        return NAN;
-    return mtb_delta_p((size_t)a->T, a->M[k], ref->M[j], a->hb, NULL, a->T, per_task);
-}
-
-/* seed-paired summary of f(a, k) − f(b, k') */
-static mtb_stats_summary paired(const runs_rows *a, const runs_rows *b, const runs_rows *ref,
-                                int task)
-{
-    double d[RUNS_SEEDS];
-    int n = 0;
-    for (int k = 0; k < a->n; k++) {
-        int j = runs_seed_index(b, a->seed[k]);
-        if (j < 0)
-            continue;
-        double x = task >= 0 ? a->M[k][task] - b->M[j][task]
-                             : dp_seed(a, k, ref, NULL) - dp_seed(b, j, ref, NULL);
-        if (isfinite(x))
-            d[n++] = x;
-    }
-    return mtb_stats_summarise(d, (size_t)n);
-}
-
 static void put(repro_summary *s, const char *key, mtb_stats_summary q)
 {
     double h = isfinite(q.ci95) ? q.ci95 : NAN;
@@ -121,7 +94,7 @@ int cmd_compare(const char *out, const iscale *r)
             double ds[RUNS_SEEDS], de[RUNS_SEEDS];
             int ns = 0, ne = 0;
             for (int k = 0; k < a->n; k++) {
-                double v = dp_seed(a, k, &stl, NULL), w = dp_seed(a, k, &ew, NULL);
+                double v = runs_dp(a, k, &stl, NULL), w = runs_dp(a, k, &ew, NULL);
                 if (isfinite(v))
                     ds[ns++] = v;
                 if (isfinite(w))
@@ -157,26 +130,26 @@ int cmd_compare(const char *out, const iscale *r)
         static const runs_rows none;
 #define R(i) ((i) >= 0 ? &rows[i] : &none)
         snprintf(key, sizeof key, "a_imtl_minus_imtlg_%s", prob);
-        put(&s, key, paired(R(ii), R(ig), &stl, -1));
+        put(&s, key, runs_paired(R(ii), R(ig), &stl, -1));
         snprintf(key, sizeof key, "a_imtl_minus_imtll_%s", prob);
-        put(&s, key, paired(R(ii), R(il), &stl, -1));
+        put(&s, key, runs_paired(R(ii), R(il), &stl, -1));
         snprintf(key, sizeof key, "c_gn15_minus_gn0_t1_%s", prob);
-        put(&s, key, paired(R(ig15), R(ig0), &stl, 0));
+        put(&s, key, runs_paired(R(ig15), R(ig0), &stl, 0));
         snprintf(key, sizeof key, "e_mgda_minus_ew_t2_%s", prob);
-        put(&s, key, paired(R(im), R(iew), &stl, 1));
+        put(&s, key, runs_paired(R(im), R(iew), &stl, 1));
         snprintf(key, sizeof key, "uwbias_kendall_minus_uw_t1_%s", prob);
-        put(&s, key, paired(R(iuk), R(iu), &stl, 0));
+        put(&s, key, runs_paired(R(iuk), R(iu), &stl, 0));
         snprintf(key, sizeof key, "i9_exact_minus_flat_%s", prob);
-        put(&s, key, paired(R(ix), R(ig), &stl, -1));
+        put(&s, key, runs_paired(R(ix), R(ig), &stl, -1));
         snprintf(key, sizeof key, "i9_exact_minus_sum_%s", prob);
-        put(&s, key, paired(R(ix), R(ifs), &stl, -1));
+        put(&s, key, runs_paired(R(ix), R(ifs), &stl, -1));
 #undef R
         /* (b) EW's per-task Δp_STL, seed means */
         if (pi == 1 && ew.n && stl.n) {
             double acc[RUNS_TASKS] = {0}, pt[RUNS_TASKS];
             int n = 0;
             for (int k = 0; k < ew.n; k++)
-                if (isfinite(dp_seed(&ew, k, &stl, pt))) {
+                if (isfinite(runs_dp(&ew, k, &stl, pt))) {
                     for (int t = 0; t < ew.T; t++)
                         acc[t] += pt[t];
                     n++;

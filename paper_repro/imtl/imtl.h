@@ -71,6 +71,7 @@ mtb_status method_step(const method_ref *m, int T, int D, const double *losses, 
 /* A method's runs in a sweep (runs.c): final metrics per seed (seeds 0..RUNS_SEEDS-1 that
  * finished without diverging), ms per step, the direction of each metric. */
 #include "../common/sweep_plan.h"
+#include "mtb/stats.h"
 enum { RUNS_SEEDS = 16, RUNS_TASKS = 64 };
 typedef struct runs_rows {
     int n, T;
@@ -82,6 +83,12 @@ typedef struct runs_rows {
 int runs_of(const repro_plan *p, const char *problem, const char *name, const char *opts,
             runs_rows *r); /* the number of seeds found; p NULL: none */
 int runs_seed_index(const runs_rows *r, uint64_t seed); /* -1: absent */
+/* Δp (mtb_delta_p) of row k of a against the same seed of ref: NAN when absent; per_task
+ * (T) may be NULL */
+double runs_dp(const runs_rows *a, int k, const runs_rows *ref, double *per_task);
+/* seed-paired summary of a − b: of task `task`'s metric, or (task < 0) of Δp against ref */
+mtb_stats_summary runs_paired(const runs_rows *a, const runs_rows *b, const runs_rows *ref,
+                              int task);
 
 /* small statistics */
 double spearman(const double *x, const double *y, int n, double *work); /* work: 4 n */

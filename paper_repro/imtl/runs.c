@@ -1,12 +1,13 @@
 /* runs.c: the final metrics of a method's runs in a sweep (`mtb sweep`, docs/sweeps.md), read
  * through the sweep's plan.tsv (common/sweep_plan.h) and each run file's summary
- * (mtb_run_read_summary): one row per seed that finished without diverging. Used by the
- * training experiments (audit_train.c, compare.c). */
+ * (mtb_run_read_summary): one row per seed that finished without diverging; Δp of a row and
+ * seed-paired differences. Used by the training experiments (audit_train.c, compare.c, sgd.c). */
 #include "imtl.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "mtb/deltap.h"
 #include "mtb/metric.h"
 #include "mtb/run.h"
 
@@ -41,4 +42,31 @@ int runs_seed_index(const runs_rows *r, uint64_t seed)
         if (r->seed[k] == seed)
             return k;
     return -1;
+}
+
+/* Δp of run row k of a against the same seed in ref (NAN when absent); per_task may be NULL */
+double runs_dp(const runs_rows *a, int k, const runs_rows *ref, double *per_task)
+{
+    int j = runs_seed_index(ref, a->seed[k]);
+    if (j < 0)
+        return NAN;
+    return mtb_delta_p((size_t)a->T, a->M[k], ref->M[j], a->hb, NULL, a->T, per_task);
+}
+
+/* seed-paired summary of f(a, k) − f(b, k') */
+mtb_stats_summary runs_paired(const runs_rows *a, const runs_rows *b, const runs_rows *ref,
+                              int task)
+{
+    double d[RUNS_SEEDS];
+    int n = 0;
+    for (int k = 0; k < a->n; k++) {
+        int j = runs_seed_index(b, a->seed[k]);
+        if (j < 0)
+            continue;
+        double x = task >= 0 ? a->M[k][task] - b->M[j][task]
+                             : runs_dp(a, k, ref, NULL) - runs_dp(b, j, ref, NULL);
+        if (isfinite(x))
+            d[n++] = x;
+    }
+    return mtb_stats_summarise(d, (size_t)n);
 }

@@ -213,29 +213,6 @@ static int read_jobs(const char *out, sgd_job *J, int max)
     return n;
 }
 
-/* Δp of seed k of a against the same seed of ref (NAN when absent) */
-static double dp_vs(const runs_rows *a, int k, const runs_rows *ref)
-{
-    int j = runs_seed_index(ref, a->seed[k]);
-    return j < 0 ? NAN : mtb_delta_p((size_t)a->T, a->M[k], ref->M[j], a->hb, NULL, a->T, NULL);
-}
-
-/* seed-paired a − b of Δp_EW (task < 0) or of task `task`'s metric */
-static mtb_stats_summary paired(const runs_rows *a, const runs_rows *b, const runs_rows *ew, int task)
-{
-    double d[RUNS_SEEDS];
-    int n = 0;
-    for (int k = 0; k < a->n; k++) {
-        int j = runs_seed_index(b, a->seed[k]);
-        if (j < 0)
-            continue;
-        double x = task < 0 ? dp_vs(a, k, ew) - dp_vs(b, j, ew) : a->M[k][task] - b->M[j][task];
-        if (isfinite(x))
-            d[n++] = x;
-    }
-    return mtb_stats_summarise(d, (size_t)n);
-}
-
 static int find(const sgd_job *J, int nj, const char *label)
 {
     for (int j = 0; j < nj; j++)
@@ -272,7 +249,7 @@ static void compare_sgd(const char *out, const sgd_job *J, int nj, runs_rows *X1
         double d[RUNS_SEEDS];
         int n = 0;
         for (int k = 0; ew && k < a->n; k++)
-            if (isfinite(d[n] = dp_vs(a, k, ew)))
+            if (isfinite(d[n] = runs_dp(a, k, ew, NULL)))
                 n++;
         mtb_stats_summary q = mtb_stats_summarise(d, (size_t)n);
         fprintf(f, "\t%+.2f ± %.2f\n", q.mean, q.ci95);
@@ -282,11 +259,11 @@ static void compare_sgd(const char *out, const sgd_job *J, int nj, runs_rows *X1
     sum_open(&s, out, "compare_sgd");
     int ii = find(J, nj, "imtl"), ig = find(J, nj, "imtl_g"), im = find(J, nj, "mgda");
     if (ii >= 0 && ig >= 0 && ew) {
-        mtb_stats_summary q = paired(&X1[ii], &X1[ig], ew, -1);
+        mtb_stats_summary q = runs_paired(&X1[ii], &X1[ig], ew, -1);
         repro_summary_put(&s, "a_imtl_minus_imtlg", q.mean, q.mean - q.ci95, q.mean + q.ci95);
     }
     if (im >= 0 && ew) {
-        mtb_stats_summary q = paired(&X1[im], ew, ew, 1);
+        mtb_stats_summary q = runs_paired(&X1[im], ew, ew, 1);
         repro_summary_put(&s, "e_mgda_minus_ew_t2", q.mean, q.mean - q.ci95, q.mean + q.ci95);
     }
     sum_close(&s);
