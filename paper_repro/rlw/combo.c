@@ -57,10 +57,10 @@ int cmd_combo(const char *out, const rscale *r)
 {
     (void)r;
     char path[1024];
-    FILE *f = out_open(out, "rlw_combo_onestep.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_combo_onestep.tsv", path, sizeof path);
     fprintf(f, "method\tinvariance predicted\tmin cos(d_plain, d_rlw)\tmedian cos\tmax cos\n");
-    summary s;
-    sum_open(&s, out, "combo");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "combo");
     double inv_min = 1.0, other_max = -1.0;
     for (int im = 0; im < NGM; im++) {
         double cs[NSTATE];
@@ -108,12 +108,12 @@ int cmd_combo(const char *out, const rscale *r)
             other_max = fmax(other_max, med);
         char key[64];
         snprintf(key, sizeof key, "mincos_%s", GM[im].name);
-        sum_put(&s, key, mn, mn, mn);
+        repro_summary_put(&s, key, mn, mn, mn);
     }
-    out_close(f, path);
-    sum_put(&s, "invariant_min_cos", inv_min, inv_min, inv_min);
-    sum_put(&s, "other_max_median_cos", other_max, other_max, other_max);
-    sum_close(&s);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "invariant_min_cos", inv_min, inv_min, inv_min);
+    repro_summary_put(&s, "other_max_median_cos", other_max, other_max, other_max);
+    repro_summary_close_or_die(PROG, &s);
     printf("[rlw] R10 one-step: invariant methods min cos %.15f, others' largest median cos %.6f\n",
            inv_min, other_max);
     return 0;

@@ -50,14 +50,14 @@ int cmd_combotrain(const char *out, const rscale *r)
     static runs_table t;
     char path[1024], dir[1024];
     snprintf(dir, sizeof dir, "%s/sweep_combo", out);
-    FILE *f = out_open(out, "rlw_combo.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_combo.tsv", path, sizeof path);
     fprintf(f, "method\tseeds\tΔp_EW plain (%%)\tΔp_EW +RLW (%%)\t(+RLW) − plain, seed-paired [95 %% CI]"
                "\tone-step min cos(d_plain, d_rlw)\tTMLR NYUv2 plain → +RLW\n");
     repro_summary_load(out, "combo"); /* the one-step check's cosines (combo.c), if it ran */
     static const char *TMLR[NGM] = {"+0.38 → +2.01", "−0.16 → +0.97", "+0.80 → +1.50",
                                     "+1.36 → +2.20", "not in Table 3"};
-    summary sm;
-    sum_open(&sm, out, "combotrain");
+    repro_summary sm;
+    repro_summary_open_or_die(PROG, &sm, out, "combotrain");
     int rows = 0, better = 0, sig_worse = 0;
     if (!runs_load(dir, "lsd6", &t)) {
         int iew = runs_find(&t, "ew", "");
@@ -93,17 +93,17 @@ int cmd_combotrain(const char *out, const rscale *r)
             sig_worse += n >= 2 && q.mean + q.ci95 < 0;
             char key[96];
             snprintf(key, sizeof key, "diff_%s", GM[g].name);
-            sum_put(&sm, key, q.mean, q.mean - q.ci95, q.mean + q.ci95);
+            repro_summary_put(&sm, key, q.mean, q.mean - q.ci95, q.mean + q.ci95);
         }
     }
-    out_close(f, path);
+    repro_out_close(PROG, f, path);
     char msg[512];
     int refused = bernoulli_refused(msg, sizeof msg);
-    sum_put(&sm, "rows", rows, rows, rows);
-    sum_put(&sm, "improved", better, better, better);
-    sum_put(&sm, "significantly_worse", sig_worse, sig_worse, sig_worse);
-    sum_put(&sm, "bernoulli_imtl_refused", refused, refused, refused);
-    sum_close(&sm);
+    repro_summary_put(&sm, "rows", rows, rows, rows);
+    repro_summary_put(&sm, "improved", better, better, better);
+    repro_summary_put(&sm, "significantly_worse", sig_worse, sig_worse, sig_worse);
+    repro_summary_put(&sm, "bernoulli_imtl_refused", refused, refused, refused);
+    repro_summary_close_or_die(PROG, &sm);
     printf("[rlw] R10 training: +RLW ahead of plain for %d of %d methods; Bernoulli + IMTL-G %s (%s)\n",
            better, rows, refused ? "refused" : "ACCEPTED", msg);
     return 0;

@@ -87,18 +87,18 @@ int cmd_cost(const char *out, const rscale *r)
     cmethod CM[NCM];
     methods(CM);
     char path[1024], dpath[2][1024];
-    FILE *f = out_open(out, "rlw_cost.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_cost.tsv", path, sizeof path);
     fprintf(f, "T\tthreads\tmethod\tms_per_step\tratio_to_ew\n");
     FILE *dat[2];
     for (int th = 0; th < 2; th++) {
-        dat[th] = out_open(out, th ? "cost_2threads.dat" : "cost.dat", dpath[th], sizeof dpath[th]);
+        dat[th] = repro_out_open(PROG, out, th ? "cost_2threads.dat" : "cost.dat", dpath[th], sizeof dpath[th]);
         fprintf(dat[th], "T");
         for (int i = 0; i < NCM; i++)
             fprintf(dat[th], "\t\"%s\"", CM[i].name);
         fprintf(dat[th], "\n");
     }
-    summary s;
-    sum_open(&s, out, "cost");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "cost");
     double rmin = INFINITY, rmax = -INFINITY;
     const double load_start = load_average();
     mtb_error err = {0};
@@ -155,7 +155,7 @@ int cmd_cost(const char *out, const rscale *r)
                     rmin = fmin(rmin, ratio), rmax = fmax(rmax, ratio);
                 char key[128];
                 snprintf(key, sizeof key, "ratio_%.63s_T%d%s", CM[im].name, T, th ? "_2threads" : "");
-                sum_put(&s, key, ratio, ratio, ratio);
+                repro_summary_put(&s, key, ratio, ratio, ratio);
             }
             fprintf(dat[th], "\n");
         }
@@ -163,14 +163,14 @@ int cmd_cost(const char *out, const rscale *r)
     }
     openblas_set_num_threads(1);
     for (int th = 0; th < 2; th++)
-        out_close(dat[th], dpath[th]);
-    out_close(f, path);
-    sum_put(&s, "ratio_min", rmin, rmin, rmin);
-    sum_put(&s, "ratio_max", rmax, rmax, rmax);
+        repro_out_close(PROG, dat[th], dpath[th]);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "ratio_min", rmin, rmin, rmin);
+    repro_summary_put(&s, "ratio_max", rmax, rmax, rmax);
     const double load_end = load_average();
-    sum_put(&s, "loadavg_start", load_start, load_start, load_start);
-    sum_put(&s, "loadavg_end", load_end, load_end, load_end);
-    sum_close(&s);
+    repro_summary_put(&s, "loadavg_start", load_start, load_start, load_start);
+    repro_summary_put(&s, "loadavg_end", load_end, load_end, load_end);
+    repro_summary_close_or_die(PROG, &s);
     /* provenance of this measurement (the report's header reads it) */
     mtb_provenance prov;
     mtb_provenance_collect(&prov, 1);

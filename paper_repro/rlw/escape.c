@@ -29,12 +29,12 @@ int cmd_escape(const char *out, const rscale *r)
     const int R = r->r5_R;
     const long K = r->r5_K;
     char path[1024], dpath[1024];
-    FILE *f = out_open(out, "rlw_escape.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_escape.tsv", path, sizeof path);
     fprintf(f, "a\tmethod\tsigma_eff\tP_sharp\tP_sharp_matched\tdifference\n");
-    FILE *dat = out_open(out, "escape.dat", dpath, sizeof dpath);
+    FILE *dat = repro_out_open(PROG, out, "escape.dat", dpath, sizeof dpath);
     fprintf(dat, "sigma_eff\tP_rlw\tP_matched\tmethod\n");
-    summary s;
-    sum_open(&s, out, "escape");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "escape");
     double m2[R5_NV], dd[R5_NV], mu2[2], C2[4];
     for (int iv = 0; iv < R5_NV; iv++) {
         ws_moments(R5_V[iv], 2, 100000, 555, mu2, C2);
@@ -80,18 +80,18 @@ int cmd_escape(const char *out, const rscale *r)
             prev[iv] = p;
             char key[64];
             snprintf(key, sizeof key, "P_%s_a%g", VARIANTS[v].name, a);
-            sum_put(&s, key, p, p - 1.96 * se, p + 1.96 * se);
+            repro_summary_put(&s, key, p, p - 1.96 * se, p + 1.96 * se);
             snprintf(key, sizeof key, "Pm_%s_a%g", VARIANTS[v].name, a);
-            sum_put(&s, key, pm, pm, pm);
+            repro_summary_put(&s, key, pm, pm, pm);
         }
     }
-    out_close(dat, dpath);
-    out_close(f, path);
-    sum_put(&s, "fw_min", fw_min, fw_min, fw_min);
-    sum_put(&s, "max_diff_matched", max_diff, max_diff, max_diff);
-    sum_put(&s, "mono_violations", mono_viol, mono_viol, mono_viol);
-    sum_put(&s, "R", R, R, R);
-    sum_close(&s);
+    repro_out_close(PROG, dat, dpath);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "fw_min", fw_min, fw_min, fw_min);
+    repro_summary_put(&s, "max_diff_matched", max_diff, max_diff, max_diff);
+    repro_summary_put(&s, "mono_violations", mono_viol, mono_viol, mono_viol);
+    repro_summary_put(&s, "R", R, R, R);
+    repro_summary_close_or_die(PROG, &s);
     printf("[rlw] R5 escape: FW min P_sharp %.3f, max |RLW - matched| %.3f\n", fw_min, max_diff);
     return 0;
 }

@@ -16,7 +16,7 @@
 #include "mtb/stats.h"
 
 /* writes the rows of one problem; returns the number of methods */
-static int emit(FILE *f, FILE *dat, summary *sm, const char *problem, const runs_table *t)
+static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, const runs_table *t)
 {
     int iew = runs_find(t, "ew", ""), istl = runs_find(t, "stl", "");
     double mean_ew[RUNS_MAXT], mean_stl[RUNS_MAXT];
@@ -65,9 +65,9 @@ static int emit(FILE *f, FILE *dat, summary *sm, const char *problem, const runs
             fprintf(dat, "%d\t%s\t%.5g\t%.5g\n", m, lab, qe.mean, isfinite(qe.ci95) ? qe.ci95 : 0.0);
         char key[700];
         snprintf(key, sizeof key, "dpew_%s_%s", problem, lab);
-        sum_put(sm, key, qe.mean, qe.mean - qe.ci95, qe.mean + qe.ci95);
+        repro_summary_put(sm, key, qe.mean, qe.mean - qe.ci95, qe.mean + qe.ci95);
         snprintf(key, sizeof key, "dpewstd_%s_%s", problem, lab);
-        sum_put(sm, key, qe.std, qe.std, qe.std);
+        repro_summary_put(sm, key, qe.std, qe.std, qe.std);
     }
     (void)mean_stl;
     return t->nm;
@@ -78,10 +78,10 @@ int cmd_lsd6(const char *out, const rscale *r)
     (void)r;
     static runs_table t;
     char path[1024], dpath[1024], dir[1024];
-    FILE *f = out_open(out, "rlw_lsd6.tsv", path, sizeof path);
-    FILE *dat = out_open(out, "lsd6_dp.dat", dpath, sizeof dpath);
-    summary sm;
-    sum_open(&sm, out, "lsd6");
+    FILE *f = repro_out_open(PROG, out, "rlw_lsd6.tsv", path, sizeof path);
+    FILE *dat = repro_out_open(PROG, out, "lsd6_dp.dat", dpath, sizeof dpath);
+    repro_summary sm;
+    repro_summary_open_or_die(PROG, &sm, out, "lsd6");
     static const char *PROB[2] = {"lsd6", "lsd6-eq"}, *DIR[2] = {"sweep_lsd6", "sweep_lsd6eq"};
     int header = 0, rows = 0;
     for (int p = 0; p < 2; p++) {
@@ -96,12 +96,12 @@ int cmd_lsd6(const char *out, const rscale *r)
             header = 1;
         }
         rows += emit(f, p == 0 ? dat : NULL, &sm, PROB[p], &t);
-        sum_put(&sm, p == 0 ? "seeds_lsd6" : "seeds_lsd6eq", t.ns, t.ns, t.ns);
+        repro_summary_put(&sm, p == 0 ? "seeds_lsd6" : "seeds_lsd6eq", t.ns, t.ns, t.ns);
     }
-    out_close(dat, dpath);
-    out_close(f, path);
-    sum_put(&sm, "rows", rows, rows, rows);
-    sum_close(&sm);
+    repro_out_close(PROG, dat, dpath);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&sm, "rows", rows, rows, rows);
+    repro_summary_close_or_die(PROG, &sm);
     printf("[rlw] R9 LSD-6: %d rows\n", rows);
     return 0;
 }

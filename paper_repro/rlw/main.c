@@ -103,38 +103,6 @@ void rscale_get(repro_scale s, rscale *r)
     }
 }
 
-/* ---- output files ------------------------------------------------------------------ */
-
-FILE *out_open(const char *out, const char *name, char *path, size_t n)
-{
-    snprintf(path, n, "%s/%s", out, name);
-    FILE *f = repro_open(path);
-    if (!f)
-        die("cannot write %s", path);
-    return f;
-}
-
-void out_close(FILE *f, const char *path)
-{
-    if (repro_commit(f, path))
-        die("cannot write %s", path);
-}
-
-void sum_open(summary *s, const char *out, const char *exp)
-{
-    char name[128];
-    snprintf(name, sizeof name, "summary_%s.tsv", exp);
-    s->f = out_open(out, name, s->path, sizeof s->path);
-    fprintf(s->f, "key\tvalue\tlo\thi\n");
-}
-
-void sum_put(summary *s, const char *key, double v, double lo, double hi)
-{
-    fprintf(s->f, "%s\t%.10g\t%.10g\t%.10g\n", key, v, lo, hi);
-}
-
-void sum_close(summary *s) { out_close(s->f, s->path); }
-
 /* ---- main ---------------------------------------------------------------------------- */
 
 static void usage(void)

@@ -40,11 +40,11 @@ static double sumsq_exact(int v, int T)
 int cmd_moments(const char *out, const rscale *r)
 {
     char path[1024];
-    FILE *f = out_open(out, "rlw_weights.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_weights.tsv", path, sizeof path);
     fprintf(f, "dist\tT\tTmean_min\tTmean_max\tTmean_exact\tmean_max_z\tvar1\tvar1_se\tvar1_exact"
                "\ttau_T\tsumsq\tsumsq_se\tsumsq_exact\texact_max_z\trho_adam\n");
-    summary s;
-    sum_open(&s, out, "moments");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "moments");
     double mean_maxz = 0.0, exact_maxz = 0.0;
     long n = r->r1_draws;
     double *lam = malloc(sizeof(double) * 40), *sm = malloc(sizeof(double) * 40),
@@ -102,18 +102,18 @@ int cmd_moments(const char *out, const rscale *r)
             char key[96];
             snprintf(key, sizeof key, "tmean_%s_T%d", VARIANTS[v].name, T);
             double mse = T * sqrt(fmax(sm2[0] / n - (sm[0] / n) * (sm[0] / n), 0.0) / n);
-            sum_put(&s, key, T * sm[0] / n, T * sm[0] / n - 1.96 * mse, T * sm[0] / n + 1.96 * mse);
+            repro_summary_put(&s, key, T * sm[0] / n, T * sm[0] / n - 1.96 * mse, T * sm[0] / n + 1.96 * mse);
             snprintf(key, sizeof key, "tauT_%s_T%d", VARIANTS[v].name, T);
-            sum_put(&s, key, tau * T, tau * T, tau * T);
+            repro_summary_put(&s, key, tau * T, tau * T, tau * T);
             snprintf(key, sizeof key, "sumsq_%s_T%d", VARIANTS[v].name, T);
-            sum_put(&s, key, sq, sq - 1.96 * sq_se, sq + 1.96 * sq_se);
+            repro_summary_put(&s, key, sq, sq - 1.96 * sq_se, sq + 1.96 * sq_se);
             snprintf(key, sizeof key, "rho_%s_T%d", VARIANTS[v].name, T);
-            sum_put(&s, key, rho, rho, rho);
+            repro_summary_put(&s, key, rho, rho, rho);
         }
     }
-    out_close(f, path);
-    sum_put(&s, "mean_max_z", mean_maxz, mean_maxz, mean_maxz);
-    sum_put(&s, "exact_max_z", exact_maxz, exact_maxz, exact_maxz);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "mean_max_z", mean_maxz, mean_maxz, mean_maxz);
+    repro_summary_put(&s, "exact_max_z", exact_maxz, exact_maxz, exact_maxz);
     /* rnormal-once: per-run deviation of the mean weights from 1/T (ICLR: "intractable");
      * 20 runs (seeds 1..20) of n/20 draws: median over runs of max_t |T E[w_t | m, v] - 1| */
     for (int it = 0; it < 3; it++) {
@@ -137,10 +137,10 @@ int cmd_moments(const char *out, const rscale *r)
         char key[64];
         snprintf(key, sizeof key, "rnonce_median_dev_T%d", T);
         double med = mtb_stats_median_inplace(dev, 20);
-        sum_put(&s, key, med, med, med);
+        repro_summary_put(&s, key, med, med, med);
     }
-    sum_put(&s, "draws", (double)n, n, n);
-    sum_close(&s);
+    repro_summary_put(&s, "draws", (double)n, n, n);
+    repro_summary_close_or_die(PROG, &s);
     free(lam), free(sm), free(sm2);
     printf("[rlw] R1 moments: %ld draws per cell; max |z| of the means %.2f, of the exact "
            "second moments %.2f\n", n, mean_maxz, exact_maxz);

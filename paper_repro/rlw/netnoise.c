@@ -46,11 +46,11 @@ int cmd_netnoise(const char *out, const rscale *r)
     /* rlw.md: 10^4 batches per checkpoint (full); the paper scale uses 2 000 for time */
     const int N = r->s == REPRO_SMOKE ? 100 : r->s == REPRO_PAPER ? 2000 : 10000;
     char path[1024];
-    FILE *f = out_open(out, "rlw_noise_net.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_noise_net.tsv", path, sizeof path);
     fprintf(f, "problem\tstep\tmethod\tE_xi_FW2\textra_measured\textra_se\textra_predicted_tau\tcross_z\t"
                "max_xi_FW\tmax_xi_RLW\tfrac_cos_gt_0.99\n");
-    summary s;
-    sum_open(&s, out, "netnoise");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "netnoise");
     static double hist[2][MAXCK][NBIN]; /* cos(xi_FW, x), normal weights */
     double worst_z = 0, worst_pred = 0, worst_frac = 0;
     int sup_fail = 0, cells = 0;
@@ -205,9 +205,9 @@ int cmd_netnoise(const char *out, const rscale *r)
         mtb_model_free(m);
         mtb_dataset_free(&ds);
     }
-    out_close(f, path);
+    repro_out_close(PROG, f, path);
     char dpath[1024];
-    FILE *dat = out_open(out, "noise_net_cos.dat", dpath, sizeof dpath);
+    FILE *dat = repro_out_open(PROG, out, "noise_net_cos.dat", dpath, sizeof dpath);
     fprintf(dat, "cos");
     for (int ip = 0; ip < 2; ip++)
         for (int ic = 0; ic < nck; ic++)
@@ -220,7 +220,7 @@ int cmd_netnoise(const char *out, const rscale *r)
                 fprintf(dat, "\t%.5g", hist[ip][ic][b] / N / (2.0 / NBIN));
         fprintf(dat, "\n");
     }
-    out_close(dat, dpath);
+    repro_out_close(PROG, dat, dpath);
     noise_summary(&s, worst_z, worst_pred, sup_fail, cells, worst_frac, N);
     printf("[rlw] R4 noise (networks): cross term max |z| %.2f, tau prediction max |z| %.2f, sup violated "
            "in %d/%d cells\n", worst_z, worst_pred, sup_fail, cells);

@@ -24,17 +24,17 @@ int cmd_noise(const char *out, const rscale *r)
     quad q;
     quad_make(&q, D, T4, 1.0, 1.0, 1.0, 10.0, 7, mu);
     char path[1024], dpath[1024];
-    FILE *f = out_open(out, "rlw_noise.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_noise.tsv", path, sizeof path);
     fprintf(f, "point\tmethod\tE_xi_FW2\tE_xi_RLW2\textra_measured\textra_se\textra_predicted_tau\t"
                "cross_z\tmax_xi_FW\tmax_xi_RLW\tfrac_cos_gt_0.99\n");
-    FILE *dat = out_open(out, "noise_cos.dat", dpath, sizeof dpath);
+    FILE *dat = repro_out_open(PROG, out, "noise_cos.dat", dpath, sizeof dpath);
     fprintf(dat, "cos");
     for (int p = 0; p < 3; p++)
         fprintf(dat, "\t\"%s\"", POINT[p]);
     fprintf(dat, "\n");
     double hist[3][NBIN] = {{0}};
-    summary s;
-    sum_open(&s, out, "noise");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "noise");
     double worst_z = 0.0, worst_pred = 0.0, worst_frac = 0.0;
     int sup_fail = 0, cells = 0;
     const int N = r->r4_N;
@@ -112,8 +112,8 @@ int cmd_noise(const char *out, const rscale *r)
             fprintf(dat, "\t%.5g", hist[p][b] / N / (2.0 / NBIN));
         fprintf(dat, "\n");
     }
-    out_close(dat, dpath);
-    out_close(f, path);
+    repro_out_close(PROG, dat, dpath);
+    repro_out_close(PROG, f, path);
     noise_summary(&s, worst_z, worst_pred, sup_fail, cells, worst_frac, N);
     quad_free(&q);
     printf("[rlw] R4 noise (quadratics): cross term max |z| %.2f, tau prediction max |z| %.2f, "
@@ -121,12 +121,12 @@ int cmd_noise(const char *out, const rscale *r)
     return 0;
 }
 
-void noise_summary(summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
+void noise_summary(repro_summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
                    double worst_frac, int N)
 {
     const char *keys[6] = {"cross_max_z", "pred_max_z", "sup_fail", "cells", "max_frac_cos", "N"};
     const double v[6] = {worst_z, worst_pred, sup_fail, cells, worst_frac, N};
     for (int k = 0; k < 6; k++)
-        sum_put(s, keys[k], v[k], v[k], v[k]);
-    sum_close(s);
+        repro_summary_put(s, keys[k], v[k], v[k], v[k]);
+    repro_summary_close_or_die(PROG, s);
 }

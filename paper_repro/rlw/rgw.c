@@ -104,11 +104,11 @@ int cmd_rgw(const char *out, const rscale *r)
         mtb_model_free(m);
     }
     free(x), free(y), free(g_rlw), free(dz), free(heads);
-    summary s;
-    sum_open(&s, out, "rgw");
-    sum_put(&s, "shared_rel_diff", worst, worst, worst);
-    sum_put(&s, "head_rel_diff", hworst, hworst, hworst);
-    sum_close(&s);
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "rgw");
+    repro_summary_put(&s, "shared_rel_diff", worst, worst, worst);
+    repro_summary_put(&s, "head_rel_diff", hworst, hworst, hworst);
+    repro_summary_close_or_die(PROG, &s);
     printf("[rlw] R7 identity: shared gradients RGW vs RLW max rel. diff %.2g, heads %.2g\n", worst,
            hworst);
     return 0;

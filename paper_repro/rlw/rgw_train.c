@@ -23,7 +23,7 @@ static const struct {
 
 /* One (problem, distribution) row; returns 0 when the three methods were not all run.
  * *mean: RLW - RGW; *sign: +1 / -1 when RLW / RGW is better beyond the interval, else 0. */
-static int emit(FILE *f, summary *sm, const char *problem, const runs_table *t, int d,
+static int emit(FILE *f, repro_summary *sm, const char *problem, const runs_table *t, int d,
                 double *mean, int *sign)
 {
     int ir = runs_find(t, "rlw", DISTS[d].opts), ig = runs_find(t, "rgw", DISTS[d].opts),
@@ -54,7 +54,7 @@ static int emit(FILE *f, summary *sm, const char *problem, const runs_table *t, 
                 qa.mean, qb.mean, q.mean);
     char key[96];
     snprintf(key, sizeof key, "diff_%s_%s", problem, DISTS[d].name);
-    sum_put(sm, key, q.mean, q.mean - q.ci95, q.mean + q.ci95);
+    repro_summary_put(sm, key, q.mean, q.mean - q.ci95, q.mean + q.ci95);
     return 1;
 }
 
@@ -63,11 +63,11 @@ int cmd_rgwtrain(const char *out, const rscale *r)
     (void)r;
     static runs_table t;
     char path[1024], dir[1024];
-    FILE *f = out_open(out, "rlw_rgw_training.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_rgw_training.tsv", path, sizeof path);
     fprintf(f, "problem\tweights\tseeds\tΔp_EW RLW (%%)\tΔp_EW RGW (%%)\tRLW − RGW, seed-paired [95 %% CI]"
                "\tbetter\n");
-    summary sm;
-    sum_open(&sm, out, "rgwtrain");
+    repro_summary sm;
+    repro_summary_open_or_die(PROG, &sm, out, "rgwtrain");
     int rows = 0, pos = 0, neg = 0, sig_pos = 0, sig_neg = 0;
     for (size_t p = 0; p < sizeof SWEPT / sizeof SWEPT[0]; p++) {
         snprintf(dir, sizeof dir, "%s/%s", out, SWEPT[p].dir);
@@ -85,13 +85,13 @@ int cmd_rgwtrain(const char *out, const rscale *r)
             sig_neg += sign < 0;
         }
     }
-    out_close(f, path);
-    sum_put(&sm, "rows", rows, rows, rows);
-    sum_put(&sm, "mean_positive", pos, pos, pos);
-    sum_put(&sm, "mean_negative", neg, neg, neg);
-    sum_put(&sm, "significant_rlw", sig_pos, sig_pos, sig_pos);
-    sum_put(&sm, "significant_rgw", sig_neg, sig_neg, sig_neg);
-    sum_close(&sm);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&sm, "rows", rows, rows, rows);
+    repro_summary_put(&sm, "mean_positive", pos, pos, pos);
+    repro_summary_put(&sm, "mean_negative", neg, neg, neg);
+    repro_summary_put(&sm, "significant_rlw", sig_pos, sig_pos, sig_pos);
+    repro_summary_put(&sm, "significant_rgw", sig_neg, sig_neg, sig_neg);
+    repro_summary_close_or_die(PROG, &sm);
     printf("[rlw] R7 training: %d (problem, weights) pairs, RLW ahead in %d, RGW in %d (by the mean)\n",
            rows, pos, neg);
     return 0;

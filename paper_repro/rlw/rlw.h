@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "../common/repro.h"
+#include "../common/summary.h"
 #include "mtb/balancer.h"
 #include "mtb/rng.h"
 
@@ -71,15 +72,11 @@ typedef struct rscale {
 } rscale;
 void rscale_get(repro_scale s, rscale *r);
 
-/* summary_<exp>.tsv: one "key value lo hi" line per number the report's claims use. */
-typedef struct summary { FILE *f; char path[1024]; } summary;
-void sum_open(summary *s, const char *out, const char *exp);
-void sum_put(summary *s, const char *key, double v, double lo, double hi);
-void sum_close(summary *s);
+/* summary_<exp>.tsv and the tables: the toolkit's repro_summary_* and repro_out_* (summary.h) */
 /* R4's summary, the same for the quadratics (noise.c) and the networks (netnoise.c): the
  * largest |z| of the decomposition and of the tau prediction, the cells where sup RLW <
  * sup FW, the largest share of cosines above 0.99, and N; then closes s. */
-void noise_summary(summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
+void noise_summary(repro_summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
                    double worst_frac, int N);
 /* The final metrics of a sweep's runs (runs.c): M[method][seed][task] at the last
  * evaluation, ok = 0 for a missing, failed or diverged run. */
@@ -106,8 +103,6 @@ struct repro_plan;
 double head_step_ratio(const struct repro_plan *p, const char *problem, const char *method,
                        const char *options, int *seeds);
 double head_step_rho(const char *method, const char *options, int T);
-FILE *out_open(const char *out, const char *name, char *path, size_t n); /* atomic text file */
-void out_close(FILE *f, const char *path);
 
 /* the quadratic problem Q(d, T, rho, s) of rlw.md R2 (quad.c) */
 typedef struct quad {

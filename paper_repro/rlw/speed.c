@@ -108,13 +108,13 @@ int cmd_speed(const char *out, const rscale *r)
         T_of[ip] = T, hb_of[ip] = hb;
     }
     char path[1024];
-    FILE *f = out_open(out, "rlw_speed.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_speed.tsv", path, sizeof path);
     fprintf(f, "problem\tT\tmethod\tseeds\tfinal (task mean)\tS_m (updates)\tcensored\tS_m / S_ew"
                "\thead step / EW's\tρ_Adam (R1)\n");
     double worst = NAN; /* the largest |head step ratio / rho_Adam - 1| over the RLW and RGW rows */
     int n_ratio = 0;
-    summary s;
-    sum_open(&s, out, "speed");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "speed");
     int iew = -1;
     for (int i = 0; i < nm; i++)
         if (!strcmp(meth[i], "ew") && !opts[i][0])
@@ -133,7 +133,7 @@ int cmd_speed(const char *out, const rscale *r)
             snprintf(dname, sizeof dname, "speed_mtr-hom_T%s.dat", prob[ip] + 8);
         else
             snprintf(dname, sizeof dname, "speed_%s.dat", prob[ip]);
-        FILE *dat = out_open(out, dname, dpath, sizeof dpath);
+        FILE *dat = repro_out_open(PROG, out, dname, dpath, sizeof dpath);
         fprintf(dat, "updates");
         for (int im = 0; im < nm; im++) {
             const curve *c = &C[ip][im];
@@ -162,7 +162,7 @@ int cmd_speed(const char *out, const rscale *r)
             }
             fprintf(dat, "\n");
         }
-        out_close(dat, dpath);
+        repro_out_close(PROG, dat, dpath);
         for (int im = 0; im < nm; im++) {
             const curve *c = &C[ip][im];
             if (!c->n)
@@ -182,18 +182,18 @@ int cmd_speed(const char *out, const rscale *r)
                 worst = isfinite(worst) ? fmax(worst, dev) : dev;
                 n_ratio++;
                 snprintf(key, sizeof key, "headratio_%s_%s", prob[ip], lab);
-                sum_put(&s, key, hs, hs, hs);
+                repro_summary_put(&s, key, hs, hs, hs);
             }
             snprintf(key, sizeof key, "ratio_%s_%s", prob[ip], lab);
-            sum_put(&s, key, ratio, ratio, ratio);
+            repro_summary_put(&s, key, ratio, ratio, ratio);
         }
     }
-    out_close(f, path);
+    repro_out_close(PROG, f, path);
     repro_plan_free(&p);
-    sum_put(&s, "head_ratio_max_rel_dev", worst, worst, worst);
-    sum_put(&s, "head_ratio_rows", n_ratio, n_ratio, n_ratio);
-    sum_put(&s, "problems", np, np, np);
-    sum_close(&s);
+    repro_summary_put(&s, "head_ratio_max_rel_dev", worst, worst, worst);
+    repro_summary_put(&s, "head_ratio_rows", n_ratio, n_ratio, n_ratio);
+    repro_summary_put(&s, "problems", np, np, np);
+    repro_summary_close_or_die(PROG, &s);
     printf("[rlw] R6 speed: %d problems, %d methods\n", np, nm);
     return 0;
 }

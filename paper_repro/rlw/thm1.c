@@ -23,12 +23,12 @@ static const double CELL_RHO[4] = {1, 1, 0, 0}, CELL_S[4] = {1, 0, 0, 1};
 int cmd_thm1(const char *out, const rscale *r)
 {
     char path[1024];
-    FILE *f = out_open(out, "rlw_thm1.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_thm1.tsv", path, sizeof path);
     fprintf(f, "T\teta\trho\ts\tmethod\tK\tplateau\tplateau_se\tP_inf\tplateau_vs_P_inf\t"
                "kappa_hat\tB_paper_floor\tB_sharp_floor\tB_FW_floor\tmax_MC_over_B_paper\t"
                "max_MC_over_B_sharp\tfinal\n");
-    summary s;
-    sum_open(&s, out, "thm1");
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "thm1");
     double worst_paper = 0.0, worst_sharp = 0.0, worst_rel = 0.0, conv = 0.0;
     int discord = 0, pairs = 0;
     double fw_s0 = 0.0, min_rlw_s0 = INFINITY;
@@ -73,7 +73,7 @@ int cmd_thm1(const char *out, const rscale *r)
                 if (cell == 0) {
                     char name[96];
                     snprintf(name, sizeof name, "thm1_T%d_eta%g.dat", T, eta);
-                    dat = out_open(out, name, dpath, sizeof dpath);
+                    dat = repro_out_open(PROG, out, name, dpath, sizeof dpath);
                     curves = calloc((size_t)(K + 1) * (R2_NV * 2 + 2), sizeof(double));
                 }
                 for (int iv = 0; iv < R2_NV; iv++) {
@@ -173,12 +173,12 @@ int cmd_thm1(const char *out, const rscale *r)
                     if (T == 3 && cell == 0 && ie == 0) {
                         char key[96];
                         snprintf(key, sizeof key, "plateau_%s", VARIANTS[v].name);
-                        sum_put(&s, key, plateau[iv], plateau[iv] - 1.96 * pl_se,
+                        repro_summary_put(&s, key, plateau[iv], plateau[iv] - 1.96 * pl_se,
                                 plateau[iv] + 1.96 * pl_se);
                         snprintf(key, sizeof key, "pinf_%s", VARIANTS[v].name);
-                        sum_put(&s, key, pinf[iv], pinf[iv], pinf[iv]);
+                        repro_summary_put(&s, key, pinf[iv], pinf[iv], pinf[iv]);
                         if (v == V_NORMAL)
-                            sum_put(&s, "floor_paper_normal", fl_paper, fl_paper, fl_paper);
+                            repro_summary_put(&s, "floor_paper_normal", fl_paper, fl_paper, fl_paper);
                     }
                 }
                 /* (c) ordering: pairs of variants ordered differently by plateau and P_inf
@@ -202,7 +202,7 @@ int cmd_thm1(const char *out, const rscale *r)
                             fprintf(dat, "\t%.6g", curves[k * (R2_NV * 2 + 2) + j]);
                         fprintf(dat, "\n");
                     }
-                    out_close(dat, dpath);
+                    repro_out_close(PROG, dat, dpath);
                     free(curves);
                 }
                 free(m1), free(m2), free(gs);
@@ -210,17 +210,17 @@ int cmd_thm1(const char *out, const rscale *r)
             }
         }
     }
-    out_close(f, path);
-    sum_put(&s, "max_ratio_paper", worst_paper, worst_paper, worst_paper);
-    sum_put(&s, "max_ratio_sharp", worst_sharp, worst_sharp, worst_sharp);
-    sum_put(&s, "max_rel_plateau_pinf", worst_rel, worst_rel, worst_rel);
-    sum_put(&s, "order_discordant", discord, discord, discord);
-    sum_put(&s, "order_pairs", pairs, pairs, pairs);
-    sum_put(&s, "conv_rho0_s0", conv, conv, conv);
-    sum_put(&s, "fw_final_s0", fw_s0, fw_s0, fw_s0);
-    sum_put(&s, "min_rlw_plateau_s0", min_rlw_s0, min_rlw_s0, min_rlw_s0);
-    sum_put(&s, "R", R, R, R);
-    sum_close(&s);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "max_ratio_paper", worst_paper, worst_paper, worst_paper);
+    repro_summary_put(&s, "max_ratio_sharp", worst_sharp, worst_sharp, worst_sharp);
+    repro_summary_put(&s, "max_rel_plateau_pinf", worst_rel, worst_rel, worst_rel);
+    repro_summary_put(&s, "order_discordant", discord, discord, discord);
+    repro_summary_put(&s, "order_pairs", pairs, pairs, pairs);
+    repro_summary_put(&s, "conv_rho0_s0", conv, conv, conv);
+    repro_summary_put(&s, "fw_final_s0", fw_s0, fw_s0, fw_s0);
+    repro_summary_put(&s, "min_rlw_plateau_s0", min_rlw_s0, min_rlw_s0, min_rlw_s0);
+    repro_summary_put(&s, "R", R, R, R);
+    repro_summary_close_or_die(PROG, &s);
     free(lam), free(theta), free(g), free(mu), free(C), free(mu_fw);
     printf("[rlw] R2 Theorem 1: max (MC - 3 SE)/bound %.3f (paper's kappa), %.3f (sharp kappa); "
            "max |plateau - P_inf|/P_inf %.3f\n", worst_paper, worst_sharp, worst_rel);

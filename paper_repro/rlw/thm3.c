@@ -44,12 +44,12 @@ int cmd_thm3(const char *out, const rscale *r)
         e0 += q.theta_star[i] * q.theta_star[i];
     double Lstar = fw_loss(&q, q.theta_star), c = 1.0;
     char path[1024];
-    FILE *f = out_open(out, "rlw_thm3.tsv", path, sizeof path);
+    FILE *f = repro_out_open(PROG, out, "rlw_thm3.tsv", path, sizeof path);
     fprintf(f, "alpha_c_mu\tmethod\tkappa_hat\tQ\tk\tk_E_err2\tk_E_err2_se\tk_E_gap\tpoint_over_Q\t"
                "gap_over_LQ2\n");
-    summary s;
-    sum_open(&s, out, "thm3");
-    sum_put(&s, "c_mu", q.c_mu, q.c_mu, q.c_mu);
+    repro_summary s;
+    repro_summary_open_or_die(PROG, &s, out, "thm3");
+    repro_summary_put(&s, "c_mu", q.c_mu, q.c_mu, q.c_mu);
     double worst_q = 0.0, worst_flat = 0.0, slope = NAN, slope_se = NAN;
     double *m1 = malloc(sizeof(double) * (size_t)(K + 1)), *m2 = malloc(sizeof(double) * (size_t)(K + 1)),
            *gap = malloc(sizeof(double) * (size_t)(K + 1)), *gs = malloc(sizeof(double) * (size_t)(K + 1) * T3);
@@ -58,7 +58,7 @@ int cmd_thm3(const char *out, const rscale *r)
         double alpha = ALPHA[ia] / q.c_mu;
         char dname[64], dpath[1024];
         snprintf(dname, sizeof dname, "thm3_a%g.dat", ALPHA[ia]);
-        FILE *dat = out_open(out, dname, dpath, sizeof dpath);
+        FILE *dat = repro_out_open(PROG, out, dname, dpath, sizeof dpath);
         static double curve[R3_NV][64];
         double q_normal = NAN;
         long kgrid[64];
@@ -156,15 +156,15 @@ int cmd_thm3(const char *out, const rscale *r)
                 fprintf(dat, "\t%.6g", curve[iv][j]);
             fprintf(dat, "\t%.6g\n", q_normal);
         }
-        out_close(dat, dpath);
+        repro_out_close(PROG, dat, dpath);
     }
-    out_close(f, path);
-    sum_put(&s, "max_point_over_Q", worst_q, worst_q, worst_q);
-    sum_put(&s, "max_flat_change", worst_flat, worst_flat, worst_flat);
-    sum_put(&s, "slope_a025", slope, slope - 1.96 * slope_se, slope + 1.96 * slope_se);
-    sum_put(&s, "slope_expected", 1 - 2 * 0.25, 0.5, 0.5);
-    sum_put(&s, "K", (double)K, K, K);
-    sum_close(&s);
+    repro_out_close(PROG, f, path);
+    repro_summary_put(&s, "max_point_over_Q", worst_q, worst_q, worst_q);
+    repro_summary_put(&s, "max_flat_change", worst_flat, worst_flat, worst_flat);
+    repro_summary_put(&s, "slope_a025", slope, slope - 1.96 * slope_se, slope + 1.96 * slope_se);
+    repro_summary_put(&s, "slope_expected", 1 - 2 * 0.25, 0.5, 0.5);
+    repro_summary_put(&s, "K", (double)K, K, K);
+    repro_summary_close_or_die(PROG, &s);
     printf("[rlw] R3 Theorem 3: c_mu %.3f, max point/Q %.3g, slope at alpha 0.25/c_mu %.3f\n", q.c_mu,
            worst_q, slope);
     free(m1), free(m2), free(gap), free(gs);
