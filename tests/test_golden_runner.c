@@ -2,7 +2,8 @@
  * tests/fixtures/golden/README.md, not only the shipped cases: other T, other d, more steps.
  * The references here are computed independently in this file from the formulas of
  * LIBMTL-FORMULAS.md (EW, DB-MTL; PCGrad and GradVac with recorded task orders for T up to
- * 6 and d = 64; CAGrad at SLSQP's start point), written with mtb's HDF5 layer, and replayed
+ * 6 and d = 64; CAGrad at SLSQP's start point, in golden_fixture_testutil.h, which also
+ * writes the fixtures), written with mtb's HDF5 layer, and replayed
  * by the mtb binary (MTB_BIN, set by `make test`; bin/mtb otherwise). A fixture with a wrong
  * reference must make the runner fail; a solver reference that is measurably worse than the
  * exact optimum of the method's problem passes on optimality, and says so. */

@@ -18,6 +18,12 @@
  *                  (|sum a - 1| + sum of negative parts); gap over s. Reference: FISTA with
  *                  restarts from the centre. With T = 2 LibMTL's closed form is deliberately
  *                  clamped to [0.001, 0.999] and mtb reproduces it: the measure does not apply.
+ *                  Limit: with T > d and 0 (nearly) in the hull of the gradients, a^T M a
+ *                  fixes a only to about sqrt(eps) in the FW gap (F is second order in the
+ *                  error of G^T a, the gap first order); on synthetic T = 10, d = 4 cases with
+ *                  scales spanning 1000 mtb's exact solver and this reference both end near
+ *                  1e-9, above GOLDEN_OPT_TOL, so such a case passes only by agreement of the
+ *                  replicated LibMTL solver, never on optimality.
  *   CAGrad         min_{w in simplex} F(w) = w.b + c sqrt(w^T A w + 1e-8), A = G G^T,
  *                  b = A 1/T, c = calpha sqrt(mean(A) + 1e-8) + 1e-8, calpha = 0.5 (the
  *                  entry's c): CAGrad Alg. 1 with LibMTL's constants. kkt and gap as MGDA's
