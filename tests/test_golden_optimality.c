@@ -77,30 +77,19 @@ static void alpha1_reference(int T, int d, int S, const double *G, double stop, 
 #define ROUGH 1e-4  /* an early-stopped solver's residual */
 #define EXACT 1e-14 /* optimal to rounding */
 
-static void ref_fairgrad_rough(int T, int d, int S, const double *L, const double *G,
-                               const int64_t *perm, int pl, double *grad, double *w)
-{
-    (void)L, (void)perm, (void)pl;
-    alpha1_reference(T, d, S, G, ROUGH, 0, grad, w);
-}
-static void ref_fairgrad_exact(int T, int d, int S, const double *L, const double *G,
-                               const int64_t *perm, int pl, double *grad, double *w)
-{
-    (void)L, (void)perm, (void)pl;
-    alpha1_reference(T, d, S, G, EXACT, 0, grad, w);
-}
-static void ref_nash_rough(int T, int d, int S, const double *L, const double *G,
-                           const int64_t *perm, int pl, double *grad, double *w)
-{
-    (void)L, (void)perm, (void)pl;
-    alpha1_reference(T, d, S, G, ROUGH, 1, grad, w);
-}
-static void ref_nash_exact(int T, int d, int S, const double *L, const double *G,
-                           const int64_t *perm, int pl, double *grad, double *w)
-{
-    (void)L, (void)perm, (void)pl;
-    alpha1_reference(T, d, S, G, EXACT, 1, grad, w);
-}
+/* The fixture references (reference_fn): FairGrad returns w, Nash-MTL alpha with its
+ * gradient clipped; each rough (an early-stopped solver) or exact. */
+#define ALPHA1_REFERENCE(name, stop, clip)                                                   \
+    static void name(int T, int d, int S, const double *L, const double *G,                \
+                     const int64_t *perm, int pl, double *grad, double *w)                 \
+    {                                                                                       \
+        (void)L, (void)perm, (void)pl;                                                      \
+        alpha1_reference(T, d, S, G, stop, clip, grad, w);                                  \
+    }
+ALPHA1_REFERENCE(ref_fairgrad_rough, ROUGH, 0)
+ALPHA1_REFERENCE(ref_fairgrad_exact, EXACT, 0)
+ALPHA1_REFERENCE(ref_nash_rough, ROUGH, 1)
+ALPHA1_REFERENCE(ref_nash_exact, EXACT, 1)
 
 static int count(const char *hay, const char *needle)
 {
