@@ -7,7 +7,8 @@
  * fails when a claim asserted at this scale is not confirmed.
  *   single  D2 D5 D8 D9  one-step identities on LSD-6 network states (single.c, states.c)
  *   cost    D11          step time against T through the trainer (cost.c, common/step_cost.h)
- *   traces  D3 D4        alpha_k and the EMA's lag along LSD-6 runs (traces.c)
+ *   traces  D3 D4 D6 D7  alpha_k and the EMA's lag along LSD-6 and LSD-CE3 runs (traces.c),
+ *                        IMTL-L's s_t (traces_imtll.c), weighted-norm spreads (traces_spread.c)
  *   gradnorms D1 D10     per-task gradient scales along LSD-6 and LSD-CE3 runs (gradnorms.c)
  *   propa1  D5 D6        the trajectories of log-ew, imtl-l-exact and imtl-l (propa1.c)
  *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
@@ -46,14 +47,18 @@ typedef struct pnet {
     mtb_model *model;
     mtb_trainer *tr;
     mtb_trainer *gtr;   /* the same model without a balancer: parameter-level task gradients */
+    mtb_trainer *ltr;   /* the same, of the last shared layer only (GradNorm's scope) */
     mtb_rng order;
     size_t *idx, pos;
     float *x, *y;       /* the current batch */
     int B, head_out[PNET_MAXT];
     long step, steps;   /* steps taken; the protocol's count */
+    double lr;          /* the protocol's (base) learning rate */
 } pnet;
 void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed);
 void pnet_batch(pnet *n);                      /* the next batch into x, y */
+/* its task count and trunk parameters (remembered for the last problem asked) */
+void pnet_sizes(const char *problem, int *T, size_t *P);
 void pnet_train(pnet *n, mtb_step_result *res); /* one step on the next batch */
 void pnet_close(pnet *n);
 
@@ -87,10 +92,16 @@ static inline void sum_close(repro_summary *s) { repro_summary_close_or_die(PROG
 enum { P_LSD6 = 1u, P_LSD6EQ = 2u, P_CE3 = 4u, P_CE3SEP = 8u, P_CE3SGD = 16u, P_CE3SEPSGD = 32u,
        P_CE3_ALL = 4u | 8u | 16u | 32u };
 enum { S_ALL = 7u, S_PAPER = 6u, S_FULL = 4u }; /* bit repro_scale: from that scale up */
+/* reduced: at paper scale the row runs in the sweep of fewer seeds (REDUCED_SEEDS, the
+ * problem's second sweep, "<problem>-s2"), to keep the paper run within the hour (README.md's
+ * scale table); at smoke and full scale every row has the scale's seeds. */
 typedef struct grid_row {
     const char *exp, *label, *method, *opts;
     unsigned problems, scales;
+    int reduced;
 } grid_row;
+/* D12's catalogue (every registered method) is in the reduced sweep at paper scale */
+enum { CATALOGUE_REDUCED = 1 };
 typedef struct dproblem { unsigned bit; const char *name; } dproblem;
 extern const grid_row GRID[];
 extern const int N_GRID;
@@ -100,7 +111,9 @@ extern const unsigned D12_PROBLEMS;
 int grid_in_scale(unsigned scales, repro_scale s);
 unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at this scale */
 
-int cmd_methods(const char *problem, repro_scale s);
+/* the sweep's method arguments: lane 0 the main sweep, lane 1 the reduced-seed one (paper
+ * scale only; empty elsewhere) */
+int cmd_methods(const char *problem, repro_scale s, int lane);
 /* the loaded sweep of problem PROBLEMS[ip] (train.c), NULL when it did not run */
 struct runs;
 const struct runs *train_runs(int ip);
@@ -108,6 +121,11 @@ const struct runs *train_runs(int ip);
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);
 int cmd_traces(const char *out, const dscale *d);
+/* the traces subcommand's D6 and D7 parts (traces_imtll.c, traces_spread.c) */
+void trace_imtll(const char *out, const dscale *d, repro_summary *sum);
+void trace_spread(const char *out, const dscale *d, repro_summary *sum);
+/* median and 5th percentile of the finite values of x[a..b) (traces.c) */
+void trace_quantiles(const double *x, long a, long b, double *med, double *p05);
 int cmd_gradnorms(const char *out, const dscale *d);
 int cmd_propa1(const char *out, const dscale *d);
 int cmd_cost(const char *out, const dscale *d);

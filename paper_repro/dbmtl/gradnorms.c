@@ -31,10 +31,9 @@ static long sample_run(const char *problem, const gcfg *c, long steps, long ever
     if (!ty || mtb_hparams_parse(ty, c->opts, &hp, &err))
         die("%s:%s: %s", c->method, c->opts, err.msg);
     pnet net;
-    pnet_open(&net, problem, NULL, 0); /* the sizes */
-    const int T = net.ds.T;
-    const size_t P = net.model->n_trunk;
-    pnet_close(&net);
+    int T;
+    size_t P;
+    pnet_sizes(problem, &T, &P);
     mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
     if (!b)
         die("%s: %s", c->method, err.msg);

@@ -15,67 +15,80 @@
 
 const grid_row GRID[] = {
     /* D1: Table 6's four rows, Adam; LSD-6 and LSD-6-eq */
-    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ, S_ALL},
-    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ, S_ALL},
-    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ, S_ALL},
-    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ, S_ALL},
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ, S_ALL, 0},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ, S_ALL, 0},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ, S_ALL, 0},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ, S_ALL, 0},
     /* D2: row 4 with the heads / alpha_k paths of the log transform switched off */
-    {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6, S_PAPER},
-    {"D2", "row 4, alpha from raw", "db_mtl", DB ",alpha_from=raw", P_LSD6, S_PAPER},
-    {"D2", "row 4, heads raw, alpha from raw", "db_mtl", DB ",heads=raw,alpha_from=raw", P_LSD6, S_PAPER},
+    {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6, S_PAPER, 1},
+    {"D2", "row 4, alpha from raw", "db_mtl", DB ",alpha_from=raw", P_LSD6, S_PAPER, 1},
+    {"D2", "row 4, heads raw, alpha from raw", "db_mtl", DB ",heads=raw,alpha_from=raw", P_LSD6, S_PAPER, 1},
     /* D3: alpha_k strategies (max is row 4) */
-    {"D3", "alpha = max", "db_mtl", DB, P_LSD6 | P_CE3 | P_CE3SGD, S_ALL},
-    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
-    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
-    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
-    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_LSD6 | P_CE3 | P_CE3SGD, S_PAPER},
-    /* D4: the beta grid of App. B / Table 8, in Table 8's order */
-    {"D4", "beta = 0", "db_mtl", "beta=0", P_LSD6 | P_CE3, S_PAPER},
-    {"D4", "beta = 0.1/sqrt(k)", "db_mtl", DB, P_LSD6 | P_CE3, S_ALL},
-    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_LSD6 | P_CE3, S_PAPER},
-    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_LSD6 | P_CE3, S_PAPER},
-    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_LSD6 | P_CE3, S_PAPER},
-    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_LSD6 | P_CE3, S_PAPER},
-    {"D4", "beta = 0.9", "db_mtl", "", P_LSD6 | P_CE3, S_PAPER},
+    {"D3", "alpha = max", "db_mtl", DB, P_LSD6 | P_CE3 | P_CE3SGD, S_ALL, 0},
+    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_LSD6, S_PAPER, 1},
+    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_CE3 | P_CE3SGD, S_PAPER, 0},
+    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_LSD6, S_PAPER, 1},
+    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_CE3 | P_CE3SGD, S_PAPER, 0},
+    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_LSD6, S_PAPER, 1},
+    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_CE3 | P_CE3SGD, S_PAPER, 0},
+    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_LSD6, S_PAPER, 1},
+    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_CE3 | P_CE3SGD, S_PAPER, 0},
+    /* D4: the beta grid of App. B / Table 8, in Table 8's order (on LSD-6 at paper scale
+     * only beta = 0, 0.9 and the default 0.1/sqrt(k), the claims' rows; the whole grid on
+     * LSD-CE3, whose runs cost a third) */
+    {"D4", "beta = 0", "db_mtl", "beta=0", P_LSD6, S_PAPER, 1},
+    {"D4", "beta = 0", "db_mtl", "beta=0", P_CE3, S_PAPER, 0},
+    {"D4", "beta = 0.1/sqrt(k)", "db_mtl", DB, P_LSD6 | P_CE3, S_ALL, 0},
+    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_LSD6, S_FULL, 0},
+    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_CE3, S_PAPER, 0},
+    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_LSD6, S_FULL, 0},
+    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_CE3, S_PAPER, 0},
+    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_LSD6, S_FULL, 0},
+    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_CE3, S_PAPER, 0},
+    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_LSD6, S_FULL, 0},
+    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_CE3, S_PAPER, 0},
+    {"D4", "beta = 0.9", "db_mtl", "", P_LSD6, S_PAPER, 1},
+    {"D4", "beta = 0.9", "db_mtl", "", P_CE3, S_PAPER, 0},
     /* D6: log transform vs IMTL-L (s learnt at the net lr, 10x, 100x) */
-    {"D6", "log-ew", "db_mtl", "gradnorm=false", P_LSD6, S_ALL},
-    {"D6", "imtl_l, s lr = net lr", "imtl_l", "", P_LSD6, S_PAPER},
-    {"D6", "imtl_l, s lr = 10x", "imtl_l", "lr=0.007", P_LSD6, S_PAPER},
-    {"D6", "imtl_l, s lr = 100x", "imtl_l", "lr=0.07", P_LSD6, S_PAPER},
-    {"D6", "ew", "ew", "", P_LSD6, S_ALL},
+    {"D6", "log-ew", "db_mtl", "gradnorm=false", P_LSD6, S_ALL, 0},
+    {"D6", "imtl_l, s lr = net lr", "imtl_l", "", P_LSD6, S_PAPER, 0},
+    {"D6", "imtl_l, s lr = 10x", "imtl_l", "lr=0.007", P_LSD6, S_PAPER, 0},
+    {"D6", "imtl_l, s lr = 100x", "imtl_l", "lr=0.07", P_LSD6, S_PAPER, 0},
+    {"D6", "imtl-l-exact (s = -log(l + eps) every step)", "imtl_l", "exact=true", P_LSD6, S_PAPER, 0},
+    {"D6", "ew", "ew", "", P_LSD6, S_ALL, 0},
     /* D7: grad-magnitude balancing (row 3) vs GradNorm */
-    {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6, S_ALL},
-    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6, S_PAPER},
-    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6, S_PAPER},
-    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6, S_PAPER},
-    {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6, S_PAPER},
+    {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6, S_ALL, 0},
+    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6, S_PAPER, 0},
+    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6, S_PAPER, 0},
+    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6, S_PAPER, 0},
+    {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6, S_PAPER, 1},
     /* D8: Fig. 1's methods with and without the log transform in front (pre=log) */
-    {"D8", "pcgrad", "pcgrad", "", P_LSD6, S_PAPER},
-    {"D8", "pcgrad +log", "pcgrad", "pre=log", P_LSD6, S_PAPER},
-    {"D8", "gradvac", "gradvac", "", P_LSD6, S_PAPER},
-    {"D8", "gradvac +log", "gradvac", "pre=log", P_LSD6, S_PAPER},
-    {"D8", "imtl_g", "imtl_g", "level=param", P_LSD6, S_PAPER},
-    {"D8", "imtl_g +log", "imtl_g", "level=param,pre=log", P_LSD6, S_PAPER},
-    {"D8", "cagrad", "cagrad", "", P_LSD6, S_PAPER},
-    {"D8", "cagrad +log", "cagrad", "pre=log", P_LSD6, S_PAPER},
-    {"D8", "nash_mtl", "nash_mtl", "", P_LSD6, S_PAPER},
-    {"D8", "nash_mtl +log", "nash_mtl", "pre=log", P_LSD6, S_PAPER},
-    {"D8", "nash_mtl (LibMTL-like)", "nash_mtl", "max_iter=20,max_norm=1", P_LSD6, S_FULL},
-    {"D8", "nash_mtl (LibMTL-like) +log", "nash_mtl", "max_iter=20,max_norm=1,pre=log", P_LSD6, S_FULL},
-    {"D8", "aligned_mtl", "aligned_mtl", "", P_LSD6, S_PAPER},
-    {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6, S_PAPER},
-    {"D8", "mgda (extra)", "mgda", "", P_LSD6, S_FULL},
-    {"D8", "mgda +log (extra)", "mgda", "pre=log", P_LSD6, S_FULL},
+    {"D8", "pcgrad", "pcgrad", "", P_LSD6, S_PAPER, 1},
+    {"D8", "pcgrad +log", "pcgrad", "pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "gradvac", "gradvac", "", P_LSD6, S_PAPER, 1},
+    {"D8", "gradvac +log", "gradvac", "pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "imtl_g", "imtl_g", "level=param", P_LSD6, S_PAPER, 1},
+    {"D8", "imtl_g +log", "imtl_g", "level=param,pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "cagrad", "cagrad", "", P_LSD6, S_PAPER, 1},
+    {"D8", "cagrad +log", "cagrad", "pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "nash_mtl", "nash_mtl", "", P_LSD6, S_PAPER, 1},
+    {"D8", "nash_mtl +log", "nash_mtl", "pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "nash_mtl (LibMTL-like)", "nash_mtl", "max_iter=20,max_norm=1", P_LSD6, S_FULL, 1},
+    {"D8", "nash_mtl (LibMTL-like) +log", "nash_mtl", "max_iter=20,max_norm=1,pre=log", P_LSD6, S_FULL, 1},
+    {"D8", "aligned_mtl", "aligned_mtl", "", P_LSD6, S_PAPER, 1},
+    {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6, S_PAPER, 1},
+    {"D8", "mgda (extra)", "mgda", "", P_LSD6, S_FULL, 1},
+    {"D8", "mgda +log (extra)", "mgda", "pre=log", P_LSD6, S_FULL, 1},
     /* D9: GLS vs log only */
-    {"D9", "gls", "gls", "", P_LSD6, S_PAPER},
-    {"D9", "gls", "gls", "", P_CE3, S_ALL},
-    {"D9", "log-ew", "db_mtl", "gradnorm=false", P_LSD6 | P_CE3, S_ALL},
+    {"D9", "gls", "gls", "", P_LSD6, S_PAPER, 0},
+    {"D9", "gls", "gls", "", P_CE3, S_ALL, 0},
+    {"D9", "log-ew", "db_mtl", "gradnorm=false", P_LSD6 | P_CE3, S_ALL, 0},
     /* D10: stability, Adam and SGD, LSD-CE3 and the separable stress problem */
-    {"D10", "ew", "ew", "", P_CE3_ALL, S_ALL},
-    {"D10", "db-mtl", "db_mtl", DB, P_CE3_ALL, S_ALL},
-    {"D10", "log-ew", "db_mtl", "gradnorm=false", P_CE3_ALL, S_ALL},
+    {"D10", "ew", "ew", "", P_CE3_ALL, S_ALL, 0},
+    {"D10", "db-mtl", "db_mtl", DB, P_CE3_ALL, S_ALL, 0},
+    {"D10", "log-ew", "db_mtl", "gradnorm=false", P_CE3_ALL, S_ALL, 0},
     /* D12: DB-MTL as D1 runs it; the catalogue's rows come from the registry (cmd_methods) */
-    {"D12", "DB-MTL", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_CE3, S_ALL},
+    {"D12", "DB-MTL", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_CE3, S_ALL, 0},
 };
 const int N_GRID = sizeof GRID / sizeof GRID[0];
 
@@ -95,9 +108,12 @@ const unsigned D12_PROBLEMS = P_LSD6 | P_LSD6EQ | P_CE3;
 int grid_in_scale(unsigned scales, repro_scale s) { return (scales >> s) & 1u; }
 
 /* The sweep's method arguments for one problem: stl (where a Delta-p uses it) and ew (the
- * references), the grid rows on this problem at this scale (each configuration once), and on
- * the problems of D12's catalogue at this scale oc and every registered method with its
- * default options. One argument per line, for the script's word splitting. */
+ * references, in the main sweep, whose seeds include the reduced sweep's), the grid rows on
+ * this problem at this scale (each configuration once, in the main sweep when any row of it is
+ * there), and on the problems of D12's catalogue at this scale oc and every registered method
+ * with its default options. Lane 0: the main sweep; lane 1: the reduced-seed sweep (rows marked
+ * reduced, and the catalogue, at paper scale). One argument per line, for the script's word
+ * splitting; nothing for an empty lane. */
 /* the problems of D12's table at this scale: the spec's three at full scale; below, LSD-6 and
  * LSD-CE3 (LSD-6-eq's catalogue alone would add about a quarter to the paper run). The
  * catalogue itself runs from paper scale up; at smoke the table holds what ran. */
@@ -106,7 +122,12 @@ unsigned grid_d12_problems(repro_scale s)
     return s == REPRO_FULL ? D12_PROBLEMS : (P_LSD6 | P_CE3);
 }
 
-int cmd_methods(const char *problem, repro_scale s)
+static int row_lane(const grid_row *r, repro_scale s)
+{
+    return s == REPRO_PAPER && r->reduced;
+}
+
+int cmd_methods(const char *problem, repro_scale s, int lane)
 {
     unsigned bit = 0;
     for (int i = 0; i < N_PROBLEMS; i++)
@@ -114,6 +135,7 @@ int cmd_methods(const char *problem, repro_scale s)
             bit = PROBLEMS[i].bit;
     if (!bit)
         die("methods: '%s' is not one of this reproduction's problems", problem);
+    const int cat_lane = s == REPRO_PAPER && CATALOGUE_REDUCED;
     /* stl only where a Delta-p or D10's threshold uses it: not for a problem that only D10's
      * instability counts run on at this scale */
     const unsigned d12 = s == REPRO_SMOKE ? 0u : grid_d12_problems(s);
@@ -122,24 +144,30 @@ int cmd_methods(const char *problem, repro_scale s)
         if ((GRID[i].problems & bit) && grid_in_scale(GRID[i].scales, s) &&
             (strcmp(GRID[i].exp, "D10") || (bit & P_CE3)))
             need_stl = 1;
-    printf("--methods\n%sew%s\n", need_stl ? "stl," : "", (bit & d12) ? ",oc" : "");
-    char seen[128][600];
-    int ns = 0;
-    for (int i = 0; i < N_GRID; i++) {
-        const grid_row *r = &GRID[i];
-        if (!(r->problems & bit) || !grid_in_scale(r->scales, s))
-            continue;
-        char arg[600];
-        snprintf(arg, sizeof arg, "%s%s%s", r->method, r->opts[0] ? ":" : "", r->opts);
-        int dup = !strcmp(arg, "ew");
-        for (int k = 0; k < ns && !dup; k++)
-            dup = !strcmp(seen[k], arg);
-        if (dup || ns == 128)
-            continue;
-        snprintf(seen[ns++], sizeof seen[0], "%s", arg);
-        printf("--method\n%s\n", arg);
-    }
-    if (bit & d12)
+    /* the main lane's configurations first (a configuration in both lanes is trained there) */
+    char seen[160][600];
+    int ns = 0, lane_of[160];
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < N_GRID; i++) {
+            const grid_row *r = &GRID[i];
+            if (!(r->problems & bit) || !grid_in_scale(r->scales, s) || row_lane(r, s) != pass)
+                continue;
+            char arg[600];
+            snprintf(arg, sizeof arg, "%s%s%s", r->method, r->opts[0] ? ":" : "", r->opts);
+            int dup = !strcmp(arg, "ew");
+            for (int k = 0; k < ns && !dup; k++)
+                dup = !strcmp(seen[k], arg);
+            if (dup || ns == 160)
+                continue;
+            lane_of[ns] = pass;
+            snprintf(seen[ns++], sizeof seen[0], "%s", arg);
+        }
+    if (lane == 0) /* the references: every seed */
+        printf("--methods\n%sew%s\n", need_stl ? "stl," : "", (bit & d12) ? ",oc" : "");
+    for (int k = 0; k < ns; k++)
+        if (lane_of[k] == lane)
+            printf("--method\n%s\n", seen[k]);
+    if ((bit & d12) && lane == cat_lane)
         for (int i = 0; mtb_balancer_types[i]; i++) {
             const char *n = mtb_balancer_types[i]->name;
             int dup = !strcmp(n, "ew") || !strcmp(n, "constant"); /* constant = oc */

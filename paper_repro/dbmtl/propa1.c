@@ -2,9 +2,8 @@
  * log transform is IMTL-L with s solved exactly at every step, s* = -log(l + eps). Three runs
  * of the registered lsd6 problem from the same seed (initialisation, batch order):
  *   log-ew         db_mtl gradnorm=false (weights 1/(l + eps));
- *   imtl-l-exact   the registered imtl_l with its learnable s set to -log(l_t + eps) of the
- *                  step's batch before every step (the losses from an inspecting forward on
- *                  that batch), through its setup's learnable array;
+ *   imtl-l-exact   the registered imtl_l:exact=true, which sets s_t = -log(l_t + eps) of the
+ *                  step's batch before every step (D6's sweep row is the same option);
  *   imtl-l         imtl_l with s learnt by the model's Adam (the paper's IMTL-L).
  * Measured: ||theta - theta_log-ew|| / ||theta_log-ew|| over all parameters against the step.
  * D9's trajectory identity the same way: gls against log-ew scaled by Lbar / T (the geometric
@@ -52,13 +51,12 @@ int cmd_propa1(const char *out, const dscale *d)
     const int T = net[0].ds.T;
     pnet_close(&net[0]);
     b[0] = make("db_mtl", "gradnorm=false", T, &err);
-    b[1] = make("imtl_l", "", T, &err);
+    b[1] = make("imtl_l", "exact=true", T, &err);
     b[2] = make("imtl_l", "", T, &err);
     b[3] = make("gls", "", T, &err);
     b[4] = make("constant", "normalise=none", T, &err);
     for (int i = 0; i < 5; i++)
         pnet_open(&net[i], "lsd6", b[i], 0);
-    double *s_exact = mtb_balancer_get_setup(b[1])->learn; /* T values the method owns */
     char path[1024], dpath[1024];
     FILE *dat = out_open(out, "propa1.dat", dpath, sizeof dpath);
     fprintf(dat, "step\timtl-l-exact\timtl-l (learnt s)\n");
@@ -86,17 +84,7 @@ int cmd_propa1(const char *out, const dscale *d)
                                  net[4].B, net[4].step++, 0, &res, &err))
                 die("D9 step: %s", err.msg);
         }
-        pnet_batch(&net[1]);
-        const double *l, *G;
-        size_t D;
-        if (mtb_trainer_task_grads(net[1].gtr, net[1].x, net[1].y, (size_t)net[1].ds.y_width,
-                                   net[1].B, MTB_NEED_LOSSES, MTB_SCOPE_ALL, &l, &G, &D, &err))
-            die("D5 losses: %s", err.msg);
-        for (int t = 0; t < T; t++)
-            s_exact[t] = -log(l[t] + 1e-8); /* s solved exactly (Prop. A.1) */
-        if (mtb_trainer_step(net[1].tr, net[1].x, net[1].y, (size_t)net[1].ds.y_width, net[1].B,
-                             net[1].step++, 0, &res, &err))
-            die("D5 step: %s", err.msg);
+        pnet_train(&net[1], &res); /* s solved exactly (Prop. A.1) by the method itself */
         de = rel_dist(net[1].model, net[0].model);
         dl = rel_dist(net[2].model, net[0].model);
         de_max = fmax(de_max, de);

@@ -89,6 +89,9 @@ static void make_claims(void)
     claim_ratio("D3", "D3-min-dips", "derived (Sec. 3.2's argument): alpha = min collapses when one task converges; its 5th-percentile alpha_k / RMS over max's",
                 "traces.d3_ratio_p05_min", "traces.d3_ratio_p05_max", 0, 1,
                 "deeper dips below its recent RMS than max's (point value, LSD-6 seed 0)");
+    claim_ratio("D3", "D3-min-dips-lsdce3", "the same along an LSD-CE3 run (paper scale up)",
+                "traces.d3_ratio_p05_min_lsd-ce3", "traces.d3_ratio_p05_max_lsd-ce3", 0, 1,
+                "as D3-min-dips (LSD-CE3 seed 0)");
     /* D4 */
     claim("D4", "D4-decay-like-zero-lsdce3", "Table 8: beta = 0.1/sqrt(k) is close to beta = 0 (Office-31: +1.05 vs +0.84)",
           1.05 - 0.84, "train.d4_decay01_minus_zero_lsd-ce3", -0.5, 0.5,
@@ -101,6 +104,10 @@ static void make_claims(void)
           NAN, "traces.d4_lag_cos_const09_phase3", 0, 0.9, "spec D4: < 0.9", 0);
     claim("D4", "D4-decay-is-no-ema", "derived: beta = 0.1/sqrt(k) is 'no EMA' for most of training: median cos(g^, g) in the last phase",
           NAN, "traces.d4_lag_cos_decay01_phase3", 0.99, 1, "beta_k < 0.01 after 100 steps: cos >= 0.99", 0);
+    claim("D4", "D4-const09-lags-lsdce3", "the same along an LSD-CE3 run (paper scale up)", NAN,
+          "traces.d4_lag_cos_const09_phase3_lsd-ce3", 0, 0.9, "spec D4: < 0.9", 0);
+    claim("D4", "D4-decay-is-no-ema-lsdce3", "the same along an LSD-CE3 run (paper scale up)", NAN,
+          "traces.d4_lag_cos_decay01_phase3_lsd-ce3", 0.99, 1, "as D4-decay-is-no-ema", 0);
     /* D5 */
     claim("D5", "D5-newton-argmin", "Prop. A.1: argmin_s e^s x - s - 1 = -log x (x = 1e-8 .. 1e8, relative to max(1, |log x|))",
           NAN, "single.d5_newton_s", 0, 1e-12, "spec D5: 1e-12", ALL);
@@ -118,10 +125,33 @@ static void make_claims(void)
           NAN, "propa1.learnt_final_dist", 1e-3, INF, "a departure far beyond rounding (>= 1e-3)", 0);
     claim("D6", "D6-log-beats-imtll", "Fig. 2: the log transform beats IMTL-L (NYUv2: +0.06 vs -1.92)", 0.06 + 1.92,
           "train.d6_logew_minus_imtll_lsd6", 0, INF, "paired difference log-ew - imtl_l (s lr = net lr) > 0", 0);
+    claim_ratio("D6", "D6-gap-shrinks", "derived (spec D6): log-ew's advantage over imtl_l shrinks as s_lr grows: (log-ew - imtl_l 100x) / (log-ew - imtl_l net lr)",
+                "train.d6_logew_minus_imtll100_lsd6", "train.d6_logew_minus_imtll_lsd6", -1, 1,
+                "smaller in magnitude at 100x than at the net lr (point value of seed-paired means)");
+    claim("D6", "D6-exact-is-logew", "Prop. A.1 (spec D6): imtl-l-exact is log-ew: paired Delta-p difference over the sweep's seeds",
+          NAN, "train.d6_exact_minus_logew_lsd6", -0.5, 0.5,
+          "identical up to float rounding amplified along 6 000 steps (D5); +-0.5 points as D8's 'unchanged'", 0);
+    claim("D6", "D6-exact-weights", "imtl-l-exact's applied weights are the log transform's: max over steps and tasks of |e^s (l + eps) - 1| (LSD-6 seed 0, the step's own batch losses)",
+          NAN, "traces.d6_dev_max_exact", 0, 1e-12, "double rounding of exp(-log(x)) x", ALL);
+    claim("D6", "D6-s-far-at-net-lr", "D-E4 (derived): at the net lr IMTL-L's s_3 stays far from -log l_3: median |s_3 + log(l_3 + eps)| over the last sixth of the run",
+          NAN, "traces.d6_gap3_last_net", 1, INF,
+          "at least 1: task 3's weight still off by a factor e or more from the log transform's", 0);
+    claim("D6", "D6-s-moves-lr", "D-E4 (derived): under Adam s moves about lr per step whatever its gradient: mean |s_k+1 - s_k| / lr (net lr)",
+          NAN, "traces.d6_move_mean_over_lr_net", 0, 1.05,
+          "Adam's step is lr m^/sqrt(v^) with |m^|/sqrt(v^) <= 1 when the sign is steady; 5 % for transients", 0);
+    claim_ratio("D6", "D6-s-closer-at-100x", "derived: s_3 gets closer to -log l_3 at 100x the net lr: last-sixth median gap, 100x over net lr",
+                "traces.d6_gap3_last_x100", "traces.d6_gap3_last_net", 0, 1, "a smaller gap (point values, seed 0)");
     /* D7 */
     claim("D7", "D7-maxnorm-beats-gradnorm", "Fig. 3: max-norm normalisation beats GradNorm (NYUv2: +0.76 vs -1.24)",
           0.76 + 1.24, "train.d7_row3_minus_gradnorm_lsd6", 0, INF,
           "paired difference row 3 - gradnorm (asymmetry 0.12) > 0", 0);
+    claim("D7", "D7-row3-beta0-equal", "spec D7: with beta = 0 row 3's weighted norms w_t ||g_t|| are equal: the largest spread max_t / min_t over the sampled steps, minus 1 (all shared parameters)",
+          NAN, "traces.d7_spread_max_excess_row3b0", 0, 1e-5, "eps / ||g_t|| with ||g_t|| >= 1e-3: <= 1e-5", ALL);
+    claim("D7", "D7-row3-near-equal", "derived: with beta_k = 0.1/sqrt(k) row 3's spread tends to 1: median over the last sixth",
+          NAN, "traces.d7_spread_last_median_row3", 1, 1.01, "beta_k < 2e-3 there: within 1 %", 0);
+    claim("D7", "D7-gradnorm-unequal", "Sec. 3.2: GradNorm's alternating updates never make the norms equal within a step: median spread of w_t ||g_t|| on its own layer (asymmetry 0.12)",
+          NAN, "traces.d7_spread_last_layer_median_gn012", 1.1, INF,
+          "at least 10 % apart at the median sampled step (row 3: 1 + O(beta_k))", 0);
     /* D8 */
     claim_one_minus("D8", "D8-invariant-onestep", "derived: IMTL-G's direction and exact Nash-MTL's update ignore the log transform; 1 - min cos",
                     "single.d8_cos_min_invariant", 0, 1e-10, "spec D8: cos = 1 - 1e-10", ALL);
@@ -193,11 +223,11 @@ static const section SECTIONS[] = {
      {"dbmtl_single.tsv", "dbmtl_decomp.tsv"}, {NULL}},
     {"D3", "Choice of alpha_k (Sec. 3.2 Fig. 4, App. C.2 Fig. 6)",
      "alpha_k = max_t ||g^_t|| is best on all five data sets (figures only, no numbers).",
-     "Under Adam a constant factor in alpha_k cancels (spec D3), so the traces show alpha_k over its trailing RMS. The Toy2D panel is not produced here.",
+     "Under Adam a constant factor in alpha_k cancels (spec D3), so the traces show alpha_k over its trailing RMS (LSD-6, and from paper scale up LSD-CE3, seed 0; the figure is LSD-6's). The Toy2D panel is not produced here.",
      {"dbmtl_alpha.tsv", "dbmtl_alpha_trace.tsv"}, {"dbmtl_alpha", "dbmtl_alpha_trace"}},
     {"D4", "EMA coefficient beta (Sec. 3.2, App. B, App. C.3 Table 8)",
      "Table 8 (Office-31, Delta-p): beta = 0: +0.84; beta/sqrt(k), beta = 0.1 ... 0.9: +1.05 +0.97 +1.12 +1.18 +0.97 +1.01 +0.96 +0.94 +1.07; constant beta = 0.1 ... 0.9: +0.73 +0.06 -0.23 -0.01 -0.68 -0.76 -0.69 -0.94 -2.74.",
-     "D-E2 (k counted from 1: beta_1 = beta), D-E3 (no bias correction: alpha_1 shrinks by 1 - beta_1). The lag is traced on LSD-6 (seed 0) only, not on LSD-CE3.",
+     "D-E2 (k counted from 1: beta_1 = beta), D-E3 (no bias correction: alpha_1 shrinks by 1 - beta_1). The lag is traced for seed 0, on LSD-6 and (from paper scale up) LSD-CE3.",
      {"dbmtl_beta.tsv", "dbmtl_ema_lag.tsv"}, {"dbmtl_beta", NULL}},
     {"D5", "Proposition A.1: log x = min_s (e^s x - s - 1) (App. A)",
      "The log transform is IMTL-L with s solved exactly at every step.",
@@ -205,12 +235,12 @@ static const section SECTIONS[] = {
      {"dbmtl_propA1.tsv"}, {"dbmtl_propA1", NULL}},
     {"D6", "Log transform versus IMTL-L (Sec. 3.1, Fig. 2)",
      "Log only (Table 6) vs IMTL-L (Tables 1-4): +0.06 vs -1.92; -0.38 vs -2.15; +0.93 vs -0.63; -0.73 vs -1.10.",
-     "D-E4. imtl-l-exact's trajectory is D5's; the s_t traces and max_t |e^s l - 1| per step are not produced here.",
-     {"dbmtl_vs_imtll.tsv"}, {NULL}},
+     "D-E4. imtl-l-exact is imtl_l:exact=true (s = -log(l + eps) before every step), in the sweep and in D5's trajectory check; the s_t traces are seed 0's, s read back from the weights e^s the trainer applied.",
+     {"dbmtl_vs_imtll.tsv", "dbmtl_s_trace.tsv"}, {"dbmtl_s_trace", NULL}},
     {"D7", "Gradient-magnitude balancing versus GradNorm (Sec. 3.2, Fig. 3)",
      "Grad-magnitude only (Table 6) vs GradNorm: +0.76 vs -1.24; +0.12 vs -1.55; +0.01 vs -0.59; -0.78 vs -0.90.",
-     "The spread statistics max_t w_t||g_t|| / min_t w_t||g_t|| are not produced here.",
-     {"dbmtl_vs_gradnorm.tsv"}, {NULL}},
+     "The spreads are seed 0's, sampled every 10 steps (smoke 5) on the step's own batch, with |w_t| (GradNorm's SLAW-code weights are not clamped to positive; the table counts negative ones). GradNorm equalises its last shared layer's norms; row 3 all shared parameters'.",
+     {"dbmtl_vs_gradnorm.tsv", "dbmtl_spread.tsv"}, {NULL}},
     {"D8", "The log transform added to gradient-balancing methods (Sec. 3.1, Fig. 1)",
      "+log improves PCGrad (vanilla -1.57), GradVac (-1.75), IMTL-G (-1.89), CAGrad (-0.27), Nash-MTL (-1.01), Aligned-MTL (-0.98) 'by a large margin' on NYUv2; the +log values exist only in the figure.",
      "mtb's `pre=log` stage (docs/methods.md) gives every method log(l + eps) as its losses.",
@@ -282,15 +312,20 @@ int cmd_report(const char *out, const dscale *d, double wall, const char *readme
     if (repro_claims_tsv(path, C, NC))
         die("cannot write %s", path);
     /* provenance: cost.h5 and every run file of every sweep */
-    char cost[1024], dirs[8][1024];
-    const char *files[1] = {cost}, *dp[8];
+    enum { MAXD = 16 };
+    char cost[1024], dirs[MAXD][1024];
+    const char *files[1] = {cost}, *dp[MAXD];
     snprintf(cost, sizeof cost, "%s/cost.h5", out);
-    for (int ip = 0; ip < N_PROBLEMS && ip < 8; ip++) {
-        snprintf(dirs[ip], sizeof dirs[ip], "%s/sweep_%s", out, PROBLEMS[ip].name);
-        dp[ip] = dirs[ip];
-    }
+    int nd = 0;
+    for (int ip = 0; ip < N_PROBLEMS && nd + 2 <= MAXD; ip++) /* each sweep and its -s2 */
+        for (int r = 0; r < 2; r++) {
+            snprintf(dirs[nd], sizeof dirs[nd], "%s/sweep_%s%s", out, PROBLEMS[ip].name,
+                     r ? "-s2" : "");
+            dp[nd] = dirs[nd];
+            nd++;
+        }
     repro_provenance_scan prov;
-    repro_provenance_scan_sweeps(&prov, files, 1, dp, N_PROBLEMS < 8 ? N_PROBLEMS : 8);
+    repro_provenance_scan_sweeps(&prov, files, 1, dp, nd);
     if (repro_write_report(out, "DB-MTL reproduction", PROG " report", d->s, &prov, wall, readme,
                            figdir, body, (void *)out))
         exit(1);

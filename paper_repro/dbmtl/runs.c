@@ -37,6 +37,11 @@ int runs_load(runs *r, const char *dir, const char *problem)
 {
     memset(r, 0, sizeof *r);
     snprintf(r->problem, sizeof r->problem, "%s", problem);
+    return runs_load_more(r, dir, problem);
+}
+
+int runs_load_more(runs *r, const char *dir, const char *problem)
+{
     repro_plan p;
     if (repro_plan_read(dir, &p))
         return -1;

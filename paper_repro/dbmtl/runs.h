@@ -31,6 +31,8 @@ typedef struct dp_stats {
 
 /* Reads DIR/plan.tsv and every run file of `problem`; -1 when there is no plan. */
 int runs_load(runs *r, const char *dir, const char *problem);
+/* Adds another sweep's jobs of `problem` (configurations and seeds merge by name and value). */
+int runs_load_more(runs *r, const char *dir, const char *problem);
 int runs_find(const runs *r, const char *method, const char *opts); /* -1 if absent */
 dp_stats runs_deltap(const runs *r, int c, int ref);
 /* seed-paired difference a - b of two Delta-p series */

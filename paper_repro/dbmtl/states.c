@@ -8,6 +8,7 @@
 #include "dbmtl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,9 @@ void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed)
     if (mtb_model_new(&mc, &n->model, &err) ||
         mtb_model_init_orthogonal(n->model, p.proto.init_gain, &init, &err))
         die("%s model: %s", problem, err.msg);
+    n->lr = p.proto.optim.lr;
+    if (p.proto.optim.lr_steps == 0)
+        p.proto.optim.lr_steps = p.proto.steps; /* a schedule's horizon: the run, as run.c */
     mtb_trainer_config tc = {.optim = p.proto.optim, .clip_norm = p.proto.clip_norm,
                              .batch_max = p.proto.batch, .need = MTB_NEED_PARAM_GRADS,
                              .scope = MTB_SCOPE_ALL, .out_scale = osc, .loss_scale = lsc};
@@ -49,6 +53,9 @@ void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed)
     /* a second trainer on the same model, without a balancer, that only inspects: parameter-level
      * task gradients whatever the balancer needs (it never steps) */
     if (mtb_trainer_new(n->model, n->ds.tasks, NULL, &tc, &n->gtr, &err))
+        die("%s trainer: %s", problem, err.msg);
+    tc.scope = MTB_SCOPE_LAST_LAYER; /* and one for the last shared layer's (GradNorm's) */
+    if (mtb_trainer_new(n->model, n->ds.tasks, NULL, &tc, &n->ltr, &err))
         die("%s trainer: %s", problem, err.msg);
     n->B = p.proto.batch;
     n->steps = p.proto.steps;
@@ -61,6 +68,21 @@ void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed)
     for (size_t i = 0; i < N; i++)
         n->idx[i] = i;
     n->pos = N; /* the first batch starts an epoch */
+}
+
+void pnet_sizes(const char *problem, int *T, size_t *P)
+{
+    static char name[64];
+    static int t;
+    static size_t p;
+    if (strcmp(name, problem)) { /* one data set and network per problem and process */
+        pnet n;
+        pnet_open(&n, problem, NULL, 0);
+        t = n.ds.T, p = n.model->n_trunk;
+        pnet_close(&n);
+        snprintf(name, sizeof name, "%s", problem);
+    }
+    *T = t, *P = p;
 }
 
 /* the next batch (a new epoch in a new order when the current one is used up) into x, y */
@@ -89,6 +111,7 @@ void pnet_train(pnet *n, mtb_step_result *res)
 
 void pnet_close(pnet *n)
 {
+    mtb_trainer_free(n->ltr);
     mtb_trainer_free(n->gtr);
     mtb_trainer_free(n->tr);
     mtb_model_free(n->model);

@@ -16,17 +16,27 @@ static int LOADED[8];
 
 const runs *train_runs(int ip) { return LOADED[ip] ? &RUNS[ip] : NULL; }
 
+static int has_plan(const char *dir)
+{
+    char plan[1300];
+    snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
+    FILE *probe = fopen(plan, "r"); /* a sweep this scale does not run: silently absent */
+    if (probe)
+        fclose(probe);
+    return probe != NULL;
+}
+
+/* per problem its sweep and, at paper scale, the reduced-seed one (sweep_<P>-s2, grid.c) */
 static void load_all(const char *out)
 {
     for (int ip = 0; ip < N_PROBLEMS; ip++) {
-        char dir[1024];
-        char plan[1100];
+        char dir[1024], dir2[1100];
         snprintf(dir, sizeof dir, "%s/sweep_%s", out, PROBLEMS[ip].name);
-        snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
-        FILE *probe = fopen(plan, "r"); /* a sweep this scale does not run: silently absent */
-        if (probe)
-            fclose(probe);
-        LOADED[ip] = probe && runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0 && RUNS[ip].nc > 0;
+        snprintf(dir2, sizeof dir2, "%s-s2", dir);
+        LOADED[ip] = has_plan(dir) && runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0;
+        if (LOADED[ip] && has_plan(dir2) && runs_load_more(&RUNS[ip], dir2, PROBLEMS[ip].name))
+            die("%s: cannot read its plan", dir2);
+        LOADED[ip] = LOADED[ip] && RUNS[ip].nc > 0;
     }
 }
 
@@ -239,6 +249,8 @@ int cmd_train(const char *out, const dscale *d)
         {"d4_decay01_minus_zero", "D4/beta = 0.1/sqrt(k)", "D4/beta = 0"},
         {"d4_const09_minus_zero", "D4/beta = 0.9", "D4/beta = 0"},
         {"d6_logew_minus_imtll", "D6/log-ew", "D6/imtl_l, s lr = net lr"},
+        {"d6_logew_minus_imtll100", "D6/log-ew", "D6/imtl_l, s lr = 100x"},
+        {"d6_exact_minus_logew", "D6/imtl-l-exact (s = -log(l + eps) every step)", "D6/log-ew"},
         {"d7_row3_minus_gradnorm", "D7/row 3 (max-norm normalisation)", "D7/gradnorm, asymmetry 0.12"},
         {"d9_gls_minus_logew", "D9/gls", "D9/log-ew"},
         {"d8_gain_pcgrad", "D8/pcgrad +log", "D8/pcgrad"},
