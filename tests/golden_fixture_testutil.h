@@ -111,6 +111,23 @@ static inline void write_fixture(const char *path, const fixture_spec *spec,
 #undef W
 }
 
+/* EW: grad = sum_t g_t, weights 1 (LIBMTL-FORMULAS.md). */
+static inline void ref_ew(int T, int d, int S, const double *L, const double *G,
+                          const int64_t *perm, int pl, double *grad, double *w)
+{
+    (void)L, (void)perm, (void)pl;
+    for (int s = 0; s < S; s++) {
+        for (int j = 0; j < d; j++) {
+            double a = 0.0;
+            for (int t = 0; t < T; t++)
+                a += G[((size_t)s * T + t) * d + j];
+            grad[(size_t)s * d + j] = a;
+        }
+        for (int t = 0; t < T; t++)
+            w[(size_t)s * T + t] = 1.0;
+    }
+}
+
 /* CAGrad (calpha 0.5, rescale 1) evaluated at SLSQP's start point w = 1/T, i.e. what LibMTL
  * returns when SLSQP stops there (LIBMTL-FORMULAS.md, scale1000 cases): g0 = mean g,
  * c = 0.5 sqrt(|g0|^2 + 1e-8) + 1e-8, gw = sum w g,

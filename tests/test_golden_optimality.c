@@ -6,7 +6,8 @@
  * references are computed in this file (coordinate descent, not the runner's or mtb's
  * solvers). Such cases pass on optimality and say so with the numbers; a reference that IS
  * optimal is never overruled (a wrong gradient then fails), and mtb's answer made worse (a
- * ridge on its problem, --options) fails. */
+ * ridge on its problem, --options) fails. UPGrad beyond the runner's exact enumeration
+ * (T > 12) is judged against its coordinate-descent solve. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,5 +184,27 @@ Test(golden_optimality, a_worse_mtb_answer_fails)
     rc = run_golden_args(dir, "--only FairGrad --options alpha=1,max_iter=200", last,
                          sizeof last, out, sizeof out);
     cr_assert_str_eq(last, "2 passed, 0 failed\n", "%s", out);
+    io_rmtree(dir);
+}
+
+/* UPGrad with T = 14 > 12 tasks and T > d: the runner solves the T QPs by coordinate descent
+ * with an exactly solved, checked active set (golden_reference.c), not mtb's solver. A
+ * reference far from UPGrad's answer (equal weighting's ones) passes on optimality only
+ * because mtb's weights match that independent solution (to 1e-10 relative); with mtb's
+ * answer made worse (reg_eps 1e-2 instead of LibMTL's 1e-4) the case fails. */
+Test(golden_optimality, upgrad_beyond_the_enumeration_is_judged_by_its_own_solve)
+{
+    char dir[IO_TMP_LEN], p[IO_PATH_LEN], last[512], out[8192];
+    io_tmpdir(dir);
+    const fixture_case cs[] = {{"T14_d8", 14, 8, 2}, {"T14_d64", 14, 64, 2}};
+    write_fixture(io_path(p, dir, "UPGrad.h5"),
+                  &(fixture_spec){.method = "UPGrad", .ref = ref_ew}, cs, 2);
+    int rc = run_golden_all(dir, last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "2 passed, 0 failed\n", "%s", out);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(count(out, "passes on optimality at 2 of 2 steps"), 2, "%s", out);
+    rc = run_golden_args(dir, "--options reg_eps=0.01", last, sizeof last, out, sizeof out);
+    cr_assert_str_eq(last, "0 passed, 2 failed\n", "%s", out);
+    cr_assert_eq(count(out, "not a pass on optimality"), 2, "%s", out);
     io_rmtree(dir);
 }

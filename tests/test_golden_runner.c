@@ -17,23 +17,6 @@
 #include "golden_fixture_testutil.h"
 #include "io_testutil.h"
 
-/* EW: grad = sum_t g_t, weights 1 (LIBMTL-FORMULAS.md). */
-static void ref_ew(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
-                   int pl, double *grad, double *w)
-{
-    (void)L, (void)perm, (void)pl;
-    for (int s = 0; s < S; s++) {
-        for (int j = 0; j < d; j++) {
-            double a = 0.0;
-            for (int t = 0; t < T; t++)
-                a += G[((size_t)s * T + t) * d + j];
-            grad[(size_t)s * d + j] = a;
-        }
-        for (int t = 0; t < T; t++)
-            w[(size_t)s * T + t] = 1.0;
-    }
-}
-
 /* DB-MTL (beta 0.9, sigma 0): b_t <- gh_t + 0.9 (b_t - gh_t), gh_t = g_t / (l_t + 1e-8);
  * grad = sum_t (max_k |b_k| / (|b_t| + 1e-8)) b_t; weights 1. */
 static void ref_db_mtl(int T, int d, int S, const double *L, const double *G, const int64_t *perm,
