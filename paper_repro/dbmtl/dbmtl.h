@@ -59,6 +59,10 @@ void pnet_open(pnet *n, const char *problem, mtb_balancer *bal, uint64_t seed);
 void pnet_batch(pnet *n);                      /* the next batch into x, y */
 /* its task count and trunk parameters (remembered for the last problem asked) */
 void pnet_sizes(const char *problem, int *T, size_t *P);
+/* pnet_open with the registered method:opts (dies with a message on a bad name or option);
+ * returns the balancer, to free after pnet_close */
+mtb_balancer *pnet_open_method(pnet *n, const char *problem, const char *method,
+                               const char *opts, uint64_t seed);
 void pnet_train(pnet *n, mtb_step_result *res); /* one step on the next batch */
 void pnet_close(pnet *n);
 
@@ -124,7 +128,9 @@ int cmd_traces(const char *out, const dscale *d);
 /* the traces subcommand's D6 and D7 parts (traces_imtll.c, traces_spread.c) */
 void trace_imtll(const char *out, const dscale *d, repro_summary *sum);
 void trace_spread(const char *out, const dscale *d, repro_summary *sum);
-/* median and 5th percentile of the finite values of x[a..b) (traces.c) */
+/* the q-quantile of the finite values of x[a..b): the median for q = 0.5, else the lower
+ * order statistic; and the median and 5th percentile at once (traces.c) */
+double trace_quantile(const double *x, long a, long b, double q);
 void trace_quantiles(const double *x, long a, long b, double *med, double *p05);
 int cmd_gradnorms(const char *out, const dscale *d);
 int cmd_propa1(const char *out, const dscale *d);

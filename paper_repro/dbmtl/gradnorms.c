@@ -25,19 +25,10 @@ typedef struct gcfg { const char *label, *method, *opts; } gcfg;
 static long sample_run(const char *problem, const gcfg *c, long steps, long every, double **g,
                        double **l, int *T_out)
 {
-    const mtb_balancer_type *ty = mtb_balancer_find(c->method);
-    mtb_hparams hp;
     mtb_error err = {0};
-    if (!ty || mtb_hparams_parse(ty, c->opts, &hp, &err))
-        die("%s:%s: %s", c->method, c->opts, err.msg);
     pnet net;
-    int T;
-    size_t P;
-    pnet_sizes(problem, &T, &P);
-    mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
-    if (!b)
-        die("%s: %s", c->method, err.msg);
-    pnet_open(&net, problem, b, 0);
+    mtb_balancer *b = pnet_open_method(&net, problem, c->method, c->opts, 0);
+    const int T = net.ds.T;
     if (steps <= 0 || steps > net.steps)
         steps = net.steps;
     long ns = (steps + every - 1) / every, k = 0;

@@ -85,6 +85,26 @@ void pnet_sizes(const char *problem, int *T, size_t *P)
     *T = t, *P = p;
 }
 
+mtb_balancer *pnet_open_method(pnet *n, const char *problem, const char *method,
+                               const char *opts, uint64_t seed)
+{
+    const mtb_balancer_type *ty = mtb_balancer_find(method);
+    mtb_hparams hp;
+    mtb_error err = {0};
+    if (!ty)
+        die("no method '%s' (mtb methods lists them)", method);
+    if (mtb_hparams_parse(ty, opts, &hp, &err))
+        die("%s:%s: %s", method, opts, err.msg);
+    int T;
+    size_t P;
+    pnet_sizes(problem, &T, &P);
+    mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
+    if (!b)
+        die("%s:%s: %s", method, opts, err.msg);
+    pnet_open(n, problem, b, seed);
+    return b;
+}
+
 /* the next batch (a new epoch in a new order when the current one is used up) into x, y */
 void pnet_batch(pnet *n)
 {

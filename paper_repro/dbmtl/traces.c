@@ -30,20 +30,12 @@ typedef struct trace {
     double *lag_cos, *lag_ratio; /* (S, T) */
 } trace;
 
-/* one traced run of db_mtl:opts on problem; T tasks and P trunk parameters (the balancer's
- * columns) */
-static void run(const char *problem, const char *opts, long S, int T, size_t P, trace *tr)
+/* one traced run of db_mtl:opts on problem (T tasks) */
+static void run(const char *problem, const char *opts, long S, int T, trace *tr)
 {
-    const mtb_balancer_type *ty = mtb_balancer_find("db_mtl");
-    mtb_hparams hp;
     mtb_error err = {0};
-    if (mtb_hparams_parse(ty, opts, &hp, &err))
-        die("db_mtl:%s: %s", opts, err.msg);
     pnet net;
-    mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
-    if (!b)
-        die("db_mtl:%s: %s", opts, err.msg);
-    pnet_open(&net, problem, b, 0);
+    mtb_balancer *b = pnet_open_method(&net, problem, "db_mtl", opts, 0);
     if (S <= 0 || S > net.steps)
         S = net.steps;
     tr->S = S;
@@ -68,7 +60,7 @@ static void trace_free(trace *t)
     free(t->alpha), free(t->lag_cos), free(t->lag_ratio);
 }
 
-void trace_quantiles(const double *x, long a, long b, double *med, double *p05)
+double trace_quantile(const double *x, long a, long b, double q)
 {
     long n = b - a;
     double *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
@@ -78,9 +70,16 @@ void trace_quantiles(const double *x, long a, long b, double *med, double *p05)
     for (long i = a; i < b; i++)
         if (isfinite(x[i]))
             c[m++] = x[i];
-    *med = m ? mtb_stats_median_inplace(c, (size_t)m) : NAN;
-    *p05 = m ? c[(size_t)(0.05 * (double)(m - 1))] : NAN; /* c is sorted by the median */
+    double med = m ? mtb_stats_median_inplace(c, (size_t)m) : NAN; /* sorts c */
+    double r = q == 0.5 || !m ? med : c[(size_t)(q * (double)(m - 1))];
     free(c);
+    return r;
+}
+
+void trace_quantiles(const double *x, long a, long b, double *med, double *p05)
+{
+    *med = trace_quantile(x, a, b, 0.5);
+    *p05 = trace_quantile(x, a, b, 0.05);
 }
 
 /* D3 and D4 on one problem: rows of the tables (f3, f4, a problem column first), summary keys
@@ -96,7 +95,7 @@ static void alpha_lag(const char *problem, const char *suffix, long S, FILE *f3,
     for (int i = 0; i < NA; i++) {
         char opts[128];
         snprintf(opts, sizeof opts, DB ",alpha=%s", ALPHA[i]);
-        run(problem, opts, S, T, P, &tr[i]);
+        run(problem, opts, S, T, &tr[i]);
     }
     const long n = tr[0].S, W = n / 4 < 1000 ? n / 4 : 1000, from = n / 5;
     if (dat) {
@@ -134,7 +133,7 @@ static void alpha_lag(const char *problem, const char *suffix, long S, FILE *f3,
     }
     /* D4: the EMA's lag, beta = 0.9 constant against 0.1/sqrt(k) (= D3's max run) */
     trace t09;
-    run(problem, "beta=0.9", S, T, P, &t09);
+    run(problem, "beta=0.9", S, T, &t09);
     const trace *lag[2] = {&t09, &tr[0]};
     static const char *LAB[2] = {"beta = 0.9", "beta = 0.1/sqrt(k)"};
     /* the spec's phases of a 6 000-step run, scaled: [0, 1/60), [1/6, 1/3), [5/6, 1) */

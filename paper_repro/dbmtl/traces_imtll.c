@@ -34,19 +34,9 @@ typedef struct strace {
 
 static void run(const variant *v, long S, strace *tr)
 {
-    const mtb_balancer_type *ty = mtb_balancer_find("imtl_l");
-    mtb_hparams hp;
-    mtb_error err = {0};
-    if (!ty || mtb_hparams_parse(ty, v->opts, &hp, &err))
-        die("imtl_l:%s: %s", v->opts, err.msg);
     pnet net;
-    int T;
-    size_t P; /* unused */
-    pnet_sizes("lsd6", &T, &P); /* a loss weighting: no gradient columns */
-    mtb_balancer *b = mtb_balancer_new(ty, T, 0, &hp, 0, &err);
-    if (!b)
-        die("imtl_l:%s: %s", v->opts, err.msg);
-    pnet_open(&net, "lsd6", b, 0);
+    mtb_balancer *b = pnet_open_method(&net, "lsd6", "imtl_l", v->opts, 0);
+    const int T = net.ds.T;
     if (S <= 0 || S > net.steps)
         S = net.steps;
     memset(tr, 0, sizeof *tr);

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtb/stats.h"
 
 typedef struct svar { const char *label, *key, *method, *opts; int short_run; } svar;
 static const svar V[] = {
@@ -39,19 +38,10 @@ static double norm_row(const double *G, size_t D, int t)
 static long run(const svar *v, long steps, long every, double **all, double **last,
                 long *n_negative)
 {
-    const mtb_balancer_type *ty = mtb_balancer_find(v->method);
-    mtb_hparams hp;
     mtb_error err = {0};
-    if (!ty || mtb_hparams_parse(ty, v->opts, &hp, &err))
-        die("%s:%s: %s", v->method, v->opts, err.msg);
     pnet net;
-    int T;
-    size_t P;
-    pnet_sizes("lsd6", &T, &P);
-    mtb_balancer *b = mtb_balancer_new(ty, T, P, &hp, 0, &err);
-    if (!b)
-        die("%s: %s", v->method, err.msg);
-    pnet_open(&net, "lsd6", b, 0);
+    mtb_balancer *b = pnet_open_method(&net, "lsd6", v->method, v->opts, 0);
+    const int T = net.ds.T;
     if (steps <= 0 || steps > net.steps)
         steps = net.steps;
     long ns = (steps + every - 1) / every, k = 0;
@@ -99,25 +89,6 @@ static long run(const svar *v, long steps, long every, double **all, double **la
     return k;
 }
 
-/* the q-quantile of the finite values of x[a..b) (the lower order statistic) */
-static double quantile(const double *x, long a, long b, double q)
-{
-    double *c = malloc((size_t)(b > a ? b - a : 1) * sizeof *c);
-    if (!c)
-        die("out of memory");
-    long m = 0;
-    for (long i = a; i < b; i++)
-        if (isfinite(x[i]))
-            c[m++] = x[i];
-    double r = NAN;
-    if (m) {
-        (void)mtb_stats_median_inplace(c, (size_t)m); /* sorts c */
-        r = c[(size_t)(q * (double)(m - 1))];
-    }
-    free(c);
-    return r;
-}
-
 void trace_spread(const char *out, const dscale *d, repro_summary *sum)
 {
     const long every = d->s == REPRO_SMOKE ? 5 : 10;
@@ -134,9 +105,9 @@ void trace_spread(const char *out, const dscale *d, repro_summary *sum)
             S = (S > 0 ? S : 6000) / 10;
         long neg;
         long n = run(&V[i], S, every, &all, &last, &neg);
-        double am = quantile(all, 0, n, 0.5), a9 = quantile(all, 0, n, 0.9),
-               lm = quantile(last, 0, n, 0.5), l9 = quantile(last, 0, n, 0.9),
-               a6 = quantile(all, 5 * n / 6, n, 0.5), amax = quantile(all, 0, n, 1.0);
+        double am = trace_quantile(all, 0, n, 0.5), a9 = trace_quantile(all, 0, n, 0.9),
+               lm = trace_quantile(last, 0, n, 0.5), l9 = trace_quantile(last, 0, n, 0.9),
+               a6 = trace_quantile(all, 5 * n / 6, n, 0.5), amax = trace_quantile(all, 0, n, 1.0);
         fprintf(f, "%s\t%ld\t%.6g\t%.4g\t%.4g\t%.4g\t%.6g\t%.6g\t%ld\n", V[i].label, n * every, am,
                 a9, lm, l9, a6, amax, neg);
         repro_summary_putf(sum, am, am, am, "d7_spread_median_%s", V[i].key);
