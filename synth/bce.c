@@ -17,11 +17,9 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "mtb/rng.h"
-#include "mtr_draws.h"
+#include "synth_internal.h"
 
 void mtb_bce_params_default(mtb_bce_params *p, int T, uint64_t seed)
 {
@@ -41,21 +39,7 @@ static mtb_status check_params(const mtb_bce_params *p, mtb_error *err)
     if (!isfinite(p->flip) || p->flip < 0.0 || p->flip > 1.0)
         return mtb_fail(err, MTB_EINVAL, "bce: flip = %g, a flip probability must be in [0, 1]",
                         p->flip);
-    if (p->n_train < 1 || p->n_train >= p->n_total)
-        return mtb_fail(err, MTB_EINVAL, "bce: n_train = %zu must be in [1, n_total = %zu) so "
-                        "that both splits have samples", p->n_train, p->n_total);
-    if (p->n_total > INT_MAX) /* BLAS takes the row count as an int */
-        return mtb_fail(err, MTB_EINVAL, "bce: n_total = %zu exceeds %d", p->n_total, INT_MAX);
-    return MTB_OK;
-}
-
-/* The shortest of %.15g / %.17g that reads back as v: "0.05", not "0.050000000000000003". */
-static const char *num(char buf[32], double v)
-{
-    snprintf(buf, 32, "%.15g", v);
-    if (strtod(buf, NULL) != v)
-        snprintf(buf, 32, "%.17g", v);
-    return buf;
+    return mtb_synth_check_split("bce", p->n_total, p->n_train, err);
 }
 
 mtb_status mtb_synth_bce(const mtb_bce_params *p, mtb_dataset *out, mtb_error *err)
@@ -65,65 +49,37 @@ mtb_status mtb_synth_bce(const mtb_bce_params *p, mtb_dataset *out, mtb_error *e
     if (st)
         return st;
     const int T = p->T;
-    const size_t N = p->n_total, ntr = p->n_train;
 
-    mtb_mtr_params m; /* "same inputs": MTR's defaults, T task matrices, this seed */
-    mtb_mtr_params_default(&m, T, p->seed);
-    m.n_total = N;
-    m.n_train = ntr;
-    mtb_mtr_draws d;
-    if ((st = mtb_mtr_draws_make(&m, "bce", &d, err)))
+    /* "Same inputs": MTR's defaults, T task matrices, this seed; only the first row of each
+     * B + eps_t is needed, so the work matrix holds one pre-activation per sample. */
+    mtb_mtr_params m;
+    mtb_synth_mtr_inputs(&m, T, p->seed, p->n_total, p->n_train);
+    mtb_synth_build b;
+    if ((st = mtb_synth_open(&b, &m, 2 * T, 1, "bce", err)))
         return st;
-    mtb_dataset ds;
-    if ((st = mtb_dataset_alloc(&ds, T, m.d_in, 2 * T, ntr, N - ntr, err))) {
-        mtb_mtr_draws_free(&d);
-        return st;
-    }
-    double *z = malloc(N * sizeof *z); /* (N, 1): z_t[1] of every sample */
-    if (!z) {
-        st = mtb_fail(err, MTB_ENOMEM, "bce: out of memory for %zu samples", N);
-        goto done;
-    }
-    mtb_mtr_draws_store_x(&d, &ds);
 
+    /* Clean labels 1[z_t[1] > 0] in columns T..2T-1, one-logit BCE heads on columns 0..T-1. */
     for (int t = 0; t < T; t++) {
-        mtb_mtr_draws_z(&d, t, 1, z); /* only the first row of B + eps_t is needed */
-        for (size_t r = 0; r < N; r++)
-            mtb_mtr_draws_y_row(&d, &ds, r)[T + t] = z[r] > 0.0 ? 1.0f : 0.0f;
-        mtb_task_spec *k = &ds.tasks[t];
-        k->loss = MTB_LOSS_BCE;
-        k->out_width = 1;
-        k->target_width = 1;
-        k->target_offset = t;
-        k->sigma = 1.0;
-        k->n_class_weights = 0;
+        mtb_synth_sign_labels(&b, t, 1, T + t);
+        mtb_synth_task(&b.ds.tasks[t], MTB_LOSS_BCE, 1, 1, t, 1.0);
     }
 
-    /* seed + 1 wraps at 2^64 - 1 (unsigned arithmetic): still a valid, distinct seed. */
+    /* The flips, last, from their own stream: sample by sample, train first, task 1..T. */
     mtb_rng noise;
-    mtb_rng_seed(&noise, p->seed + 1, MTB_STREAM_DATA);
-    for (size_t r = 0; r < N; r++) {
-        float *y = mtb_mtr_draws_y_row(&d, &ds, r);
+    mtb_synth_noise_stream(&noise, p->seed);
+    for (size_t r = 0; r < b.d.n; r++) {
+        float *y = mtb_synth_y_row(&b, r);
         for (int t = 0; t < T; t++)
-            y[t] = mtb_rng_uniform(&noise) < p->flip ? 1.0f - y[T + t] : y[T + t];
+            y[t] = mtb_synth_flip(&noise, y[T + t], p->flip);
     }
 
-    snprintf(ds.name, sizeof ds.name, "bce");
-    ds.seed = p->seed;
-    char b[4][32];
-    snprintf(ds.generator, sizeof ds.generator,
-             "tasks=%d,d_in=%d,d_out=%d,n_total=%zu,n_train=%zu,std_B=%s,std_eps=%s,std_x=%s,"
-             "rng=xoshiro256**,stream=%d,label=1[z_t[1]>0],flip=%s,noise_seed=seed+1,"
-             "noise_stream=%d,clean=%d",
-             T, m.d_in, m.d_out, N, ntr, num(b[0], m.std_B), num(b[1], m.std_eps),
-             num(b[2], m.std_x), (int)MTB_STREAM_DATA, num(b[3], p->flip), (int)MTB_STREAM_DATA,
+    snprintf(b.ds.name, sizeof b.ds.name, "bce");
+    b.ds.seed = p->seed;
+    char in[MTB_SYNTH_INPUTS_DESC_LEN], f[32];
+    snprintf(b.ds.generator, sizeof b.ds.generator,
+             "tasks=%d,%s,label=1[z_t[1]>0],flip=%s,noise_seed=seed+1,noise_stream=%d,clean=%d",
+             T, mtb_synth_inputs_desc(in, &m), mtb_synth_num(f, p->flip), (int)MTB_STREAM_DATA,
              T);
-done:
-    free(z);
-    mtb_mtr_draws_free(&d);
-    if (st)
-        mtb_dataset_free(&ds);
-    else
-        *out = ds;
-    return st;
+    mtb_synth_finish(&b, out);
+    return MTB_OK;
 }

@@ -13,7 +13,8 @@
  * computed in double and stored as float32, as the authors' generator does. The stream
  * is mtb's xoshiro256**, not NumPy's, so the numbers differ from the authors' files;
  * the distribution is the same. The draws (mtb_mtr_draws_*, mtr_draws.h) are shared with
- * the LSD-6 and BCE-T generators (lsd6.c, bce.c), which are MTR with other targets. */
+ * the LSD-6, BCE-T, LSD-3C and LSD-CE3 generators (lsd6.c, bce.c, lsd3c.c, lsd_ce3.c), which
+ * are MTR with other targets; the steps around them are in synth_common.c. */
 #include "mtb/synth.h"
 
 #include <cblas.h>
@@ -24,7 +25,7 @@
 #include <string.h>
 
 #include "mtb/rng.h"
-#include "mtr_draws.h"
+#include "synth_internal.h"
 
 void mtb_mtr_params_default(mtb_mtr_params *p, int T, uint64_t seed)
 {
@@ -56,11 +57,9 @@ static mtb_status check_params(const mtb_mtr_params *p, mtb_error *err)
     if ((long long)p->T * p->d_out > INT_MAX)
         return mtb_fail(err, MTB_EINVAL, "mtr: %d tasks x %d outputs is too many target columns",
                         p->T, p->d_out);
-    if (p->n_train < 1 || p->n_train >= p->n_total)
-        return mtb_fail(err, MTB_EINVAL, "mtr: n_train = %zu must be in [1, n_total = %zu) so "
-                        "that both splits have samples", p->n_train, p->n_total);
-    if (p->n_total > INT_MAX) /* BLAS takes the row count as an int */
-        return mtb_fail(err, MTB_EINVAL, "mtr: n_total = %zu exceeds %d", p->n_total, INT_MAX);
+    mtb_status st = mtb_synth_check_split("mtr", p->n_total, p->n_train, err);
+    if (st)
+        return st;
     const double s[3] = {p->std_B, p->std_eps, p->std_x};
     const char *names[3] = {"std_B", "std_eps", "std_x"};
     for (int i = 0; i < 3; i++)
@@ -76,11 +75,8 @@ static int format_sigmas(const mtb_mtr_params *p, char *buf, size_t len)
 {
     size_t used = 0;
     for (int t = 0; t < p->T; t++) {
-        double s = p->sigma ? p->sigma[t] : (double)(t + 1);
         char one[32];
-        snprintf(one, sizeof one, "%.15g", s);
-        if (strtod(one, NULL) != s)
-            snprintf(one, sizeof one, "%.17g", s);
+        mtb_synth_num(one, p->sigma ? p->sigma[t] : (double)(t + 1));
         int k = snprintf(buf + used, len - used, "%s%s", t ? ";" : "", one);
         if (k < 0 || (size_t)k >= len - used)
             return 0;
@@ -114,7 +110,7 @@ static void fill_normal(mtb_rng *rng, double *a, size_t n, double std)
         a[i] = mtb_rng_normal_ms(rng, 0.0, std);
 }
 
-/* ---- the draws shared with lsd6.c and bce.c (mtr_draws.h) ---------------------------- */
+/* ---- the draws shared with every MTR-based generator (mtr_draws.h) --------------------- */
 
 mtb_status mtb_mtr_draws_make(const mtb_mtr_params *p, const char *who, mtb_mtr_draws *d,
                               mtb_error *err)
@@ -202,51 +198,20 @@ mtb_status mtb_synth_mtr(const mtb_mtr_params *p, mtb_dataset *out, mtb_error *e
     mtb_status st = check_params(p, err);
     if (st)
         return st;
-    const int T = p->T, din = p->d_in, dout = p->d_out, yw = T * dout;
-    const size_t N = p->n_total, ntr = p->n_train;
+    const int T = p->T, dout = p->d_out;
 
-    mtb_mtr_draws d;
-    if ((st = mtb_mtr_draws_make(p, "mtr", &d, err)))
+    mtb_synth_build b; /* work: (N, d_out), the pre-activations (B + eps_t) x of one task */
+    if ((st = mtb_synth_open(&b, p, T * dout, dout, "mtr", err)))
         return st;
-    mtb_dataset ds;
-    if ((st = mtb_dataset_alloc(&ds, T, din, yw, ntr, N - ntr, err))) {
-        mtb_mtr_draws_free(&d);
-        return st;
-    }
-    double *Z = malloc(N * (size_t)dout * sizeof *Z); /* (N, d_out): (B + eps_t) x, per task */
-    if (!Z) {
-        st = mtb_fail(err, MTB_ENOMEM, "mtr: out of memory for %zu samples x %d tasks", N, T);
-        goto done;
-    }
-    mtb_mtr_draws_store_x(&d, &ds);
-
     for (int t = 0; t < T; t++) {
-        mtb_mtr_draws_z(&d, t, dout, Z);
         const double sigma = p->sigma ? p->sigma[t] : (double)(t + 1);
-        for (size_t r = 0; r < N; r++) {
-            float *y = mtb_mtr_draws_y_row(&d, &ds, r);
-            for (int c = 0; c < dout; c++)
-                y[(size_t)t * (size_t)dout + (size_t)c] =
-                    (float)(sigma * tanh(Z[r * (size_t)dout + (size_t)c]));
-        }
-        mtb_task_spec *k = &ds.tasks[t];
-        k->loss = MTB_LOSS_MSE;
-        k->out_width = dout;
-        k->target_width = dout;
-        k->target_offset = t * dout;
-        k->sigma = sigma;
-        k->n_class_weights = 0;
+        mtb_synth_tanh_targets(&b, t, sigma, t * dout);
+        mtb_synth_task(&b.ds.tasks[t], MTB_LOSS_MSE, dout, dout, t * dout, sigma);
     }
 
-    snprintf(ds.name, sizeof ds.name, "mtr");
-    ds.seed = p->seed;
-    describe(p, &ds);
-done:
-    free(Z);
-    mtb_mtr_draws_free(&d);
-    if (st)
-        mtb_dataset_free(&ds);
-    else
-        *out = ds;
-    return st;
+    snprintf(b.ds.name, sizeof b.ds.name, "mtr");
+    b.ds.seed = p->seed;
+    describe(p, &b.ds);
+    mtb_synth_finish(&b, out);
+    return MTB_OK;
 }

@@ -1,7 +1,8 @@
-/* mtr_draws.h: the random part of MTRRegression, private to synth/. mtr.c, lsd6.c and bce.c
- * all build on it, so for one seed and one task count they see the same inputs x and the
- * same task matrices B + eps_t. LSD-6 (rlw.md sec. 2) and BCE-T (rlw.md R6) are defined as
- * "the MTR generator" with other targets, and sharing the draws is what makes that true.
+/* mtr_draws.h: the random part of MTRRegression, private to synth/. mtr.c, lsd6.c, bce.c,
+ * lsd3c.c and lsd_ce3.c all build on it (through synth_internal.h), so for one seed and one
+ * task count they see the same inputs x and the same task matrices B + eps_t. LSD-6 (rlw.md
+ * sec. 2), BCE-T (rlw.md R6), LSD-3C (imtl.md sec. 1) and LSD-CE3 (dbmtl.md sec. 1) are
+ * defined as "the MTR generator" with other targets, and sharing the draws makes that true.
  * Draw order (mtrregression-and-slaw.md sec. 1): B, eps_1..eps_T, train x, test x, all from
  * MTB_STREAM_DATA of the seed. */
 #ifndef MTB_SYNTH_MTR_DRAWS_H
