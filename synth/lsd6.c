@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "mtb/rng.h"
-#include "mtr_draws.h"
+#include "synth_internal.h"
 
 #define N_REG 4          /* t1..t4: regression tasks */
 #define D_OUT 100        /* outputs per regression task (MTR's d_out) */
@@ -63,59 +63,33 @@ static mtb_status check_params(const mtb_lsd6_params *p, mtb_error *err)
     if (p->eq != 0 && p->eq != 1)
         return mtb_fail(err, MTB_EINVAL, "lsd6: eq = %d, expected 0 (LSD-6) or 1 (LSD-6-eq)",
                         p->eq);
-    if (p->n_train < 1 || p->n_train >= p->n_total)
-        return mtb_fail(err, MTB_EINVAL, "lsd6: n_train = %zu must be in [1, n_total = %zu) so "
-                        "that both splits have samples", p->n_train, p->n_total);
-    if (p->n_total > INT_MAX) /* BLAS takes the row count as an int */
-        return mtb_fail(err, MTB_EINVAL, "lsd6: n_total = %zu exceeds %d", p->n_total, INT_MAX);
-    return MTB_OK;
+    return mtb_synth_check_split("lsd6", p->n_total, p->n_train, err);
 }
 
 static void describe(const mtb_lsd6_params *p, const double *sigma, const mtb_mtr_params *m,
                      mtb_dataset *ds)
 {
     /* Every number that shapes the file, so that the file alone says how to remake it.
-     * They are all short decimals (10, 3.5, 0.01, 30, 0.1, ...), which %g prints exactly;
-     * the longest possible string (~390 bytes) fits MTB_DATASET_DESC_LEN. */
+     * They are all short decimals (10, 3.5, 0.01, 30, 0.1, ...), which %g (and the inputs'
+     * shortest form, mtb_synth_inputs_desc) prints exactly; the longest possible string
+     * (~390 bytes) fits MTB_DATASET_DESC_LEN. */
+    char in[MTB_SYNTH_INPUTS_DESC_LEN];
     snprintf(ds->generator, sizeof ds->generator,
-             "tasks=%d,eq=%d,d_in=%d,d_out=%d,n_total=%zu,n_train=%zu,std_B=%g,std_eps=%g,"
-             "std_x=%g,rng=xoshiro256**,stream=%d,sigma=%g;%g;%g;%g;1;1,"
+             "tasks=%d,eq=%d,%s,sigma=%g;%g;%g;%g;1;1,"
              "losses=mse;mse;mse;l1;ce;bce,t5_classes=%d,t5_noise=%g,t6_bits=%d,t6_flip=%g,"
              "noise_seed=seed+1,noise_stream=%d,clean_t5=%d,clean_t6=%d",
-             MTB_LSD6_T, p->eq, m->d_in, m->d_out, p->n_total, p->n_train, m->std_B, m->std_eps,
-             m->std_x, (int)MTB_STREAM_DATA, sigma[0], sigma[1], sigma[2], sigma[3], T5_CLASSES,
-             T5_NOISE, T6_BITS, T6_FLIP, (int)MTB_STREAM_DATA, MTB_LSD6_CLEAN_T5,
-             MTB_LSD6_CLEAN_T6);
-}
-
-static void set_task(mtb_task_spec *k, mtb_loss_kind loss, int out_width, int target_width,
-                     int offset, double sigma)
-{
-    k->loss = loss;
-    k->out_width = out_width;
-    k->target_width = target_width;
-    k->target_offset = offset;
-    k->sigma = sigma;
-    k->n_class_weights = 0;
+             MTB_LSD6_T, p->eq, mtb_synth_inputs_desc(in, m), sigma[0], sigma[1], sigma[2],
+             sigma[3], T5_CLASSES, T5_NOISE, T6_BITS, T6_FLIP, (int)MTB_STREAM_DATA,
+             MTB_LSD6_CLEAN_T5, MTB_LSD6_CLEAN_T6);
 }
 
 /* The spec's noise, one sample's labels at a time, in its order: t5's u, then (only when
  * the label moves) the new class, then t6's u_1..u_16. */
 static void add_noise(mtb_rng *rng, float *y)
 {
-    int clean = (int)y[MTB_LSD6_CLEAN_T5];
-    int label = clean;
-    if (mtb_rng_uniform(rng) < T5_NOISE) {
-        /* "one of the 9 other classes drawn uniformly": a uniform index over the classes
-         * with the clean one removed. */
-        int k = (int)mtb_rng_below(rng, T5_CLASSES - 1);
-        label = k < clean ? k : k + 1;
-    }
-    y[COL_T5] = (float)label;
-    for (int j = 0; j < T6_BITS; j++) {
-        float bit = y[MTB_LSD6_CLEAN_T6 + j];
-        y[COL_T6 + j] = mtb_rng_uniform(rng) < T6_FLIP ? 1.0f - bit : bit;
-    }
+    y[COL_T5] = (float)mtb_synth_relabel(rng, (int)y[MTB_LSD6_CLEAN_T5], T5_CLASSES, T5_NOISE);
+    for (int j = 0; j < T6_BITS; j++)
+        y[COL_T6 + j] = mtb_synth_flip(rng, y[MTB_LSD6_CLEAN_T6 + j], T6_FLIP);
 }
 
 mtb_status mtb_synth_lsd6(const mtb_lsd6_params *p, mtb_dataset *out, mtb_error *err)
@@ -124,7 +98,6 @@ mtb_status mtb_synth_lsd6(const mtb_lsd6_params *p, mtb_dataset *out, mtb_error 
     mtb_status st = check_params(p, err);
     if (st)
         return st;
-    const size_t N = p->n_total, ntr = p->n_train;
     double sigma[N_REG];
     for (int t = 0; t < N_REG; t++)
         sigma[t] = p->eq ? 1.0 : SIGMA[t];
@@ -132,74 +105,34 @@ mtb_status mtb_synth_lsd6(const mtb_lsd6_params *p, mtb_dataset *out, mtb_error 
     /* "The MTRRegression generator of the SLAW spec sec. 1 with n = 6 task matrices": its
      * defaults are the spec's 250 inputs, 100 outputs and stds 10, 3.5, 0.01. */
     mtb_mtr_params m;
-    mtb_mtr_params_default(&m, MTB_LSD6_T, p->seed);
-    m.n_total = N;
-    m.n_train = ntr;
-    mtb_mtr_draws d;
-    if ((st = mtb_mtr_draws_make(&m, "lsd6", &d, err)))
+    mtb_synth_mtr_inputs(&m, MTB_LSD6_T, p->seed, p->n_total, p->n_train);
+    mtb_synth_build b; /* work: (N, rows of the task), at most D_OUT */
+    if ((st = mtb_synth_open(&b, &m, MTB_LSD6_Y_WIDTH, D_OUT, "lsd6", err)))
         return st;
-    mtb_dataset ds;
-    if ((st = mtb_dataset_alloc(&ds, MTB_LSD6_T, m.d_in, MTB_LSD6_Y_WIDTH, ntr, N - ntr, err))) {
-        mtb_mtr_draws_free(&d);
-        return st;
-    }
-    double *Z = malloc(N * (size_t)D_OUT * sizeof *Z); /* (N, rows of the task) */
-    if (!Z) {
-        st = mtb_fail(err, MTB_ENOMEM, "lsd6: out of memory for %zu samples", N);
-        goto done;
-    }
-    mtb_mtr_draws_store_x(&d, &ds);
+    mtb_task_spec *k = b.ds.tasks;
 
     /* t1..t4: sigma_t tanh(z_t) over all 100 outputs. */
     for (int t = 0; t < N_REG; t++) {
-        mtb_mtr_draws_z(&d, t, D_OUT, Z);
-        for (size_t r = 0; r < N; r++) {
-            float *y = mtb_mtr_draws_y_row(&d, &ds, r) + (size_t)t * D_OUT;
-            for (int c = 0; c < D_OUT; c++)
-                y[c] = (float)(sigma[t] * tanh(Z[r * D_OUT + (size_t)c]));
-        }
-        set_task(&ds.tasks[t], t == 3 ? MTB_LOSS_L1 : MTB_LOSS_MSE, D_OUT, D_OUT, t * D_OUT,
-                 sigma[t]);
+        mtb_synth_tanh_targets(&b, t, sigma[t], t * D_OUT);
+        mtb_synth_task(&k[t], t == 3 ? MTB_LOSS_L1 : MTB_LOSS_MSE, D_OUT, D_OUT, t * D_OUT,
+                       sigma[t]);
     }
-
-    /* t5, clean: the class whose pre-activation among z_5[1..10] is largest (the first
-     * on a tie, which has probability 0 in exact arithmetic). */
-    mtb_mtr_draws_z(&d, 4, T5_CLASSES, Z);
-    for (size_t r = 0; r < N; r++) {
-        const double *z = Z + r * T5_CLASSES;
-        int best = 0;
-        for (int c = 1; c < T5_CLASSES; c++)
-            if (z[c] > z[best])
-                best = c;
-        mtb_mtr_draws_y_row(&d, &ds, r)[MTB_LSD6_CLEAN_T5] = (float)best;
-    }
-    set_task(&ds.tasks[4], MTB_LOSS_CE, T5_CLASSES, 1, COL_T5, 1.0);
-
+    /* t5, clean: the class whose pre-activation among z_5[1..10] is largest. */
+    mtb_synth_argmax_labels(&b, 4, T5_CLASSES, MTB_LSD6_CLEAN_T5);
+    mtb_synth_task(&k[4], MTB_LOSS_CE, T5_CLASSES, 1, COL_T5, 1.0);
     /* t6, clean: the signs of z_6[1..16]. */
-    mtb_mtr_draws_z(&d, 5, T6_BITS, Z);
-    for (size_t r = 0; r < N; r++) {
-        float *y = mtb_mtr_draws_y_row(&d, &ds, r) + MTB_LSD6_CLEAN_T6;
-        for (int j = 0; j < T6_BITS; j++)
-            y[j] = Z[r * T6_BITS + (size_t)j] > 0.0 ? 1.0f : 0.0f;
-    }
-    set_task(&ds.tasks[5], MTB_LOSS_BCE, T6_BITS, T6_BITS, COL_T6, 1.0);
+    mtb_synth_sign_labels(&b, 5, T6_BITS, MTB_LSD6_CLEAN_T6);
+    mtb_synth_task(&k[5], MTB_LOSS_BCE, T6_BITS, T6_BITS, COL_T6, 1.0);
 
-    /* The noise comes last, from its own stream, train rows first. seed + 1 wraps at
-     * 2^64 - 1 (unsigned arithmetic), which is still a valid, distinct seed. */
+    /* The noise comes last, from its own stream, train rows first. */
     mtb_rng noise;
-    mtb_rng_seed(&noise, p->seed + 1, MTB_STREAM_DATA);
-    for (size_t r = 0; r < N; r++)
-        add_noise(&noise, mtb_mtr_draws_y_row(&d, &ds, r));
+    mtb_synth_noise_stream(&noise, p->seed);
+    for (size_t r = 0; r < b.d.n; r++)
+        add_noise(&noise, mtb_synth_y_row(&b, r));
 
-    snprintf(ds.name, sizeof ds.name, p->eq ? "lsd6-eq" : "lsd6");
-    ds.seed = p->seed;
-    describe(p, sigma, &m, &ds);
-done:
-    free(Z);
-    mtb_mtr_draws_free(&d);
-    if (st)
-        mtb_dataset_free(&ds);
-    else
-        *out = ds;
-    return st;
+    snprintf(b.ds.name, sizeof b.ds.name, p->eq ? "lsd6-eq" : "lsd6");
+    b.ds.seed = p->seed;
+    describe(p, sigma, &m, &b.ds);
+    mtb_synth_finish(&b, out);
+    return MTB_OK;
 }
