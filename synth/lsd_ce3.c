@@ -20,14 +20,11 @@
  * y (width 6): noisy labels of tasks 1..3 in columns 0..2, clean labels in columns 3..5. */
 #include "mtb/synth.h"
 
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mtb/rng.h"
-#include "mtr_draws.h"
+#include "synth_internal.h"
 
 #define CLASSES 31                         /* Office-31 */
 static const double NOISE[MTB_LSDCE3_T] = {0.0, 0.1, 0.3}; /* dbmtl.md sec. 1 */
@@ -46,23 +43,7 @@ static mtb_status check_params(const mtb_lsdce3_params *p, mtb_error *err)
     if (p->sep != 0 && p->sep != 1)
         return mtb_fail(err, MTB_EINVAL, "lsd-ce3: sep = %d, expected 0 (LSD-CE3) or 1 "
                         "(LSD-CE3-sep)", p->sep);
-    if (p->n_train < 1 || p->n_train >= p->n_total)
-        return mtb_fail(err, MTB_EINVAL, "lsd-ce3: n_train = %zu must be in [1, n_total = %zu) "
-                        "so that both splits have samples", p->n_train, p->n_total);
-    if (p->n_total > INT_MAX) /* BLAS takes the row count as an int */
-        return mtb_fail(err, MTB_EINVAL, "lsd-ce3: n_total = %zu exceeds %d", p->n_total,
-                        INT_MAX);
-    return MTB_OK;
-}
-
-/* The class of the largest of z[0..n) (the first on a tie, probability 0). */
-static int argmax(const double *z, int n)
-{
-    int best = 0;
-    for (int c = 1; c < n; c++)
-        if (z[c] > z[best])
-            best = c;
-    return best;
+    return mtb_synth_check_split("lsd-ce3", p->n_total, p->n_train, err);
 }
 
 mtb_status mtb_synth_lsdce3(const mtb_lsdce3_params *p, mtb_dataset *out, mtb_error *err)
@@ -72,72 +53,44 @@ mtb_status mtb_synth_lsdce3(const mtb_lsdce3_params *p, mtb_dataset *out, mtb_er
     if (st)
         return st;
     const int T = MTB_LSDCE3_T;
-    const size_t N = p->n_total, ntr = p->n_train;
     mtb_mtr_params m; /* "MTR generator": its defaults, 3 task matrices, this seed */
-    mtb_mtr_params_default(&m, T, p->seed);
-    m.n_total = N;
-    m.n_train = ntr;
-    mtb_mtr_draws d;
-    if ((st = mtb_mtr_draws_make(&m, "lsd-ce3", &d, err)))
+    mtb_synth_mtr_inputs(&m, T, p->seed, p->n_total, p->n_train);
+    mtb_synth_build b; /* work: (N, CLASSES), the pre-activations z_t[1..31] */
+    if ((st = mtb_synth_open(&b, &m, 2 * T, CLASSES, "lsd-ce3", err)))
         return st;
-    mtb_dataset ds;
-    if ((st = mtb_dataset_alloc(&ds, T, m.d_in, 2 * T, ntr, N - ntr, err))) {
-        mtb_mtr_draws_free(&d);
-        return st;
-    }
-    double *Z = malloc(N * (size_t)CLASSES * sizeof *Z);
-    if (!Z) {
-        st = mtb_fail(err, MTB_ENOMEM, "lsd-ce3: out of memory for %zu samples", N);
-        goto done;
-    }
-    mtb_mtr_draws_store_x(&d, &ds);
+
+    /* Clean labels in columns 3..5: argmax z_t[1..31], or for -sep's task 1 1[z_1[1] > 0]. */
     int classes[MTB_LSDCE3_T];
+    double rate[MTB_LSDCE3_T];
     for (int t = 0; t < T; t++) {
         int binary = p->sep && t == 0;
         classes[t] = binary ? 2 : CLASSES;
-        mtb_mtr_draws_z(&d, t, binary ? 1 : CLASSES, Z);
-        for (size_t r = 0; r < N; r++) {
-            int label = binary ? Z[r] > 0.0 : argmax(Z + r * CLASSES, CLASSES);
-            mtb_mtr_draws_y_row(&d, &ds, r)[T + t] = (float)label;
-        }
-        mtb_task_spec *k = &ds.tasks[t];
-        k->loss = MTB_LOSS_CE;
-        k->out_width = classes[t];
-        k->target_width = 1;
-        k->target_offset = t;
-        k->sigma = 1.0;
-        k->n_class_weights = 0;
+        rate[t] = binary ? 0.0 : NOISE[t];
+        if (binary)
+            mtb_synth_sign_labels(&b, t, 1, T + t);
+        else
+            mtb_synth_argmax_labels(&b, t, CLASSES, T + t);
+        mtb_synth_task(&b.ds.tasks[t], MTB_LOSS_CE, classes[t], 1, t, 1.0);
     }
-    /* seed + 1 wraps at 2^64 - 1 (unsigned arithmetic): still a valid, distinct seed */
+    /* The noise, last, from its own stream: sample by sample, train first, tasks 1..3; a
+     * uniform for every task, rate 0 included (mtb_synth_relabel). */
     mtb_rng noise;
-    mtb_rng_seed(&noise, p->seed + 1, MTB_STREAM_DATA);
-    for (size_t r = 0; r < N; r++) {
-        float *y = mtb_mtr_draws_y_row(&d, &ds, r);
-        for (int t = 0; t < T; t++) {
-            int clean = (int)y[T + t], label = clean;
-            double rate = p->sep && t == 0 ? 0.0 : NOISE[t];
-            if (mtb_rng_uniform(&noise) < rate) {
-                int k = (int)mtb_rng_below(&noise, (uint64_t)(classes[t] - 1));
-                label = k < clean ? k : k + 1;
-            }
-            y[t] = (float)label;
-        }
+    mtb_synth_noise_stream(&noise, p->seed);
+    for (size_t r = 0; r < b.d.n; r++) {
+        float *y = mtb_synth_y_row(&b, r);
+        for (int t = 0; t < T; t++)
+            y[t] = (float)mtb_synth_relabel(&noise, (int)y[T + t], classes[t], rate[t]);
     }
-    snprintf(ds.name, sizeof ds.name, p->sep ? "lsd-ce3-sep" : "lsd-ce3");
-    ds.seed = p->seed;
-    snprintf(ds.generator, sizeof ds.generator,
-             "tasks=%d,sep=%d,d_in=%d,d_out=%d,n_total=%zu,n_train=%zu,std_B=%g,std_eps=%g,"
-             "std_x=%g,rng=xoshiro256**,stream=%d,classes=%d;%d;%d,noise=%g;%g;%g,"
+
+    snprintf(b.ds.name, sizeof b.ds.name, p->sep ? "lsd-ce3-sep" : "lsd-ce3");
+    b.ds.seed = p->seed;
+    char in[MTB_SYNTH_INPUTS_DESC_LEN];
+    snprintf(b.ds.generator, sizeof b.ds.generator,
+             "tasks=%d,sep=%d,%s,classes=%d;%d;%d,noise=%g;%g;%g,"
              "label=argmax z_t[1..31]%s,noise_seed=seed+1,noise_stream=%d,clean=%d",
-             T, p->sep, m.d_in, m.d_out, N, ntr, m.std_B, m.std_eps, m.std_x,
-             (int)MTB_STREAM_DATA, classes[0], classes[1], classes[2], p->sep ? 0.0 : NOISE[0],
-             NOISE[1], NOISE[2], p->sep ? " (task 1: 1[z_1[1]>0])" : "", (int)MTB_STREAM_DATA, T);
-done:
-    free(Z);
-    mtb_mtr_draws_free(&d);
-    if (st)
-        mtb_dataset_free(&ds);
-    else
-        *out = ds;
-    return st;
+             T, p->sep, mtb_synth_inputs_desc(in, &m), classes[0], classes[1], classes[2],
+             rate[0], rate[1], rate[2], p->sep ? " (task 1: 1[z_1[1]>0])" : "",
+             (int)MTB_STREAM_DATA, T);
+    mtb_synth_finish(&b, out);
+    return MTB_OK;
 }
