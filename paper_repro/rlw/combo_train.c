@@ -52,7 +52,7 @@ int cmd_combotrain(const char *out, const rscale *r)
     snprintf(dir, sizeof dir, "%s/sweep_combo", out);
     FILE *f = repro_out_open(PROG, out, "rlw_combo.tsv", path, sizeof path);
     fprintf(f, "method\tseeds\tΔp_EW plain (%%)\tΔp_EW +RLW (%%)\t(+RLW) − plain, seed-paired [95 %% CI]"
-               "\tone-step min cos(d_plain, d_rlw)\tTMLR NYUv2 plain → +RLW\n");
+               "\tone-step min cos(d_plain, d_rlw) (rlw_combo_onestep.tsv; mgda-ub: MGDA exact)\tTMLR NYUv2 plain → +RLW\n");
     repro_summary_load(out, "combo"); /* the one-step check's cosines (combo.c), if it ran */
     static const char *TMLR[NGM] = {"+0.38 → +2.01", "−0.16 → +0.97", "+0.80 → +1.50",
                                     "+1.36 → +2.20", "not in Table 3"};

@@ -463,42 +463,23 @@ int cmd_report(const char *out, const rscale *r, double wall, const char *readme
     snprintf(path, sizeof path, "%s/claims.tsv", out);
     if (repro_claims_tsv(path, C, nc))
         die("cannot write %s", path);
-    /* provenance: the cost measurement's file and every run file of the LSD-6 sweeps */
+    /* provenance: the cost measurement's file and every run file of every sweep */
     char cost[1024];
     snprintf(cost, sizeof cost, "%s/cost.h5", out);
-    int nf = 1, capf = 1;
-    const char **files = malloc(sizeof *files);
-    files[0] = cost;
-    repro_plan plans[2];
-    int have[2] = {0, 0};
-    static const char *SW[2] = {"sweep_lsd6", "sweep_lsd6eq"};
-    for (int p = 0; p < 2; p++) {
-        char dir[1024], plan[1100];
-        snprintf(dir, sizeof dir, "%s/%s", out, SW[p]);
-        FILE *probe;
-        snprintf(plan, sizeof plan, "%s/plan.tsv", dir);
-        if (!(probe = fopen(plan, "r")))
-            continue;
-        fclose(probe);
-        if (repro_plan_read(dir, &plans[p]))
-            continue;
-        have[p] = 1;
-        for (int j = 0; j < plans[p].n; j++) {
-            if (nf == capf)
-                files = realloc(files, sizeof *files * (size_t)(capf *= 2));
-            files[nf++] = plans[p].jobs[j].path;
-        }
+    static const char *SW[5] = {"sweep_lsd6", "sweep_lsd6eq", "sweep_hom40", "sweep_combo", "sweep_speed"};
+    char dirs[5][1024];
+    const char *dp[5];
+    for (int p = 0; p < 5; p++) {
+        snprintf(dirs[p], sizeof dirs[p], "%s/%s", out, SW[p]);
+        dp[p] = dirs[p];
     }
+    const char *files[1] = {cost};
     repro_provenance_scan prov;
-    repro_provenance_scan_files(&prov, files, nf);
+    repro_provenance_scan_sweeps(&prov, files, 1, dp, 5);
     body_ctx bc = {out, r, C, nc};
     if (repro_write_report(out, "RLW / RGW reproduction", PROG " report", r->s, &prov, wall, readme,
                            figdir, body_cb, &bc))
         exit(1);
-    for (int p = 0; p < 2; p++)
-        if (have[p])
-            repro_plan_free(&plans[p]);
-    free(files);
     int failed = repro_claims_finish(PROG, "rlw", C, nc, r->s);
     repro_summary_clear();
     return failed ? 1 : 0;
