@@ -577,8 +577,22 @@ int cmd_report(const char *out, const iscale *r, double wall, const char *readme
     char prov_path[1024];
     snprintf(prov_path, sizeof prov_path, "%s/provenance.h5", out);
     const char *files[1] = {prov_path};
+    /* and every run file of every sweep (reproduce: sweep_*; sweep_sgd/<i> one per method of
+     * the SGD profile); a sweep that did not run at this scale is skipped */
+    enum { NFIX = 6, NSGD = 32 };
+    static const char *SW[NFIX] = {"sweep_stl", "sweep_scale", "sweep_compare", "sweep_imtll",
+                                   "sweep_sign", "sweep_sgd_select"};
+    static char dirs[NFIX + NSGD][1024];
+    const char *dp[NFIX + NSGD];
+    for (int i = 0; i < NFIX + NSGD; i++) {
+        if (i < NFIX)
+            snprintf(dirs[i], sizeof dirs[i], "%s/%s", out, SW[i]);
+        else
+            snprintf(dirs[i], sizeof dirs[i], "%s/sweep_sgd/%d", out, i - NFIX);
+        dp[i] = dirs[i];
+    }
     repro_provenance_scan prov;
-    repro_provenance_scan_files(&prov, files, 1);
+    repro_provenance_scan_sweeps(&prov, files, 1, dp, NFIX + NSGD);
     if (repro_write_report(out, "IMTL reproduction", PROG " report", r->s, &prov, wall, readme,
                            figdir, body_cb, (void *)out))
         exit(1);
