@@ -47,7 +47,7 @@ static int bernoulli_refused(char *msg, size_t n)
 int cmd_combotrain(const char *out, const rscale *r)
 {
     (void)r;
-    static runs_table t;
+    static repro_runs t;
     char path[1024], dir[1024];
     snprintf(dir, sizeof dir, "%s/sweep_combo", out);
     FILE *f = repro_out_open(PROG, out, "rlw_combo.tsv", path, sizeof path);
@@ -59,18 +59,18 @@ int cmd_combotrain(const char *out, const rscale *r)
     repro_summary sm;
     repro_summary_open_or_die(PROG, &sm, out, "combotrain");
     int rows = 0, better = 0, sig_worse = 0;
-    if (!runs_load(dir, "lsd6", &t)) {
-        int iew = runs_find(&t, "ew", "");
+    if (!repro_runs_load(&t, dir, "lsd6") && t.nc) {
+        int iew = repro_runs_find(&t, "ew", "");
         for (int g = 0; g < NGM; g++) {
             char opts[512];
             snprintf(opts, sizeof opts, "%s%s" WITH_RLW, GM[g].opts, GM[g].opts[0] ? "," : "");
-            int ip = runs_find(&t, GM[g].method, GM[g].opts), ir = runs_find(&t, GM[g].method, opts);
+            int ip = repro_runs_find(&t, GM[g].method, GM[g].opts), ir = repro_runs_find(&t, GM[g].method, opts);
             if (ip < 0 || ir < 0 || iew < 0)
                 continue;
-            double a[RUNS_MAXS], b[RUNS_MAXS];
+            double a[REPRO_RUNS_MAXS], b[REPRO_RUNS_MAXS];
             int n = 0;
             for (int k = 0; k < t.ns; k++) {
-                double x = runs_delta_p(&t, ir, iew, k), y = runs_delta_p(&t, ip, iew, k);
+                double x = repro_runs_delta_p(&t, ir, iew, k, NULL), y = repro_runs_delta_p(&t, ip, iew, k, NULL);
                 if (isfinite(x) && isfinite(y))
                     a[n] = x, b[n++] = y;
             }

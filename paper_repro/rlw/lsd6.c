@@ -5,7 +5,7 @@
  * Delta-p against EW and against STL computed per seed against the same seed's reference
  * (mtb_delta_p, DB-MTL Eq. 2, standard sign: erratum E1) and summarised over the seeds, the
  * seed std of Delta-p_EW, and the Delta-p of the seed means (the papers' convention). The
- * runs are read by runs.c. */
+ * runs are read by the toolkit's runs table (common/runs.h). */
 #include "rlw.h"
 
 #include <math.h>
@@ -16,12 +16,12 @@
 #include "mtb/stats.h"
 
 /* writes the rows of one problem; returns the number of methods */
-static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, const runs_table *t)
+static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, const repro_runs *t)
 {
-    int iew = runs_find(t, "ew", ""), istl = runs_find(t, "stl", "");
-    double mean_ew[RUNS_MAXT], mean_stl[RUNS_MAXT];
+    int iew = repro_runs_find(t, "ew", ""), istl = repro_runs_find(t, "stl", "");
+    double mean_ew[REPRO_RUNS_MAXT], mean_stl[REPRO_RUNS_MAXT];
     for (int i = 0; i < t->T; i++) {
-        double a[RUNS_MAXS], b[RUNS_MAXS];
+        double a[REPRO_RUNS_MAXS], b[REPRO_RUNS_MAXS];
         int na = 0, nb = 0;
         for (int k = 0; k < t->ns; k++) {
             if (iew >= 0 && t->ok[iew][k]) a[na++] = t->M[iew][k][i];
@@ -30,17 +30,17 @@ static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, cons
         mean_ew[i] = na ? mtb_stats_mean(a, (size_t)na) : NAN;
         mean_stl[i] = nb ? mtb_stats_mean(b, (size_t)nb) : NAN;
     }
-    for (int m = 0; m < t->nm; m++) {
+    for (int m = 0; m < t->nc; m++) {
         char lab[640];
-        runs_label(t, m, lab, sizeof lab);
-        double dpe[RUNS_MAXS], dps[RUNS_MAXS], mm[RUNS_MAXT];
+        repro_runs_label(t, m, lab, sizeof lab);
+        double dpe[REPRO_RUNS_MAXS], dps[REPRO_RUNS_MAXS], mm[REPRO_RUNS_MAXT];
         int ne = 0, ns = 0, n = 0;
         fprintf(f, "%s\t%s", problem, lab);
         for (int k = 0; k < t->ns; k++)
             n += t->ok[m][k];
         fprintf(f, "\t%d", n);
         for (int i = 0; i < t->T; i++) {
-            double x[RUNS_MAXS];
+            double x[REPRO_RUNS_MAXS];
             int nx = 0;
             for (int k = 0; k < t->ns; k++)
                 if (t->ok[m][k])
@@ -53,9 +53,9 @@ static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, cons
             if (!t->ok[m][k])
                 continue;
             if (iew >= 0 && t->ok[iew][k])
-                dpe[ne++] = runs_delta_p(t, m, iew, k);
+                dpe[ne++] = repro_runs_delta_p(t, m, iew, k, NULL);
             if (istl >= 0 && t->ok[istl][k])
-                dps[ns++] = runs_delta_p(t, m, istl, k);
+                dps[ns++] = repro_runs_delta_p(t, m, istl, k, NULL);
         }
         mtb_stats_summary qe = mtb_stats_summarise(dpe, (size_t)ne), qs = mtb_stats_summarise(dps, (size_t)ns);
         double dmeans = mtb_delta_p((size_t)t->T, mm, mean_ew, t->hb, NULL, t->T, NULL);
@@ -70,13 +70,13 @@ static int emit(FILE *f, FILE *dat, repro_summary *sm, const char *problem, cons
         repro_summary_put(sm, key, qe.std, qe.std, qe.std);
     }
     (void)mean_stl;
-    return t->nm;
+    return t->nc;
 }
 
 int cmd_lsd6(const char *out, const rscale *r)
 {
     (void)r;
-    static runs_table t;
+    static repro_runs t;
     char path[1024], dpath[1024], dir[1024];
     FILE *f = repro_out_open(PROG, out, "rlw_lsd6.tsv", path, sizeof path);
     FILE *dat = repro_out_open(PROG, out, "lsd6_dp.dat", dpath, sizeof dpath);
@@ -86,7 +86,7 @@ int cmd_lsd6(const char *out, const rscale *r)
     int header = 0, rows = 0;
     for (int p = 0; p < 2; p++) {
         snprintf(dir, sizeof dir, "%s/%s", out, DIR[p]);
-        if (runs_load(dir, PROB[p], &t))
+        if (repro_runs_load(&t, dir, PROB[p]) || !t.nc)
             continue;
         if (!header) {
             fprintf(f, "problem\tmethod\tseeds");

@@ -23,17 +23,17 @@ static const struct {
 
 /* One (problem, distribution) row; returns 0 when the three methods were not all run.
  * *mean: RLW - RGW; *sign: +1 / -1 when RLW / RGW is better beyond the interval, else 0. */
-static int emit(FILE *f, repro_summary *sm, const char *problem, const runs_table *t, int d,
+static int emit(FILE *f, repro_summary *sm, const char *problem, const repro_runs *t, int d,
                 double *mean, int *sign)
 {
-    int ir = runs_find(t, "rlw", DISTS[d].opts), ig = runs_find(t, "rgw", DISTS[d].opts),
-        iew = runs_find(t, "ew", "");
+    int ir = repro_runs_find(t, "rlw", DISTS[d].opts), ig = repro_runs_find(t, "rgw", DISTS[d].opts),
+        iew = repro_runs_find(t, "ew", "");
     if (ir < 0 || ig < 0 || iew < 0)
         return 0;
-    double a[RUNS_MAXS], b[RUNS_MAXS];
+    double a[REPRO_RUNS_MAXS], b[REPRO_RUNS_MAXS];
     int n = 0;
     for (int k = 0; k < t->ns; k++) {
-        double x = runs_delta_p(t, ir, iew, k), y = runs_delta_p(t, ig, iew, k);
+        double x = repro_runs_delta_p(t, ir, iew, k, NULL), y = repro_runs_delta_p(t, ig, iew, k, NULL);
         if (isfinite(x) && isfinite(y)) {
             a[n] = x;
             b[n++] = y;
@@ -61,7 +61,7 @@ static int emit(FILE *f, repro_summary *sm, const char *problem, const runs_tabl
 int cmd_rgwtrain(const char *out, const rscale *r)
 {
     (void)r;
-    static runs_table t;
+    static repro_runs t;
     char path[1024], dir[1024];
     FILE *f = repro_out_open(PROG, out, "rlw_rgw_training.tsv", path, sizeof path);
     fprintf(f, "problem\tweights\tseeds\tΔp_EW RLW (%%)\tΔp_EW RGW (%%)\tRLW − RGW, seed-paired [95 %% CI]"
@@ -71,7 +71,7 @@ int cmd_rgwtrain(const char *out, const rscale *r)
     int rows = 0, pos = 0, neg = 0, sig_pos = 0, sig_neg = 0;
     for (size_t p = 0; p < sizeof SWEPT / sizeof SWEPT[0]; p++) {
         snprintf(dir, sizeof dir, "%s/%s", out, SWEPT[p].dir);
-        if (runs_load(dir, SWEPT[p].problem, &t))
+        if (repro_runs_load(&t, dir, SWEPT[p].problem) || !t.nc)
             continue;
         for (int d = 0; d < (int)(sizeof DISTS / sizeof DISTS[0]); d++) {
             int sign;

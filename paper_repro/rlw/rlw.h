@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "../common/repro.h"
+#include "../common/runs.h"
 #include "../common/summary.h"
 #include "mtb/balancer.h"
 #include "mtb/rng.h"
@@ -78,24 +79,6 @@ void rscale_get(repro_scale s, rscale *r);
  * sup FW, the largest share of cosines above 0.99, and N; then closes s. */
 void noise_summary(repro_summary *s, double worst_z, double worst_pred, int sup_fail, int cells,
                    double worst_frac, int N);
-/* The final metrics of a sweep's runs (runs.c): M[method][seed][task] at the last
- * evaluation, ok = 0 for a missing, failed or diverged run. */
-enum { RUNS_MAXM = 32, RUNS_MAXS = 16, RUNS_MAXT = 40 };
-typedef struct runs_table {
-    int nm, ns, T;
-    char method[RUNS_MAXM][64], options[RUNS_MAXM][512];
-    uint64_t seed[RUNS_MAXS];
-    int ok[RUNS_MAXM][RUNS_MAXS];
-    double M[RUNS_MAXM][RUNS_MAXS][RUNS_MAXT];
-    int hb[RUNS_MAXT]; /* 1: higher is better */
-    char metric[RUNS_MAXT][32];
-} runs_table;
-/* the runs of one problem of the sweep in dir (0), -1 without a plan or a run */
-int runs_load(const char *dir, const char *problem, runs_table *t);
-int runs_find(const runs_table *t, const char *method, const char *options); /* -1: absent */
-void runs_label(const runs_table *t, int m, char *buf, size_t n);            /* "name:opts" */
-/* Delta-p (%) of method m against method ref for seed slot k (NAN if either run is missing) */
-double runs_delta_p(const runs_table *t, int m, int ref, int k);
 /* R6's head Adam step ratio (head_step.c): the method's head steps over EW's on the same
  * problem and seed, median over steps 100..500, mean over tasks and seeds (*seeds pairs;
  * NAN without one), and the ratio rho_Adam that R1 predicts for it (1 for EW and RGW). */
