@@ -119,8 +119,8 @@ unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at thi
  * scale only; empty elsewhere) */
 int cmd_methods(const char *problem, repro_scale s, int lane);
 /* the loaded sweep of problem PROBLEMS[ip] (train.c), NULL when it did not run */
-struct runs;
-const struct runs *train_runs(int ip);
+struct repro_runs;
+const struct repro_runs *train_runs(int ip);
 /* D10's stability measures and D9's drift from the per-step losses (stability.c) */
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);

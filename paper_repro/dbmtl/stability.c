@@ -18,7 +18,7 @@
 
 #include "mtb/h5.h"
 #include "mtb/stats.h"
-#include "runs.h"
+#include "../common/runs.h"
 
 /* /steps/loss (S, T) of a run file; NULL when absent. */
 static double *read_losses(const char *path, size_t *S, int *T)
@@ -80,11 +80,11 @@ static stab measure(const double *L, size_t S, int T, const double *thr)
 
 static const char *ROWS[3] = {"ew", "db-mtl", "log-ew"};
 
-static int row_config(const runs *r, const char *label)
+static int row_config(const repro_runs *r, const char *label)
 {
     for (int i = 0; i < N_GRID; i++)
         if (!strcmp(GRID[i].exp, "D10") && !strcmp(GRID[i].label, label))
-            return runs_find(r, GRID[i].method, GRID[i].opts);
+            return repro_runs_find(r, GRID[i].method, GRID[i].opts);
     return -1;
 }
 
@@ -97,10 +97,10 @@ static void d10(const char *out, repro_summary *s)
     FILE *fig = out_open(out, "fig8_loss.dat", fpath, sizeof fpath);
     fprintf(fig, "# step ew_t1 ew_t2 ew_t3 db_t1 db_t2 db_t3 (seed means, lsd-ce3)\n");
     for (int ip = 0; ip < N_PROBLEMS; ip++) {
-        const runs *r = train_runs(ip);
+        const repro_runs *r = train_runs(ip);
         if (!r || !(PROBLEMS[ip].bit & P_CE3_ALL))
             continue;
-        int stl = runs_find(r, "stl", ""), figure = !strcmp(PROBLEMS[ip].name, "lsd-ce3");
+        int stl = repro_runs_find(r, "stl", ""), figure = !strcmp(PROBLEMS[ip].name, "lsd-ce3");
         double rough[3] = {0}, spk[3] = {0}, t2[3] = {0}, *keep[2] = {NULL, NULL};
         size_t keep_S[2] = {0, 0};
         int keep_n[2] = {0, 0};
@@ -115,7 +115,7 @@ static void d10(const char *out, repro_summary *s)
                 ndiv += r->diverged[c][k];
                 size_t S, Ss;
                 int T, Ts;
-                double *L = read_losses(r->path[c][k], &S, &T), thr[RUNS_MAXT];
+                double *L = read_losses(r->path[c][k], &S, &T), thr[REPRO_RUNS_MAXT];
                 if (!L)
                     continue;
                 double *Ls = stl >= 0 ? read_losses(r->path[stl][k], &Ss, &Ts) : NULL;
@@ -187,13 +187,13 @@ static void d9_drift(const char *out, repro_summary *s)
     FILE *f = out_open(out, "gls_drift.dat", path, sizeof path);
     fprintf(f, "# blocks (one per problem): step, Lbar/T, its ratio to the trailing RMS\n");
     for (int ip = 0; ip < N_PROBLEMS; ip++) {
-        const runs *r = train_runs(ip);
+        const repro_runs *r = train_runs(ip);
         if (!r || !(PROBLEMS[ip].bit & (P_LSD6 | P_CE3)))
             continue;
         int c = -1;
         for (int i = 0; i < N_GRID && c < 0; i++)
             if (!strcmp(GRID[i].exp, "D9") && !strcmp(GRID[i].label, "log-ew"))
-                c = runs_find(r, GRID[i].method, GRID[i].opts);
+                c = repro_runs_find(r, GRID[i].method, GRID[i].opts);
         if (c < 0 || !r->ns)
             continue;
         size_t S;

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runs.h"
+#include "../common/runs.h"
 
-static runs RUNS[8];
+static repro_runs RUNS[8];
 static int LOADED[8];
 
-const runs *train_runs(int ip) { return LOADED[ip] ? &RUNS[ip] : NULL; }
+const repro_runs *train_runs(int ip) { return LOADED[ip] ? &RUNS[ip] : NULL; }
 
 static int has_plan(const char *dir)
 {
@@ -33,27 +33,27 @@ static void load_all(const char *out)
         char dir[1024], dir2[1100];
         snprintf(dir, sizeof dir, "%s/sweep_%s", out, PROBLEMS[ip].name);
         snprintf(dir2, sizeof dir2, "%s-s2", dir);
-        LOADED[ip] = has_plan(dir) && runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0;
-        if (LOADED[ip] && has_plan(dir2) && runs_load_more(&RUNS[ip], dir2, PROBLEMS[ip].name))
+        LOADED[ip] = has_plan(dir) && repro_runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0;
+        if (LOADED[ip] && has_plan(dir2) && repro_runs_load_more(&RUNS[ip], dir2))
             die("%s: cannot read its plan", dir2);
         LOADED[ip] = LOADED[ip] && RUNS[ip].nc > 0;
     }
 }
 
 /* Delta-p_STL of a row on problem ip (n = 0 when it did not run) */
-static dp_stats row_dp(int ip, const char *method, const char *opts, const char *ref)
+static repro_runs_dp row_dp(int ip, const char *method, const char *opts, const char *ref)
 {
-    dp_stats none;
+    repro_runs_dp none;
     memset(&none, 0, sizeof none);
     if (!LOADED[ip])
         return none;
-    const runs *r = &RUNS[ip];
-    return runs_deltap(r, runs_find(r, method, opts), runs_find(r, ref, ""));
+    const repro_runs *r = &RUNS[ip];
+    return repro_runs_deltap(r, repro_runs_find(r, method, opts), repro_runs_find(r, ref, ""));
 }
 
-static void put_paired(repro_summary *s, const char *key, const dp_stats *a, const dp_stats *b)
+static void put_paired(repro_summary *s, const char *key, const repro_runs_dp *a, const repro_runs_dp *b)
 {
-    mtb_stats_summary d = runs_paired(a, b);
+    mtb_stats_summary d = repro_runs_paired(a, b);
     double lo = d.mean - d.ci95, hi = d.mean + d.ci95;
     if (d.n < 2)
         lo = hi = d.mean;
@@ -78,7 +78,7 @@ static void exp_table(const char *out, const char *exp, const char *file, repro_
             const grid_row *g = &GRID[i];
             if (strcmp(g->exp, exp) || !(g->problems & PROBLEMS[ip].bit))
                 continue;
-            dp_stats a = row_dp(ip, g->method, g->opts, "stl"),
+            repro_runs_dp a = row_dp(ip, g->method, g->opts, "stl"),
                      e = row_dp(ip, g->method, g->opts, "ew");
             if (!a.n && !a.n_diverged)
                 continue;
@@ -112,7 +112,7 @@ static void exp_table(const char *out, const char *exp, const char *file, repro_
 static void best_claim(repro_summary *s, const char *key, const char *exp, int ip, int a_idx)
 {
     const grid_row *ga = &GRID[a_idx];
-    dp_stats a = row_dp(ip, ga->method, ga->opts, "stl"), best;
+    repro_runs_dp a = row_dp(ip, ga->method, ga->opts, "stl"), best;
     double bm = -INFINITY;
     memset(&best, 0, sizeof best);
     for (int i = 0; i < N_GRID; i++) {
@@ -121,7 +121,7 @@ static void best_claim(repro_summary *s, const char *key, const char *exp, int i
             continue;
         if (!strcmp(g->method, ga->method) && !strcmp(g->opts, ga->opts))
             continue;
-        dp_stats b = row_dp(ip, g->method, g->opts, "stl");
+        repro_runs_dp b = row_dp(ip, g->method, g->opts, "stl");
         if (b.n && b.s.mean > bm)
             bm = b.s.mean, best = b;
     }
@@ -145,7 +145,7 @@ static void pair_rows(repro_summary *s, const char *key, int ip, const char *ra,
     snprintf(ea, sizeof ea, "%.*s", (int)(la - ra), ra);
     snprintf(eb, sizeof eb, "%.*s", (int)(lb - rb), rb);
     const grid_row *a = &GRID[grid_index(ea, la + 1)], *b = &GRID[grid_index(eb, lb + 1)];
-    dp_stats x = row_dp(ip, a->method, a->opts, "stl"), y = row_dp(ip, b->method, b->opts, "stl");
+    repro_runs_dp x = row_dp(ip, a->method, a->opts, "stl"), y = row_dp(ip, b->method, b->opts, "stl");
     if (x.n && y.n)
         put_paired(s, key, &x, &y);
 }
@@ -163,14 +163,14 @@ static void d12(const char *out, repro_summary *s, repro_scale sc)
         if (!(PROBLEMS[ip].bit & grid_d12_problems(sc)) || !LOADED[ip])
             continue;
         fprintf(dat, "\"%s\"\trank\tdp\tci\tlabel\n", PROBLEMS[ip].name);
-        const runs *r = &RUNS[ip];
-        int idx[RUNS_MAXC], n = 0, stl = runs_find(r, "stl", "");
-        dp_stats d[RUNS_MAXC];
+        const repro_runs *r = &RUNS[ip];
+        int idx[REPRO_RUNS_MAXC], n = 0, stl = repro_runs_find(r, "stl", "");
+        repro_runs_dp d[REPRO_RUNS_MAXC];
         for (int c = 0; c < r->nc; c++) {
             int is_db = !strcmp(r->method[c], db->method) && !strcmp(r->opts[c], db->opts);
             if (c == stl || (r->opts[c][0] && !is_db))
                 continue;
-            d[n] = runs_deltap(r, c, stl);
+            d[n] = repro_runs_deltap(r, c, stl);
             if (!d[n].n && !d[n].n_diverged)
                 continue;
             idx[n++] = c;
@@ -181,7 +181,7 @@ static void d12(const char *out, repro_summary *s, repro_scale sc)
                 double a = d[j].n ? d[j].s.mean : -INFINITY, b = d[j - 1].n ? d[j - 1].s.mean : -INFINITY;
                 if (a <= b)
                     break;
-                dp_stats td = d[j];
+                repro_runs_dp td = d[j];
                 d[j] = d[j - 1], d[j - 1] = td;
                 int ti = idx[j];
                 idx[j] = idx[j - 1], idx[j - 1] = ti;
