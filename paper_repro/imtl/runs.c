@@ -1,36 +1,35 @@
 /* runs.c: the final metrics of a method's runs in a sweep (`mtb sweep`, docs/sweeps.md), read
- * through the sweep's plan.tsv (common/sweep_plan.h) and each run file's summary
- * (mtb_run_read_summary): one row per seed that finished without diverging; Δp of a row and
- * seed-paired differences. Used by the training experiments (audit_train.c, compare.c, sgd.c). */
+ * by the toolkit's runs table (common/runs.h) and viewed as one row per seed 0..RUNS_SEEDS-1
+ * that finished without diverging; Δp of a row and seed-paired differences (of Δp or of one
+ * task's metric). Used by the training experiments (audit_train.c, compare.c, sgd.c). */
 #include "imtl.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "../common/runs.h"
 #include "mtb/deltap.h"
-#include "mtb/metric.h"
-#include "mtb/run.h"
 
 int runs_of(const repro_plan *p, const char *problem, const char *name, const char *opts,
             runs_rows *r)
 {
-    static mtb_run_summary s;
+    static repro_runs t; /* the toolkit's runs table (common/runs.h), this one configuration */
     memset(r, 0, sizeof *r);
-    if (!p)
+    repro_runs_clear(&t, problem);
+    if (!p || repro_runs_load_plan(&t, p, name, opts))
         return 0;
-    for (uint64_t seed = 0; seed < RUNS_SEEDS; seed++) {
-        const char *path = repro_plan_file(p, problem, name, opts, seed);
-        mtb_error err = {0};
-        if (!path || mtb_run_read_summary(path, &s, &err) || s.diverged || s.T > RUNS_TASKS ||
-            s.steps < 1)
+    int c = repro_runs_find(&t, name, opts);
+    for (uint64_t seed = 0; c >= 0 && seed < RUNS_SEEDS; seed++) {
+        int j = repro_runs_seed_slot(&t, seed);
+        if (j < 0 || !t.ok[c][j] || t.T > RUNS_TASKS || t.steps[c][j] < 1)
             continue;
         int k = r->n++;
-        r->T = s.T;
+        r->T = t.T;
         r->seed[k] = seed;
-        r->ms_step[k] = 1e3 * s.wall_s / (double)s.steps;
-        for (int t = 0; t < s.T; t++) {
-            r->M[k][t] = s.metric_last[t];
-            r->hb[t] = mtb_metric_higher_is_better(s.metric[t]);
+        r->ms_step[k] = t.ms_step[c][j];
+        for (int i = 0; i < t.T; i++) {
+            r->M[k][i] = t.M[c][j][i];
+            r->hb[i] = t.hb[i];
         }
     }
     return r->n;
