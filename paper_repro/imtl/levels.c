@@ -81,6 +81,23 @@ static double rdist(const double *a, const double *b, int T)
     return sqrt(num / den);
 }
 
+/* The next batch of B training rows in the shuffled order idx (reshuffled by br when fewer
+ * than B rows are left, as the run loop does), copied into xb, yb. */
+static void next_batch(const mtb_dataset *ds, size_t *idx, size_t *pos, mtb_rng *br, int B,
+                       float *xb, float *yb)
+{
+    const size_t n = ds->train.n;
+    if (*pos + (size_t)B > n)
+        mtb_rng_shuffle(br, idx, n), *pos = 0;
+    for (int b = 0; b < B; b++) {
+        memcpy(xb + (size_t)b * ds->d_in, ds->train.x + idx[*pos + b] * ds->d_in,
+               sizeof(float) * (size_t)ds->d_in);
+        memcpy(yb + (size_t)b * ds->y_width, ds->train.y + idx[*pos + b] * ds->y_width,
+               sizeof(float) * (size_t)ds->y_width);
+    }
+    *pos += (size_t)B;
+}
+
 int cmd_levels(const char *out, const iscale *r)
 {
     static const char *PROB[2] = {"lsd3c", "lsd6"};
@@ -152,15 +169,7 @@ int cmd_levels(const char *out, const iscale *r)
             double e_flat = 0, e_sum = 0, s_ex = 0, s_fl = 0, s_sm = 0;
             for (int k = 0; k <= NB; k++) {
                 /* k < NB: a measurement batch; then training steps up to the next checkpoint */
-                if (pos + (size_t)B > n)
-                    mtb_rng_shuffle(&br, idx, n), pos = 0;
-                for (int b = 0; b < B; b++) {
-                    memcpy(xb + (size_t)b * ds.d_in, ds.train.x + idx[pos + b] * ds.d_in,
-                           sizeof(float) * (size_t)ds.d_in);
-                    memcpy(yb + (size_t)b * ds.y_width, ds.train.y + idx[pos + b] * ds.y_width,
-                           sizeof(float) * (size_t)ds.y_width);
-                }
-                pos += (size_t)B;
+                next_batch(&ds, idx, &pos, &br, B, xb, yb);
                 if (k == NB)
                     break;
                 const double *l, *G;
@@ -204,15 +213,7 @@ int cmd_levels(const char *out, const iscale *r)
             }
             long next = ic + 1 < nck ? ck[ic + 1] : step;
             for (; step < next; step++) {
-                if (pos + (size_t)B > n)
-                    mtb_rng_shuffle(&br, idx, n), pos = 0;
-                for (int b = 0; b < B; b++) {
-                    memcpy(xb + (size_t)b * ds.d_in, ds.train.x + idx[pos + b] * ds.d_in,
-                           sizeof(float) * (size_t)ds.d_in);
-                    memcpy(yb + (size_t)b * ds.y_width, ds.train.y + idx[pos + b] * ds.y_width,
-                           sizeof(float) * (size_t)ds.y_width);
-                }
-                pos += (size_t)B;
+                next_batch(&ds, idx, &pos, &br, B, xb, yb);
                 mtb_step_result res;
                 if (mtb_trainer_step(tr, xb, yb, (size_t)ds.y_width, B, step, 0, &res, &err))
                     die("%s", err.msg);
