@@ -152,11 +152,7 @@ static mtb_status cagrad_step(void *vs, const mtb_balance_in *in, mtb_balance_ou
         s->w[best] = 1.0;
     }
     /* |g_w|^2 = w^T A w */
-    double q = 0.0;
-    for (int i = 0; i < T; i++)
-        for (int j = 0; j < T; j++)
-            q += s->w[i] * s->A[(size_t)i * T + j] * s->w[j];
-    double gwn = sqrt(fmax(q, 0.0));
+    double gwn = sqrt(fmax(mtb_bal_quad(s->A, T, s->w), 0.0));
     double den = gwn + s->eps;
     double lambda = den > 0.0 ? s->phi / den : 0.0;
     double scale = s->rescale == 1 ? 1.0 + s->c * s->c : s->rescale == 2 ? 1.0 + s->c : 1.0;

@@ -22,6 +22,8 @@ double mtb_bal_dot(const double *x, const double *y, size_t n);
 /* Euclidean norm of a length-n vector (cblas_dnrm2: no overflow for large entries). */
 double mtb_bal_norm(const double *x, size_t n);
 void mtb_bal_fill(double *x, int n, double v);
+/* w^T M w for a (T, T) row-major M: |G^T w|^2 when M = G G^T (the Gram path's norms). */
+double mtb_bal_quad(const double *M, int T, const double *w);
 /* Visiting order of task i (PCGrad, GradVac) into idx: the T - 1 tasks other than i, or all
  * T tasks when self; ascending, or in a fresh random order drawn from rng when shuffle (a new
  * permutation per task and step), or row i of `recorded` (T rows of that length, replayed

@@ -130,11 +130,7 @@ static mtb_status nash_step(void *vs, const mtb_balance_in *in, mtb_balance_out 
             mtb_bal_gtw(in->G, T, D, s->alpha, out->trunk_grad);
             n = mtb_bal_norm(out->trunk_grad, D);
         } else { /* the Gram path: this step's G G^T (in->gram.M, every step) */
-            double q = 0.0;
-            for (int i = 0; i < T; i++)
-                for (int j = 0; j < T; j++)
-                    q += s->alpha[i] * in->gram.M[(size_t)i * T + j] * s->alpha[j];
-            n = sqrt(fmax(q, 0.0));
+            n = sqrt(fmax(mtb_bal_quad(in->gram.M, T, s->alpha), 0.0));
         }
         double c = s->max_norm / (n + 1e-6); /* torch.nn.utils.clip_grad_norm_ */
         if (c < 1.0)

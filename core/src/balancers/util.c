@@ -46,6 +46,15 @@ double mtb_bal_norm(const double *x, size_t n)
     return cblas_dnrm2((int)n, x, 1);
 }
 
+double mtb_bal_quad(const double *M, int T, const double *w)
+{
+    double q = 0.0;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++)
+            q += w[i] * M[(size_t)i * T + j] * w[j];
+    return q;
+}
+
 void mtb_bal_fill(double *x, int n, double v)
 {
     for (int i = 0; i < n; i++)
