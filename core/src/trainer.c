@@ -437,49 +437,43 @@ static int weight_run(const double *w, int T, int t, int *t1, int *zero)
     return 1;
 }
 
-/* The heads' gradient: dW_heads (sum_out, dz) = dy_w^T (sum_out, B) z (B, dz), db = dy_w^T 1,
- * with dy_w = dy_raw, block t scaled by head_w[t]. */
-static void heads_grad(mtb_trainer *tr, const double *head_w)
+/* The heads' gradient for the tasks [t0, t1), one contiguous block of columns c0..c1 of
+ * yhat and of rows of W_heads: dW = dy_w^T z, db = dy_w^T 1 over the block, with dy_w =
+ * dy_raw, block t scaled by head_w[t]. */
+static void heads_grad_block(mtb_trainer *tr, const double *head_w, int t0, int t1)
 {
     mtb_model *m = tr->m;
-    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
+    const int dz = m->dz, so = m->sum_out, B = tr->B;
+    const int c0 = m->head_off[t0], c1 = m->head_off[t1 - 1] + m->head_out[t1 - 1];
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
+        for (int t = t0; t < t1; t++) {
             const float w = (float)head_w[t];
             const size_t o = (size_t)b * so + m->head_off[t];
             for (int k = 0; k < m->head_out[t]; k++)
                 tr->dy_w[o + k] = w * tr->dy_raw[o + k];
         }
     float *gW = m->grad + m->n_trunk, *gb = gW + (size_t)so * dz;
-    mtb_sgemm(1, 0, so, dz, B, 1.0f, tr->dy_w, so, tr->act[m->n_layers], dz, 0.0f, gW, dz);
-    mtb_sgemv(1, B, so, 1.0f, tr->dy_w, so, tr->ones, 0.0f, gb);
+    mtb_sgemm(1, 0, c1 - c0, dz, B, 1.0f, tr->dy_w + c0, so, tr->act[m->n_layers], dz, 0.0f,
+              gW + (size_t)c0 * dz, dz);
+    mtb_sgemv(1, B, c1 - c0, 1.0f, tr->dy_w + c0, so, tr->ones, 0.0f, gb + c0);
 }
 
-/* skip_zero_heads (mtb_trainer_set_skip_zero_heads, train.h): the heads' gradient, run by run: a zero run's rows of dW_heads
- * and db are set to 0, a nonzero run gets its block of dy_w and its two BLAS products. */
+/* skip_zero_heads (mtb_trainer_set_skip_zero_heads, train.h): the heads' gradient, run by
+ * run: a zero run's rows of dW_heads and db are set to 0, a nonzero run is one block. */
 static void heads_grad_skipping_zeros(mtb_trainer *tr, const double *head_w)
 {
     mtb_model *m = tr->m;
-    const int T = m->T, dz = m->dz, so = m->sum_out, B = tr->B;
-    const float *z = tr->act[m->n_layers];
+    const int T = m->T, dz = m->dz, so = m->sum_out;
     float *gW = m->grad + m->n_trunk, *gb = gW + (size_t)so * dz;
     int t0 = 0, t1, zero;
     for (; weight_run(head_w, T, t0, &t1, &zero); t0 = t1) {
         const int c0 = m->head_off[t0], c1 = m->head_off[t1 - 1] + m->head_out[t1 - 1];
-        if (zero) {
-            memset(gW + (size_t)c0 * dz, 0, sizeof(float) * (size_t)(c1 - c0) * dz);
-            memset(gb + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+        if (!zero) {
+            heads_grad_block(tr, head_w, t0, t1);
             continue;
         }
-        for (int b = 0; b < B; b++)
-            for (int t = t0; t < t1; t++) {
-                const float w = (float)head_w[t];
-                const size_t o = (size_t)b * so + m->head_off[t];
-                for (int k = 0; k < m->head_out[t]; k++)
-                    tr->dy_w[o + k] = w * tr->dy_raw[o + k];
-            }
-        mtb_sgemm(1, 0, c1 - c0, dz, B, 1.0f, tr->dy_w + c0, so, z, dz, 0.0f, gW + (size_t)c0 * dz, dz);
-        mtb_sgemv(1, B, c1 - c0, 1.0f, tr->dy_w + c0, so, tr->ones, 0.0f, gb + c0);
+        memset(gW + (size_t)c0 * dz, 0, sizeof(float) * (size_t)(c1 - c0) * dz);
+        memset(gb + c0, 0, sizeof(float) * (size_t)(c1 - c0));
     }
 }
 
@@ -513,7 +507,7 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
     if (tr->skip_zero_heads)
         heads_grad_skipping_zeros(tr, head_w);
     else
-        heads_grad(tr, head_w);
+        heads_grad_block(tr, head_w, 0, T);
 
     if (trunk_grad && tr->n_samples > 1 && tr->need == MTB_NEED_PARAM_GRADS) {
         /* multi-sample step: the explicit gradient is at parameter level (scope all) while
