@@ -30,15 +30,17 @@ static mtb_status get_dataset(mtb_job_cache *c, const mtb_problem *p, const char
                               const mtb_dataset **out, mtb_error *err)
 {
     char key[512];
+    /* A file's key names the problem's data parameters too: a problem may take a subset of
+     * the file (MultiFashion's smoke scale its first 12 000 / 2 000 samples). */
     if (data_path)
-        snprintf(key, sizeof key, "file:%s", data_path);
+        snprintf(key, sizeof key, "file:%s:%s", data_path, p->data_params);
     else
         snprintf(key, sizeof key, "gen:%s:%s:%llu:%d", p->data_generator, p->data_params,
                  (unsigned long long)p->data_seed, p->T);
     if (!c->have || strcmp(key, c->key)) {
         mtb_dataset_free(&c->ds);
         c->have = 0;
-        mtb_status st = data_path ? mtb_dataset_load(data_path, &c->ds, err)
+        mtb_status st = data_path ? mtb_problem_load_dataset(p, data_path, &c->ds, err)
                                   : mtb_problem_make_dataset(p, &c->ds, err);
         if (st)
             return st;

@@ -130,3 +130,21 @@ mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *d
     mtb_multifashion_free(&mf);
     return st;
 }
+
+mtb_status mtb_multifashion_problem_load(const mtb_problem *p, const char *path, mtb_dataset *ds,
+                                         mtb_error *err)
+{
+    memset(ds, 0, sizeof *ds);
+    const size_t n_train = param_size(p->data_params, "n_train="),
+                 n_test = param_size(p->data_params, "n_test=");
+    if (!n_train || !n_test)
+        return mtb_fail(err, MTB_EINVAL, "problem %s: data parameters '%s' lack n_train / n_test",
+                        p->name, p->data_params);
+    mtb_multifashion mf;
+    mtb_status st = mtb_multifashion_load(path, 1u << MTB_MF_TRAIN | 1u << MTB_MF_TEST, &mf, err);
+    if (st)
+        return st;
+    st = mtb_multifashion_dataset(&mf, MTB_MF_TRAIN, n_train, MTB_MF_TEST, n_test, ds, err);
+    mtb_multifashion_free(&mf);
+    return st;
+}

@@ -529,6 +529,17 @@ mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_e
     return mtb_problem_check_dataset(p, ds, err);
 }
 
+mtb_status mtb_problem_load_dataset(const mtb_problem *p, const char *path, mtb_dataset *ds,
+                                    mtb_error *err)
+{
+    /* MultiFashion's file is its own format (uint8 images with their provenance, four
+     * splits); the problem takes its training form from it as from the generator. */
+    mtb_status st = !strcmp(p->data_generator, "multifashion")
+                        ? mtb_multifashion_problem_load(p, path, ds, err)
+                        : mtb_dataset_load(path, ds, err);
+    return st ? st : mtb_problem_check_dataset(p, ds, err);
+}
+
 mtb_status mtb_problem_check_dataset(const mtb_problem *p, const mtb_dataset *ds, mtb_error *err)
 {
     if (strstr(p->data_params, "val=") && !strstr(ds->generator, "val="))

@@ -117,6 +117,8 @@ static void data_hint(const char *data, const mtb_problem *prob)
         snprintf(gen, sizeof gen, "mtb gen lsd6");
     else if (!strncmp(prob->name, "bce", 3))
         snprintf(gen, sizeof gen, "mtb gen bce --tasks %d", prob->T);
+    else if (!strncmp(prob->name, "multifashion", 12))
+        snprintf(gen, sizeof gen, "mtb gen multifashion");
     else if (!strcmp(prob->name, "mtr") || !strncmp(prob->name, "mtr-", 4))
         snprintf(gen, sizeof gen, "mtb gen mtr --tasks %d", prob->T);
     else
@@ -285,7 +287,8 @@ int mtb_cmd_train(int argc, char **argv)
     openblas_set_num_threads(cfg.threads);
 
     mtb_dataset ds = {0};
-    mtb_status st = a.data ? mtb_dataset_load(a.data, &ds, &err) : mtb_problem_make_dataset(prob, &ds, &err);
+    mtb_status st = a.data ? mtb_problem_load_dataset(prob, a.data, &ds, &err)
+                           : mtb_problem_make_dataset(prob, &ds, &err);
     if (st) {
         rc = cli_fail(cmd, &err);
         if (a.data)

@@ -944,7 +944,7 @@ int mtb_h5_is_group(mtb_h5 *f, const char *obj)
 
 /* ---- reading datasets ------------------------------------------------------------ */
 
-typedef enum want { WANT_F32, WANT_F64, WANT_I64 } want;
+typedef enum want { WANT_F32, WANT_F64, WANT_I64, WANT_U8 } want;
 
 /* into: NULL to malloc the values, else a buffer of cap values to read them into. */
 static mtb_status read_numeric_to(mtb_h5 *f, const char *obj, int rank, size_t *dims, want w,
@@ -975,8 +975,9 @@ static mtb_status read_numeric_to(mtb_h5 *f, const char *obj, int rank, size_t *
         st = ffail(f, err, MTB_EIO, "dataset %s holds %s, expected numbers", obj, tn);
         goto fail;
     }
-    if (w == WANT_I64 && kind != MTB_H5_INT) {
-        st = ffail(f, err, MTB_EIO, "dataset %s holds %s, expected integers (int64)", obj, tn);
+    if ((w == WANT_I64 || w == WANT_U8) && kind != MTB_H5_INT) {
+        st = ffail(f, err, MTB_EIO, "dataset %s holds %s, expected integers (%s)", obj, tn,
+                   w == WANT_U8 ? "uint8" : "int64");
         goto fail;
     }
     int r;
@@ -989,7 +990,8 @@ static mtb_status read_numeric_to(mtb_h5 *f, const char *obj, int rank, size_t *
     }
     if ((st = check_declared(f, obj, n, type, filtered, err)))
         goto fail;
-    size_t es = w == WANT_F32 ? sizeof(float) : w == WANT_F64 ? sizeof(double) : sizeof(int64_t);
+    size_t es = w == WANT_F32 ? sizeof(float) : w == WANT_F64 ? sizeof(double)
+              : w == WANT_I64 ? sizeof(int64_t) : 1;
     if (n > SIZE_MAX / es) {
         st = ffail(f, err, MTB_EIO, "dataset %s is too large to hold in memory", obj);
         goto fail;
@@ -1005,12 +1007,12 @@ static mtb_status read_numeric_to(mtb_h5 *f, const char *obj, int rank, size_t *
         goto fail;
     }
     hid_t mtype = w == WANT_F32 ? H5T_NATIVE_FLOAT : w == WANT_F64 ? H5T_NATIVE_DOUBLE
-                                                                  : H5T_NATIVE_INT64;
+                : w == WANT_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT8;
     if (n > 0 && H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         st = ffail(f, err, MTB_EIO, "cannot read dataset %s (%s)", obj, tn);
         goto fail;
     }
-    if (require_finite && w != WANT_I64) {
+    if (require_finite && (w == WANT_F32 || w == WANT_F64)) {
         for (size_t i = 0; i < n; i++) {
             double v = w == WANT_F32 ? (double)((float *)buf)[i] : ((double *)buf)[i];
             if (!isfinite(v)) {
@@ -1085,6 +1087,17 @@ mtb_status mtb_h5_read_i64(mtb_h5 *f, const char *obj, int rank, size_t *dims, i
     quiet q = quiet_begin();
     void *p = NULL;
     mtb_status st = read_numeric(f, obj, rank, dims, WANT_I64, &p, 0, err);
+    *data = p;
+    quiet_end(q);
+    return st;
+}
+
+mtb_status mtb_h5_read_u8(mtb_h5 *f, const char *obj, int rank, size_t *dims, uint8_t **data,
+                          mtb_error *err)
+{
+    quiet q = quiet_begin();
+    void *p = NULL;
+    mtb_status st = read_numeric(f, obj, rank, dims, WANT_U8, &p, 0, err);
     *data = p;
     quiet_end(q);
     return st;
@@ -1744,6 +1757,12 @@ static mtb_status walk_dataset(walker *w)
         v = NULL;
         if (kind == MTB_H5_INT &&
             (st = w->st = read_numeric(f, w->path, -1, dims, WANT_I64, &v, 0, w->err)))
+            goto done;
+        free(v);
+        v = NULL;
+        /* mtb_h5_read_u8's conversion (images and labels), for one-byte integers */
+        if (kind == MTB_H5_INT && H5Tget_size(type) == 1 &&
+            (st = w->st = read_numeric(f, w->path, -1, dims, WANT_U8, &v, 0, w->err)))
             goto done;
         free(v);
     } else if (kind == MTB_H5_STRING && rank <= 1) {

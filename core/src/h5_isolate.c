@@ -91,8 +91,12 @@ void mtb_h5_limits_default(mtb_h5_limits *lim, uint64_t file_bytes)
     /* 20 MB/s is far below a page-cache read (about 2 GB/s here) and a cold disk; the
      * fixed part covers HDF5's start-up and a slow machine under load. */
     double t = 5.0 + (double)file_bytes / 20e6;
-    lim->wall_s = t;
     lim->cpu_s = t;
+    /* The wall-clock limit is for a child that waits (a hung read) where the CPU limit sees
+     * nothing, so it is 4x looser per byte: on a loaded machine (a sweep with a job per
+     * core, a nice'd session) the child gets a fraction of a core, and a large file (the
+     * 343 MB MultiFashion file) must not time out on wall time while its CPU time is fine. */
+    lim->wall_s = 5.0 + 4.0 * (double)file_bytes / 20e6;
     /* A full read of every value as double needs up to 2x the stored float32 data; the
      * rest is HDF5's caches and the readers' copies. */
     uint64_t mem = (512ull << 20) + 4ull * file_bytes;

@@ -75,6 +75,11 @@ mtb_status mtb_h5_read_f64(mtb_h5 *f, const char *obj, int rank, size_t *dims, d
                            int require_finite, mtb_error *err);
 mtb_status mtb_h5_read_i64(mtb_h5 *f, const char *obj, int rank, size_t *dims, int64_t **data,
                            mtb_error *err);
+/* uint8 values (images, class labels): integer classes only; a value outside 0..255 is
+ * clamped by HDF5's conversion, so a caller that needs exact bytes checks the stored type
+ * (mtb_h5_dtype) first. */
+mtb_status mtb_h5_read_u8(mtb_h5 *f, const char *obj, int rank, size_t *dims, uint8_t **data,
+                          mtb_error *err);
 /* Rank and shape only. */
 mtb_status mtb_h5_shape(mtb_h5 *f, const char *obj, int *rank, size_t *dims, mtb_error *err);
 /* Rank-1 string dataset: *strs is a malloc'd array of malloc'd strings; free with
@@ -134,8 +139,9 @@ typedef struct mtb_h5_limits {
                                file-size rule above */
 } mtb_h5_limits;
 
-/* Defaults for a file of file_bytes bytes: wall and CPU 5 s + 1 s per 20 MB, memory
- * 512 MiB + 4 x the file, 100 000 objects, no extra value cap. */
+/* Defaults for a file of file_bytes bytes: CPU 5 s + 1 s per 20 MB, wall 5 s + 1 s per 5 MB
+ * (a loaded machine gives the child less than a core), memory 512 MiB + 4 x the file,
+ * 100 000 objects, no extra value cap. */
 void mtb_h5_limits_default(mtb_h5_limits *lim, uint64_t file_bytes);
 
 /* Runs fn(ctx, err) in a child process under lim (NULL: mtb_h5_limits_default(.., 0)) and

@@ -107,6 +107,13 @@ void mtb_mf_split_sha256(const mtb_mf_split *s, char hex[65]);
 /* Writes the HDF5 file (atomically; schema in datasets/README.md). */
 mtb_status mtb_multifashion_save(const char *path, const mtb_multifashion *mf, mtb_error *err);
 
+/* Reads a file mtb_multifashion_save wrote (untrusted: checked in a child process first),
+ * the splits whose bit is set in split_mask, x and y only; every shape is checked against the
+ * recipe before it is read and each split against the SHA-256 the file records. MTB_EIO
+ * naming the file and what is wrong for anything else. */
+mtb_status mtb_multifashion_load(const char *path, unsigned split_mask, mtb_multifashion *mf,
+                                 mtb_error *err);
+
 /* The training form: an mtb_dataset with x = pixel / 255 (float, no standardisation; spec
  * sec. 2.8), y = the two class indices, two CE tasks of 10 classes. Uses the first n_train
  * samples of split `train_id` and the first n_test of `test_id` (0: all). */
@@ -123,5 +130,8 @@ mtb_status mtb_multifashion_problem(mtb_problem *p, const char *name, int smoke,
 /* The problem's data set from the source files (MTB_MF_DEFAULT_SOURCE, or the directory in
  * the environment variable MTB_FASHION_MNIST_DIR), in the training form. */
 mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err);
+/* The same data set from a multifashion-v1 file (mtb gen multifashion -o FILE). */
+mtb_status mtb_multifashion_problem_load(const mtb_problem *p, const char *path, mtb_dataset *ds,
+                                         mtb_error *err);
 
 #endif

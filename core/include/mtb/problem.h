@@ -92,6 +92,11 @@ const char *mtb_problem_family_summary(int i);
 /* Generates the problem's data set in memory (deterministic from p->data_seed). */
 mtb_status mtb_problem_make_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err);
 
+/* Loads the problem's data set from a file (mtb_dataset_load; a MultiFashion problem reads
+ * the multifashion-v1 file of mtb gen multifashion) and checks it against the problem. */
+mtb_status mtb_problem_load_dataset(const mtb_problem *p, const char *path, mtb_dataset *ds,
+                                    mtb_error *err);
+
 /* Checks that a data set (for example one loaded from a file) has the problem's tasks:
  * the same count, losses and head widths, and the target columns the metrics read. */
 mtb_status mtb_problem_check_dataset(const mtb_problem *p, const mtb_dataset *ds,
