@@ -11,6 +11,7 @@
  *                        IMTL-L's s_t (traces_imtll.c), weighted-norm spreads (traces_spread.c)
  *   gradnorms D1 D10     per-task gradient scales along LSD-6 and LSD-CE3 runs (gradnorms.c)
  *   propa1  D5 D6        the trajectories of log-ew, imtl-l-exact and imtl-l (propa1.c)
+ *   sgdsel, lrsel  D1 under SGD: the lr grid and each row's lr on validation (sgd.c)
  *   train   D1 D3 D4 D6 D7 D8 D10 D12  tables from the sweeps (train.c, stability.c)
  *   report               report.md, claims.tsv, README section (report.c) */
 #ifndef DBMTL_REPRO_H
@@ -93,8 +94,10 @@ static inline void sum_close(repro_summary *s) { repro_summary_close_or_die(PROG
 
 /* The training grid (grid.c): one row per (experiment, configuration), on a set of problems
  * and scales. */
+/* P_LSD6SGD: LSD-6 under SGD, each row at the lr chosen for it on validation (sgd.c); its runs
+ * are not one sweep of one problem but one sweep per row, read back as one table */
 enum { P_LSD6 = 1u, P_LSD6EQ = 2u, P_CE3 = 4u, P_CE3SEP = 8u, P_CE3SGD = 16u, P_CE3SEPSGD = 32u,
-       P_CE3_ALL = 4u | 8u | 16u | 32u };
+       P_LSD6SGD = 64u, P_CE3_ALL = 4u | 8u | 16u | 32u };
 enum { S_ALL = 7u, S_PAPER = 6u, S_FULL = 4u }; /* bit repro_scale: from that scale up */
 /* reduced: at paper scale the row runs in the sweep of fewer seeds (REDUCED_SEEDS, the
  * problem's second sweep, "<problem>-s2"), to keep the paper run within the hour (README.md's
@@ -121,6 +124,13 @@ int cmd_methods(const char *problem, repro_scale s, int lane);
 /* the loaded sweep of problem PROBLEMS[ip] (train.c), NULL when it did not run */
 struct repro_runs;
 const struct repro_runs *train_runs(int ip);
+/* D1 under SGD on LSD-6 (sgd.c): the selection sweep's problems, the lr choice, the rows' runs
+ * at their lrs as one table of the problem "lsd6-sgd" (0, or -1 when the stage did not run),
+ * and the sweep directories for the provenance scan */
+int cmd_sgdsel(repro_scale s);
+int cmd_lrsel(const char *out, repro_scale s);
+int sgd_load(const char *out, struct repro_runs *r);
+int sgd_sweep_dirs(const char *out, char dirs[][1024], int max);
 /* D10's stability measures and D9's drift from the per-step losses (stability.c) */
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);

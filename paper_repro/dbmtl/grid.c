@@ -14,11 +14,12 @@
 #define DB "beta=0.1,beta_sigma=0.5"
 
 const grid_row GRID[] = {
-    /* D1: Table 6's four rows, Adam; LSD-6 and LSD-6-eq */
-    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ, S_ALL, 0},
-    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ, S_ALL, 0},
-    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ, S_ALL, 0},
-    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ, S_ALL, 0},
+    /* D1: Table 6's four rows, Adam on LSD-6 and LSD-6-eq, SGD on LSD-6 (each row at its own
+     * lr, sgd.c) */
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0},
     /* D2: row 4 with the heads / alpha_k paths of the log transform switched off */
     {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6, S_PAPER, 1},
     {"D2", "row 4, alpha from raw", "db_mtl", DB ",alpha_from=raw", P_LSD6, S_PAPER, 1},
@@ -99,6 +100,7 @@ const dproblem PROBLEMS[] = {
     {P_CE3SEP, "lsd-ce3-sep"},
     {P_CE3SGD, "lsd-ce3-sgd"},
     {P_CE3SEPSGD, "lsd-ce3-sep-sgd"},
+    {P_LSD6SGD, "lsd6-sgd"}, /* the rows' methods: `methods --problem lsd6-sgd` (sgd.c) */
 };
 const int N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0];
 

@@ -36,6 +36,7 @@ static void usage(void)
             "       | gradnorms (D1 gradient scales, D10 Fig. 8b) | propa1 (D5, D6 trajectories)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | methods-reduced --problem P (those of its reduced-seed sweep, paper scale)\n"
+            "       | sgdsel (the LSD-6 SGD selection problems) | lrsel (each row's SGD lr)\n"
             "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Run by paper_repro/dbmtl/reproduce (make reproduce-dbmtl SCALE=...).\n");
@@ -47,7 +48,8 @@ int main(int argc, char **argv)
     repro_start(&argc, argv); /* may restart the program on another BLAS kernel */
     repro_args a;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        repro_args_parse(argc, argv, PROG, strncmp(argv[1], "methods", 7) != 0, &a))
+        repro_args_parse(argc, argv, PROG,
+                         strncmp(argv[1], "methods", 7) != 0 && strcmp(argv[1], "sgdsel") != 0, &a))
         usage();
     const char *cmd = a.cmd, *out = a.out;
     if (!strcmp(cmd, "methods") || !strcmp(cmd, "methods-reduced")) { /* grid.c */
@@ -55,8 +57,12 @@ int main(int argc, char **argv)
             usage();
         return cmd_methods(a.problem, a.scale, !strcmp(cmd, "methods-reduced"));
     }
+    if (!strcmp(cmd, "sgdsel")) /* sgd.c */
+        return cmd_sgdsel(a.scale);
     dscale d;
     dscale_get(a.scale, &d);
+    if (!strcmp(cmd, "lrsel"))
+        return cmd_lrsel(out, a.scale);
     if (!strcmp(cmd, "single"))
         return cmd_single(out, &d);
     if (!strcmp(cmd, "cost"))

@@ -65,6 +65,14 @@ static void make_claims(void)
     claim("D1", "D1-row4-over-ew-lsd6", "derived: on LSD-6, EW (row 1) is dominated by task 3 and below row 4",
           1.15 + 1.78, "train.d1_row4_minus_row1_lsd6", 0, INF,
           "paired difference row 4 - row 1 > 0 (paper NYUv2: +2.93)", 0);
+    claim("D1", "D1-row4-best-lsd6-sgd", "the same under SGD, each row and STL at the lr chosen for them on validation",
+          NAN, "train.d1_row4_minus_best_lsd6-sgd", 0, INF, "as D1-row4-best-lsd6 (not testable when STL has no stable lr: Delta-p_STL is then undefined)", 0);
+    claim("D1", "D1-sgd-log-rows-train", "derived (spec D1: under SGD the rows differ strongly): the log rows (2 and 4) train under SGD: how many have a stable lr in the grid",
+          NAN, "lrsel.log_with_lr", 2, 2, "both log rows have a chosen lr", 0);
+    claim("D1", "D1-sgd-raw-rows-diverge", "derived (D-E6: LSD-6's losses span six orders of magnitude): STL, EW and row 3 (raw losses) diverge under SGD at every lr of the grid: how many have a stable lr",
+          NAN, "lrsel.raw_with_lr", 0, 0, "none of the three", 0);
+    claim("D1", "D1-row4-over-row2-lsd6-sgd", "Table 6 (row 4 above row 2 on every data set, NYUv2 +1.15 vs +0.06) under SGD: Delta-p of row 4 against row 2 (seed-paired, each at its lr)",
+          1.15 - 0.06, "train.d1_sgd_row4_vs_row2", 0, INF, "Delta-p of row 4 against row 2 > 0", 0);
     claim("D1", "D1-log-equalises-lsd6", "D-E6 (derived): on LSD-6 the log transform equalises the gradient scales: max_t / min_t of the median ||grad log l_t|| (EW run, first phase; that of ||grad l_t|| is in the table)",
           NAN, "gradnorms.d1_spread_log_row1_phase1", 1, 10,
           "within a factor 10 across tasks, against six orders of magnitude for the raw gradients", 0);
@@ -216,8 +224,8 @@ typedef struct section { const char *id, *title, *claim, *errata, *tables[3], *f
 static const section SECTIONS[] = {
     {"D1", "Ablation: loss-scale x gradient-magnitude balancing (Sec. 4.4, Table 6)",
      "Table 6 (Delta-p_STL, rows neither / log only / grad-magnitude only / both): NYUv2 -1.78 / +0.06 / +0.76 / +1.15; Cityscapes -2.05 / -0.38 / +0.12 / +0.20; Office-31 -0.61 / +0.93 / +0.01 / +1.05; Office-Home -0.92 / -0.73 / -0.78 / +0.17; QM9 -146.3 / -74.40 / -65.73 / -58.10. Rows 3 and 4 use beta_k = 0.1/sqrt(k).",
-     "D-E1 (eps in the log and the normaliser, as Algorithm 1), D-E6 (LSD-6 is the log transform's best case: ||grad l_t|| is proportional to l_t by construction). The SGD profile of LSD-6 is not run (no SGD problem variant of lsd6).",
-     {"dbmtl_ablation.tsv", "dbmtl_gradscale.tsv"}, {"dbmtl_ablation", NULL}},
+     "D-E1 (eps in the log and the normaliser, as Algorithm 1), D-E6 (LSD-6 is the log transform's best case: ||grad l_t|| is proportional to l_t by construction). Under SGD (problem lsd6-sgd: momentum 0.9, weight decay 1e-4, poly lr) each row and STL run at the base lr chosen for them from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a validation split (the last 20 % of train, seed 0; dbmtl_lr_select.tsv), then with the scale's seeds; rlw.md asks for a 1 000-sample split and plain SGD with momentum.",
+     {"dbmtl_ablation.tsv", "dbmtl_lr_select.tsv", "dbmtl_gradscale.tsv"}, {"dbmtl_ablation", NULL}},
     {"D2", "Where does the log transform act? (derived)",
      "No paper counterpart. With beta = 0 the shared direction sum_t u_t ignores the factor 1/l_t; the transform reaches the trunk through alpha_k, the EMA and the heads.",
      "D-E7 (with beta = 0 the direction equals GradNorm-gamma0's equilibrium).",
@@ -335,8 +343,8 @@ int cmd_report(const char *out, const dscale *d, double wall, const char *readme
 {
     SC = d->s;
     static const char *EXPS[] = {"single", "cost", "train", "stability", "traces", "gradnorms",
-                                 "propa1"};
-    for (int i = 0; i < 7; i++)
+                                 "propa1", "lrsel"};
+    for (int i = 0; i < 8; i++)
         if (repro_summary_load(out, EXPS[i]) < 0)
             die("out of memory reading the summaries");
     make_claims();
@@ -344,8 +352,8 @@ int cmd_report(const char *out, const dscale *d, double wall, const char *readme
     snprintf(path, sizeof path, "%s/claims.tsv", out);
     if (repro_claims_tsv(path, C, NC))
         die("cannot write %s", path);
-    /* provenance: cost.h5 and every run file of every sweep */
-    enum { MAXD = 16 };
+    /* provenance: cost.h5 and every run file of every sweep (SGD's: sgd.c) */
+    enum { MAXD = 40 };
     char cost[1024], dirs[MAXD][1024];
     const char *files[1] = {cost}, *dp[MAXD];
     snprintf(cost, sizeof cost, "%s/cost.h5", out);
@@ -357,6 +365,10 @@ int cmd_report(const char *out, const dscale *d, double wall, const char *readme
             dp[nd] = dirs[nd];
             nd++;
         }
+    const int n0 = nd;
+    nd += sgd_sweep_dirs(out, dirs + nd, MAXD - nd);
+    for (int i = n0; i < nd; i++)
+        dp[i] = dirs[i];
     repro_provenance_scan prov;
     repro_provenance_scan_sweeps(&prov, files, 1, dp, nd);
     if (repro_write_report(out, "DB-MTL reproduction", PROG " report", d->s, &prov, wall, readme,

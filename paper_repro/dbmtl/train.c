@@ -36,6 +36,8 @@ static void load_all(const char *out)
         LOADED[ip] = has_plan(dir) && repro_runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0;
         if (LOADED[ip] && has_plan(dir2) && repro_runs_load_more(&RUNS[ip], dir2))
             die("%s: cannot read its plan", dir2);
+        if (PROBLEMS[ip].bit == P_LSD6SGD) /* one sweep per row, each at its lr (sgd.c) */
+            LOADED[ip] = sgd_load(out, &RUNS[ip]) == 0;
         LOADED[ip] = LOADED[ip] && RUNS[ip].nc > 0;
     }
 }
@@ -271,6 +273,21 @@ int cmd_train(const char *out, const dscale *d)
             const char *slash = strchr(PAIRS[k].a, '/');
             snprintf(exp, sizeof exp, "%.*s", (int)(slash - PAIRS[k].a), PAIRS[k].a);
             best_claim(&s, key, exp, ip, grid_index(exp, slash + 1));
+        }
+    /* under SGD STL and EW may have no stable lr (Delta-p_STL undefined): row 4 against
+     * row 2, the two rows of the log transform, per seed (sgd.c) */
+    for (int ip = 0; ip < N_PROBLEMS; ip++)
+        if (PROBLEMS[ip].bit == P_LSD6SGD && LOADED[ip]) {
+            const grid_row *r4 = &GRID[grid_index("D1", "row 4: both (DB-MTL)")],
+                           *r2 = &GRID[grid_index("D1", "row 2: log only (log-ew)")];
+            const repro_runs *r = &RUNS[ip];
+            repro_runs_dp x = repro_runs_deltap(r, repro_runs_find(r, r4->method, r4->opts),
+                                                repro_runs_find(r, r2->method, r2->opts));
+            double lo = x.s.mean - x.s.ci95, hi = x.s.mean + x.s.ci95;
+            if (x.n < 2)
+                lo = hi = x.s.mean;
+            repro_summary_put(&s, "d1_sgd_row4_vs_row2", x.n ? x.s.mean : NAN, x.n ? lo : NAN,
+                              x.n ? hi : NAN);
         }
     d12(out, &s, d->s);
     sum_close(&s);
