@@ -151,3 +151,32 @@ awk -F'\t' 'NR > 1 && $6 != "nan" {
                    (m in paper) ? paper[m] : "", ratio("mtr", m), ratio("pcba", m)
         }
     }' "$tsv"
+echo
+echo "The issue's third target, loss-only methods within 1.2× of EW's step at every T (one"
+echo "measurement per cell, so single cells scatter by a few per cent; the verdict is computed)."
+echo "A FLOP bound above EW's means the method issues more matrix products than EW (FAMO's"
+echo "second forward pass on the updated weights, which its weight update needs):"
+echo
+echo "| shape | loss-only methods | cells | worst ratio to EW (method, T) | its FLOP bound / EW's | cells above 1.2× | verdict |"
+echo "|---|---|---|---|---|---|---|"
+awk -F'\t' 'NR > 1 && $6 != "nan" {
+        if ($2 == "ew") { ew[$1, $4] = $6; ewb[$1, $4] = $7 }
+        else if ($3 == "losses") { n++; s[n] = $1; m[n] = $2; T[n] = $4; ms[n] = $6; fb[n] = $7 }
+    }
+    END {
+        split("mtr pcba", shapes, " ")
+        for (k = 1; k <= 2; k++) {
+            sh = shapes[k]; cells = 0; above = 0; worst = 0; wm = ""; methods = 0
+            delete seen
+            for (i = 1; i <= n; i++) {
+                if (s[i] != sh || !((sh, T[i]) in ew)) continue
+                r = ms[i] / ew[sh, T[i]]; cells++
+                if (!(m[i] in seen)) { seen[m[i]] = 1; methods++ }
+                if (r > 1.2) above++
+                if (r > worst) { worst = r; wm = sprintf("%s, T = %d", m[i], T[i]); wb = fb[i] / ewb[sh, T[i]] }
+            }
+            if (!cells) continue
+            printf "| %s | %d | %d | %.2f× (%s) | %.2f | %d | %s |\n", sh, methods, cells, worst, wm, wb, above,
+                   above ? sprintf("missed in %d of %d cells", above, cells) : "met"
+        }
+    }' "$tsv"
