@@ -2,6 +2,7 @@
 # the top-left task against the bottom-right task, per method (seed mean, 95 % intervals as
 # error bars), with the two STL accuracies as dashed lines. Variables: dat (OUT/scatter.dat),
 # stl_tl, stl_br (from OUT/scatter_vars.gp; NaN without STL runs).
+set termoption noenhanced   # method names keep their underscores
 set xlabel 'accuracy, top-left item (%)'
 set ylabel 'accuracy, bottom-right item (%)'
 set key off
