@@ -108,7 +108,10 @@ static size_t param_size(const char *params, const char *key)
     return at ? (size_t)strtoull(at + strlen(key), NULL, 10) : 0;
 }
 
-mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err)
+/* The problem's training form from the train and test splits of the instance: built from the
+ * Fashion-MNIST files (path NULL) or read from a multifashion-v1 file. */
+static mtb_status problem_dataset(const mtb_problem *p, const char *path, mtb_dataset *ds,
+                                  mtb_error *err)
 {
     memset(ds, 0, sizeof *ds);
     const size_t n_train = param_size(p->data_params, "n_train="),
@@ -116,14 +119,20 @@ mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *d
     if (!n_train || !n_test)
         return mtb_fail(err, MTB_EINVAL, "problem %s: data parameters '%s' lack n_train / n_test",
                         p->name, p->data_params);
-    const char *dir = getenv("MTB_FASHION_MNIST_DIR");
-    mtb_fashion src;
-    mtb_status st = mtb_fashion_load(dir && *dir ? dir : NULL, 1, &src, err);
-    if (st)
-        return st;
+    const unsigned splits = 1u << MTB_MF_TRAIN | 1u << MTB_MF_TEST;
     mtb_multifashion mf;
-    st = mtb_multifashion_build(&src, p->data_seed, 1u << MTB_MF_TRAIN | 1u << MTB_MF_TEST, &mf, err);
-    mtb_fashion_free(&src);
+    mtb_status st;
+    if (path) {
+        st = mtb_multifashion_load(path, splits, &mf, err);
+    } else {
+        const char *dir = getenv("MTB_FASHION_MNIST_DIR");
+        mtb_fashion src;
+        st = mtb_fashion_load(dir && *dir ? dir : NULL, 1, &src, err);
+        if (st)
+            return st;
+        st = mtb_multifashion_build(&src, p->data_seed, splits, &mf, err);
+        mtb_fashion_free(&src);
+    }
     if (st)
         return st;
     st = mtb_multifashion_dataset(&mf, MTB_MF_TRAIN, n_train, MTB_MF_TEST, n_test, ds, err);
@@ -131,20 +140,13 @@ mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *d
     return st;
 }
 
+mtb_status mtb_multifashion_problem_dataset(const mtb_problem *p, mtb_dataset *ds, mtb_error *err)
+{
+    return problem_dataset(p, NULL, ds, err);
+}
+
 mtb_status mtb_multifashion_problem_load(const mtb_problem *p, const char *path, mtb_dataset *ds,
                                          mtb_error *err)
 {
-    memset(ds, 0, sizeof *ds);
-    const size_t n_train = param_size(p->data_params, "n_train="),
-                 n_test = param_size(p->data_params, "n_test=");
-    if (!n_train || !n_test)
-        return mtb_fail(err, MTB_EINVAL, "problem %s: data parameters '%s' lack n_train / n_test",
-                        p->name, p->data_params);
-    mtb_multifashion mf;
-    mtb_status st = mtb_multifashion_load(path, 1u << MTB_MF_TRAIN | 1u << MTB_MF_TEST, &mf, err);
-    if (st)
-        return st;
-    st = mtb_multifashion_dataset(&mf, MTB_MF_TRAIN, n_train, MTB_MF_TEST, n_test, ds, err);
-    mtb_multifashion_free(&mf);
-    return st;
+    return problem_dataset(p, path, ds, err);
 }

@@ -1059,47 +1059,50 @@ mtb_status mtb_h5_read_f32_into(mtb_h5 *f, const char *obj, int rank, size_t *di
     return st;
 }
 
+/* The public readers: read_numeric with HDF5's error printing silenced, the values returned
+ * as the caller's type. */
+static mtb_status read_public(mtb_h5 *f, const char *obj, int rank, size_t *dims, want w,
+                              void **data, int require_finite, mtb_error *err)
+{
+    quiet q = quiet_begin();
+    mtb_status st = read_numeric(f, obj, rank, dims, w, data, require_finite, err);
+    quiet_end(q);
+    return st;
+}
+
 mtb_status mtb_h5_read_f32(mtb_h5 *f, const char *obj, int rank, size_t *dims, float **data,
                            int require_finite, mtb_error *err)
 {
-    quiet q = quiet_begin();
     void *p = NULL;
-    mtb_status st = read_numeric(f, obj, rank, dims, WANT_F32, &p, require_finite, err);
+    mtb_status st = read_public(f, obj, rank, dims, WANT_F32, &p, require_finite, err);
     *data = p;
-    quiet_end(q);
     return st;
 }
 
 mtb_status mtb_h5_read_f64(mtb_h5 *f, const char *obj, int rank, size_t *dims, double **data,
                            int require_finite, mtb_error *err)
 {
-    quiet q = quiet_begin();
     void *p = NULL;
-    mtb_status st = read_numeric(f, obj, rank, dims, WANT_F64, &p, require_finite, err);
+    mtb_status st = read_public(f, obj, rank, dims, WANT_F64, &p, require_finite, err);
     *data = p;
-    quiet_end(q);
     return st;
 }
 
 mtb_status mtb_h5_read_i64(mtb_h5 *f, const char *obj, int rank, size_t *dims, int64_t **data,
                            mtb_error *err)
 {
-    quiet q = quiet_begin();
     void *p = NULL;
-    mtb_status st = read_numeric(f, obj, rank, dims, WANT_I64, &p, 0, err);
+    mtb_status st = read_public(f, obj, rank, dims, WANT_I64, &p, 0, err);
     *data = p;
-    quiet_end(q);
     return st;
 }
 
 mtb_status mtb_h5_read_u8(mtb_h5 *f, const char *obj, int rank, size_t *dims, uint8_t **data,
                           mtb_error *err)
 {
-    quiet q = quiet_begin();
     void *p = NULL;
-    mtb_status st = read_numeric(f, obj, rank, dims, WANT_U8, &p, 0, err);
+    mtb_status st = read_public(f, obj, rank, dims, WANT_U8, &p, 0, err);
     *data = p;
-    quiet_end(q);
     return st;
 }
 

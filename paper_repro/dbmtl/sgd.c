@@ -26,10 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/lr_select.h"
 #include "../common/runs.h"
 #include "../common/sweep_plan.h"
-#include "mtb/deltap.h"
-#include "mtb/stats.h"
 
 enum { NLR = 5, MAXCFG = 16 };
 static const char *const LR[NLR] = {"1e-05", "0.0001", "0.001", "0.01", "0.1"};
@@ -84,11 +83,10 @@ int cmd_lrsel(const char *out, repro_scale sc)
         die("lrsel: %s has no readable plan (run the selection sweep first)", dir);
     static char method[MAXCFG][64], opts[MAXCFG][512];
     const int nc = plan_configs(&p, method, opts);
-    /* one runs table per lr (rows: the configurations), seed 0 */
+    /* one runs table per lr (rows: the configurations), seed 0; the cells for the choice */
     static repro_runs R[NLR];
-    int T = 0, hb[REPRO_RUNS_MAXT] = {0};
-    static double all[REPRO_RUNS_MAXT][MAXCFG * NLR];
-    int nall = 0;
+    static double M[MAXCFG * NLR * REPRO_LR_MAXT];
+    int ok[MAXCFG * NLR] = {0}, diverged[MAXCFG * NLR] = {0}, T = 0, hb[REPRO_LR_MAXT] = {0};
     for (int k = 0; k < NLR; k++) {
         char prob[64];
         sel_problem(prob, sizeof prob, k);
@@ -96,21 +94,23 @@ int cmd_lrsel(const char *out, repro_scale sc)
         if (!lr_in(k, sc) || repro_runs_load_plan(&R[k], &p, NULL, NULL))
             continue;
         const int j = repro_runs_seed_slot(&R[k], 0);
-        for (int c = 0; c < R[k].nc && j >= 0; c++) {
-            int finite = R[k].ok[c][j];
-            for (int t = 0; finite && t < R[k].T; t++)
-                finite = isfinite(R[k].M[c][j][t]);
-            if (!finite)
+        for (int c = 0; c < nc && j >= 0; c++) {
+            const int m = repro_runs_find(&R[k], method[c], opts[c]), i = c * NLR + k;
+            if (m < 0 || R[k].T > REPRO_LR_MAXT)
                 continue;
+            diverged[i] = R[k].diverged[m][j];
+            ok[i] = R[k].ok[m][j];
             T = R[k].T;
-            for (int t = 0; t < T; t++)
-                all[t][nall] = R[k].M[c][j][t], hb[t] = R[k].hb[t];
-            nall++;
+            for (int t = 0; t < T; t++) {
+                M[(size_t)i * REPRO_LR_MAXT + t] = R[k].M[m][j][t];
+                ok[i] = ok[i] && isfinite(R[k].M[m][j][t]);
+                hb[t] = R[k].hb[t];
+            }
         }
     }
-    double ref[REPRO_RUNS_MAXT];
-    for (int t = 0; t < T; t++)
-        ref[t] = mtb_stats_median_inplace(all[t], (size_t)nall);
+    double dp[MAXCFG * NLR];
+    int bestv[MAXCFG];
+    repro_lr_select(nc, NLR, T, M, ok, hb, dp, bestv);
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "dbmtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
@@ -126,23 +126,15 @@ int cmd_lrsel(const char *out, repro_scale sc)
         const int is_log = !strcmp(method[c], "db_mtl") && !strstr(opts[c], "log=false");
         nlog += is_log;
         fprintf(f, "%s%s%s", method[c], opts[c][0] ? ":" : "", opts[c]);
-        int best = -1;
-        double bdp = -INFINITY;
+        const int best = bestv[c];
         for (int k = 0; k < NLR; k++) {
-            const repro_runs *r = &R[k];
-            const int m = repro_runs_find(r, method[c], opts[c]), j = repro_runs_seed_slot(r, 0);
-            double dp = NAN;
-            if (m >= 0 && j >= 0 && r->ok[m][j] && T)
-                dp = mtb_delta_p((size_t)T, r->M[m][j], ref, hb, NULL, T, NULL);
+            const int i = c * NLR + k;
             if (!lr_in(k, sc))
                 fprintf(f, "\tnot in the smoke grid");
-            else if (isfinite(dp))
-                fprintf(f, "\t%+.2f", dp);
+            else if (isfinite(dp[i]))
+                fprintf(f, "\t%+.2f", dp[i]);
             else
-                fprintf(f, "\t%s", m >= 0 && j >= 0 && r->diverged[m][j] ? "diverged"
-                                                                         : "not run or non-finite");
-            if (isfinite(dp) && dp > bdp)
-                bdp = dp, best = k;
+                fprintf(f, "\t%s", diverged[i] ? "diverged" : "not run or non-finite");
         }
         fprintf(f, "\t%s\n", best >= 0 ? LR[best] : "none (no run finished)");
         if (best < 0)

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtb/deltap.h"
+#include "../common/lr_select.h"
 #include "mtb/stats.h"
 
 /* level: 2 at every scale, 1 at paper and full, 0 at full only (labels as I11's list, so
@@ -103,9 +103,8 @@ int cmd_lrsel(const char *out, const iscale *r)
     repro_plan p;
     int have = audit_open_plan(out, SEL_SWEEP, &p);
     static runs_rows R[NSM][NLR];
-    int T = 0, hb[RUNS_TASKS] = {0};
-    double all[RUNS_TASKS][NSM * NLR];
-    int nall = 0;
+    static double M[NSM * NLR * REPRO_LR_MAXT];
+    int T = 0, hb[REPRO_LR_MAXT] = {0}, ok[NSM * NLR] = {0};
     for (int i = 0; i < NSM; i++)
         for (int k = 0; k < NLR; k++) {
             char prob[64];
@@ -113,23 +112,21 @@ int cmd_lrsel(const char *out, const iscale *r)
             if (!included(i, r) || !lr_in(k, r))
                 continue;
             runs_of(have ? &p : NULL, prob, SM[i].name, SM[i].opts, &R[i][k]);
-            if (runs_seed_index(&R[i][k], 0) < 0)
-                continue;
             const runs_rows *a = &R[i][k];
-            int j = runs_seed_index(a, 0), finite = 1;
-            for (int t = 0; t < a->T; t++)
-                finite &= isfinite(a->M[j][t]);
-            if (!finite)
+            const int j = runs_seed_index(a, 0), c = i * NLR + k;
+            if (j < 0 || a->T > REPRO_LR_MAXT)
                 continue;
+            ok[c] = 1;
             T = a->T;
-            for (int t = 0; t < T; t++)
-                all[t][nall] = a->M[j][t], hb[t] = a->hb[t];
-            nall++;
+            for (int t = 0; t < T; t++) {
+                M[(size_t)c * REPRO_LR_MAXT + t] = a->M[j][t], hb[t] = a->hb[t];
+                ok[c] = ok[c] && isfinite(a->M[j][t]);
+            }
         }
-    /* the common reference: each task's median over the selection runs */
-    double ref[RUNS_TASKS];
-    for (int t = 0; t < T; t++)
-        ref[t] = mtb_stats_median_inplace(all[t], (size_t)nall);
+    /* the common reference (each task's median over the selection runs) and the choice */
+    double dp[NSM * NLR];
+    int bestv[NSM];
+    repro_lr_select(NSM, NLR, T, M, ok, hb, dp, bestv);
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "imtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
@@ -145,23 +142,20 @@ int cmd_lrsel(const char *out, const iscale *r)
             continue;
         nm++;
         fprintf(f, "%s", SM[i].label);
-        int best = -1;
-        double bdp = -INFINITY;
+        const int best = bestv[i];
         for (int k = 0; k < NLR; k++) {
             const runs_rows *a = &R[i][k];
             int j = runs_seed_index(a, 0);
             char prob[64];
             sel_problem(prob, sizeof prob, k);
             const char *file = have ? repro_plan_file(&p, prob, SM[i].name, SM[i].opts, 0) : NULL;
-            double dp = j >= 0 && T ? mtb_delta_p((size_t)T, a->M[j], ref, hb, NULL, T, NULL) : NAN;
+            const double d = dp[i * NLR + k];
             if (!lr_in(k, r))
                 fprintf(f, "\tnot in the smoke grid");
-            else if (isfinite(dp))
-                fprintf(f, "\t%+.2f", dp);
+            else if (isfinite(d))
+                fprintf(f, "\t%+.2f", d);
             else /* runs_of skips diverged runs: a planned file that is not a result diverged */
                 fprintf(f, "\t%s", !file ? "not run" : j < 0 ? "diverged or missing" : "non-finite");
-            if (isfinite(dp) && dp > bdp)
-                bdp = dp, best = k;
         }
         fprintf(f, "\t%s\n", best >= 0 ? LR[best] : "none (no run finished)");
         if (best < 0)

@@ -1,0 +1,39 @@
+/* lr_select.c: the common-reference learning-rate choice (lr_select.h). */
+#include "lr_select.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "mtb/deltap.h"
+#include "mtb/stats.h"
+
+int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const int *hb,
+                    double *dp, int *best)
+{
+    const int n = nc * nl;
+    double *col = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)), ref[REPRO_LR_MAXT];
+    int nref = 0;
+    for (int i = 0; i < n; i++)
+        nref += ok[i];
+    for (int t = 0; t < T && t < REPRO_LR_MAXT && col; t++) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (ok[i])
+                col[k++] = M[(size_t)i * REPRO_LR_MAXT + t];
+        ref[t] = mtb_stats_median_inplace(col, (size_t)k);
+    }
+    for (int c = 0; c < nc; c++) {
+        best[c] = -1;
+        double bdp = -INFINITY;
+        for (int l = 0; l < nl; l++) {
+            const int i = c * nl + l;
+            const double *m = M + (size_t)i * REPRO_LR_MAXT;
+            dp[i] = ok[i] && col && T <= REPRO_LR_MAXT
+                        ? mtb_delta_p((size_t)T, m, ref, hb, NULL, T, NULL) : NAN;
+            if (isfinite(dp[i]) && dp[i] > bdp)
+                bdp = dp[i], best[c] = l;
+        }
+    }
+    free(col);
+    return nref;
+}
