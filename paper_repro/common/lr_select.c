@@ -37,3 +37,11 @@ int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const
     free(col);
     return nref;
 }
+
+void repro_lr_select_header(FILE *f, const char *first, const char *const *lr, int nl)
+{
+    fprintf(f, "%s", first);
+    for (int k = 0; k < nl; k++)
+        fprintf(f, "\tΔp_val %% at lr %s", lr[k]);
+    fprintf(f, "\tchosen lr\n");
+}

@@ -7,6 +7,8 @@
 #ifndef REPRO_LR_SELECT_H
 #define REPRO_LR_SELECT_H
 
+#include <stdio.h>
+
 enum { REPRO_LR_MAXT = 64 };
 
 /* nc configurations x nl learning rates, T <= REPRO_LR_MAXT tasks. M[(c nl + l) REPRO_LR_MAXT
@@ -16,5 +18,9 @@ enum { REPRO_LR_MAXT = 64 };
  * Returns the number of runs in the reference. */
 int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const int *hb,
                     double *dp, int *best);
+
+/* The selection table's header: `first` (the configuration column), one "Δp_val % at lr <x>"
+ * column per lr, then "chosen lr". */
+void repro_lr_select_header(FILE *f, const char *first, const char *const *lr, int nl);
 
 #endif

@@ -114,10 +114,7 @@ int cmd_lrsel(const char *out, repro_scale sc)
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "dbmtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
-    fprintf(f, "configuration");
-    for (int k = 0; k < NLR; k++)
-        fprintf(f, "\tΔp_val %% at lr %s", LR[k]);
-    fprintf(f, "\tchosen lr\n");
+    repro_lr_select_header(f, "configuration", LR, NLR);
     repro_summary s;
     sum_open(&s, out, "lrsel");
     int nsel = 0, nedge = 0, nlog = 0, nlog_sel = 0, nraw_sel = 0;

@@ -130,10 +130,7 @@ int cmd_lrsel(const char *out, const iscale *r)
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "imtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
-    fprintf(f, "method");
-    for (int k = 0; k < NLR; k++)
-        fprintf(f, "\tΔp_val %% at lr %s", LR[k]);
-    fprintf(f, "\tchosen lr\n");
+    repro_lr_select_header(f, "method", LR, NLR);
     repro_summary s;
     sum_open(&s, out, "lrsel");
     int nm = 0, nsel = 0, nedge = 0;
