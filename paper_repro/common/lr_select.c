@@ -11,11 +11,12 @@ int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const
                     double *dp, int *best)
 {
     const int n = nc * nl;
+    if (T > REPRO_LR_MAXT)
+        return -1;
     double *col = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)), ref[REPRO_LR_MAXT];
-    int nref = 0;
-    for (int i = 0; i < n; i++)
-        nref += ok[i];
-    for (int t = 0; t < T && t < REPRO_LR_MAXT && col; t++) {
+    if (!col)
+        return -1;
+    for (int t = 0; t < T; t++) {
         int k = 0;
         for (int i = 0; i < n; i++)
             if (ok[i])
@@ -28,14 +29,13 @@ int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const
         for (int l = 0; l < nl; l++) {
             const int i = c * nl + l;
             const double *m = M + (size_t)i * REPRO_LR_MAXT;
-            dp[i] = ok[i] && col && T <= REPRO_LR_MAXT
-                        ? mtb_delta_p((size_t)T, m, ref, hb, NULL, T, NULL) : NAN;
+            dp[i] = ok[i] ? mtb_delta_p((size_t)T, m, ref, hb, NULL, T, NULL) : NAN;
             if (isfinite(dp[i]) && dp[i] > bdp)
                 bdp = dp[i], best[c] = l;
         }
     }
     free(col);
-    return nref;
+    return 0;
 }
 
 void repro_lr_select_header(FILE *f, const char *first, const char *const *lr, int nl)

@@ -15,7 +15,7 @@ enum { REPRO_LR_MAXT = 64 };
  * + t]: the metric of task t of the run (c, l); ok[c nl + l]: 1 when that run finished with finite metrics. hb[t]: 1 when task
  * t's metric is higher-is-better. Out: dp[c nl + l], the run's Delta-p (%) against the common
  * reference (NAN when not ok); best[c], the l of the largest dp (-1 when no run of c is ok).
- * Returns the number of runs in the reference. */
+ * 0, or -1 (nothing written) when T > REPRO_LR_MAXT or out of memory. */
 int repro_lr_select(int nc, int nl, int T, const double *M, const int *ok, const int *hb,
                     double *dp, int *best);
 

@@ -110,7 +110,8 @@ int cmd_lrsel(const char *out, repro_scale sc)
     }
     double dp[MAXCFG * NLR];
     int bestv[MAXCFG];
-    repro_lr_select(nc, NLR, T, M, ok, hb, dp, bestv);
+    if (repro_lr_select(nc, NLR, T, M, ok, hb, dp, bestv))
+        die("lrsel: out of memory choosing the learning rates");
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "dbmtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);

@@ -126,7 +126,8 @@ int cmd_lrsel(const char *out, const iscale *r)
     /* the common reference (each task's median over the selection runs) and the choice */
     double dp[NSM * NLR];
     int bestv[NSM];
-    repro_lr_select(NSM, NLR, T, M, ok, hb, dp, bestv);
+    if (repro_lr_select(NSM, NLR, T, M, ok, hb, dp, bestv))
+        die("lrsel: out of memory choosing the learning rates");
     char path[1024], jpath[1024];
     FILE *f = out_open(out, "imtl_lr_select.tsv", path, sizeof path);
     FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
