@@ -7,6 +7,8 @@
  *   - --jobs 1, --jobs 2 and mpirun -np 2 give byte-identical tables;
  *   - a failing job is reported and recorded, the others complete, the exit status is 1;
  *   - a truncated run file is found at resume and its job redone;
+ *   - --reuse links the run files of the same jobs from another sweep (and not those of
+ *     another BLAS kernel), and the table is that of a sweep that trained them all;
  *   - usage errors exit 2 and name the bad value.
  * Each sweep is a few jobs of a problem whose smoke protocol trains in a fraction of a
  * second, so that every test takes seconds. */
@@ -429,6 +431,71 @@ Test(sweep, truncated_run_file_is_redone, .timeout = 600)
     char *t2 = slurp_in(d[0], "results.tsv");
     cr_assert(t && t2 && !strcmp(t, t2), "the redone job changed the table");
     free(t), free(t2), free(lg);
+    io_rmtree(base);
+}
+
+static ino_t inode_of(const char *dir, const char *name)
+{
+    char p[IO_PATH_LEN];
+    struct stat st;
+    return stat(io_path(p, dir, name), &st) ? 0 : st.st_ino;
+}
+
+Test(sweep, reuses_runs_of_other_sweeps, .timeout = 600)
+{
+    char base[IO_TMP_LEN], d[4][DIR_LEN], root[DIR_LEN];
+    make_dirs(base, d, 4);
+    snprintf(root, sizeof root, "%.60s", base);
+    int rc = sweep(d[0], "--problem", PROBLEM, "--methods", "ew,stl", "--seeds", "0-1", "--scale",
+                   "smoke", NULL);
+    cr_assert_eq(rc, 0, "first sweep: exit %d", rc);
+    /* a larger plan with --reuse: the 4 jobs of d0 are linked, 2 new ones run */
+    rc = sweep(d[1], "--problem", PROBLEM, "--methods", "ew,stl,uw", "--seeds", "0-1", "--scale",
+               "smoke", "--reuse", root, "--dry-run", NULL);
+    char *lg = log_of(d[1]);
+    cr_assert(rc == 0 && strstr(lg, "reuse\t400\t" PROBLEM "/ew/seed1") &&
+              strstr(lg, "2 to run (0 of them redone), 0 kept, 4 reused"),
+              "--dry-run does not show the reuse: exit %d, log:\n%s", rc, lg);
+    free(lg);
+    rc = sweep(d[1], "--problem", PROBLEM, "--methods", "ew,stl,uw", "--seeds", "0-1", "--scale",
+               "smoke", "--reuse", root, NULL);
+    lg = log_of(d[1]);
+    cr_assert(rc == 0 && strstr(lg, "6 jobs: 0 kept, 4 reused from other sweeps, 2 to run"),
+              "exit %d, log:\n%s", rc, lg);
+    const char *f = "runs/" PROBLEM "/stl/seed1.h5";
+    cr_assert(inode_of(d[0], f) && inode_of(d[0], f) == inode_of(d[1], f),
+              "stl seed 1 is not the linked file of the first sweep");
+    char *rec = slurp_in(d[1], "reused.tsv");
+    cr_assert(rec && strstr(rec, "\n" PROBLEM "/stl/seed1\t") && strstr(rec, "/s0/runs/" PROBLEM),
+              "reused.tsv does not list the linked files:\n%s", rec ? rec : "(none)");
+    /* the same plan trained from scratch: the same table, byte for byte */
+    rc = sweep(d[2], "--problem", PROBLEM, "--methods", "ew,stl,uw", "--seeds", "0-1", "--scale",
+               "smoke", NULL);
+    cr_assert_eq(rc, 0, "sweep without reuse: exit %d", rc);
+    assert_same_table(d[1], d[2], "reused against trained");
+
+    /* another BLAS kernel in this process: the files of the others are not what it would
+     * write, so they are not reused (and the sweep says so) */
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    char saved[64] = "";
+    if (env)
+        snprintf(saved, sizeof saved, "%s", env);
+    setenv("OPENBLAS_CORETYPE", env && !strcmp(env, "Prescott") ? "Nehalem" : "Prescott", 1);
+    rc = sweep(d[3], "--problem", PROBLEM, "--methods", "ew", "--seeds", "0-2", "--scale",
+               "smoke", "--reuse", root, NULL);
+    if (saved[0])
+        setenv("OPENBLAS_CORETYPE", saved, 1);
+    else
+        unsetenv("OPENBLAS_CORETYPE");
+    free(lg);
+    lg = log_of(d[3]);
+    cr_assert(rc == 0 && strstr(lg, "3 jobs: 0 kept, 3 to run") &&
+              strstr(lg, "2 jobs of this plan have a run file in another sweep made with "
+                         "another code version or BLAS kernel"),
+              "runs of another kernel were reused: exit %d, log:\n%s", rc, lg);
+    cr_assert(!io_file_exists(io_path((char[IO_PATH_LEN]){0}, d[3], "reused.tsv")),
+              "a reused.tsv without reuse");
+    free(lg), free(rec);
     io_rmtree(base);
 }
 

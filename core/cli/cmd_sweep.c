@@ -24,7 +24,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
 "usage: mtb sweep --problem P[,P...] --methods M[,M...] [--method 'NAME:K=V,...'] --seeds S\n"
-"                 [--scale smoke|paper|full] -o DIR [--jobs N] [--data FILE]\n"
+"                 [--scale smoke|paper|full] -o DIR [--jobs N] [--data FILE] [--reuse ROOT]\n"
 "                 [--dry-run] [--table-only] [--retry-failed]\n"
 "       mpirun -np N mtb sweep ...        (the same, spread over N MPI ranks)\n"
 "\n"
@@ -50,6 +50,10 @@ static void usage(FILE *out)
 "  --dry-run          print the plan and what a run would do; write nothing\n"
 "  --table-only       only (re)write the results table from the run files present;\n"
 "                     without --problem/--methods/--seeds it reads DIR/plan.tsv\n"
+"  --reuse ROOT       before training a job, look for its run file in the sweep directories\n"
+"                     at or below ROOT (repeatable): a complete run of the same job, scale\n"
+"                     and data made by this build on this BLAS kernel is linked into DIR\n"
+"                     instead of trained again (listed in DIR/reused.tsv)\n"
 "  --retry-failed     run again the jobs that failed in an earlier session (by default\n"
 "                     they stay failed: a failure is deterministic like a result)\n"
 "\n"
@@ -256,6 +260,7 @@ int sweep_prepare(const sweep_args *a, sweep_plan *plan)
         fprintf(stderr, "[sweep] removed %d temporary file%s of an interrupted session\n", stale,
                 stale == 1 ? "" : "s");
     sweep_plan_scan(plan, a->retry_failed, 1, stderr);
+    sweep_reuse(plan, a->reuse, a->n_reuse, 1, stderr);
     for (int i = 0; i < plan->n; i++)
         if ((i == 0 || strcmp(plan->items[i].job.method, plan->items[i - 1].job.method) ||
              strcmp(plan->items[i].job.options, plan->items[i - 1].job.options) ||
@@ -272,12 +277,15 @@ int sweep_prepare(const sweep_args *a, sweep_plan *plan)
     return 0;
 }
 
-static void counts(const sweep_plan *plan, int *kept, int *ran, int *failed, int *todo)
+/* kept: from an earlier session of DIR or, when reused, from another sweep */
+static void counts(const sweep_plan *plan, int *kept, int *reused, int *ran, int *failed,
+                   int *todo)
 {
-    *kept = *ran = *failed = *todo = 0;
+    *kept = *reused = *ran = *failed = *todo = 0;
     for (int i = 0; i < plan->n; i++) {
         sweep_state s = plan->items[i].state;
         *kept += s == SWEEP_KEPT;
+        *reused += s == SWEEP_KEPT && plan->items[i].reused;
         *ran += s == SWEEP_OK;
         *failed += s == SWEEP_FAILED;
         *todo += s == SWEEP_TODO;
@@ -292,14 +300,17 @@ int sweep_finish(const sweep_plan *plan, double wall_s, int workers, int interru
         cli_error(CMD, "writing the results table: %s", err.msg);
         code = 1;
     }
-    int kept, ran, failed, todo;
-    counts(plan, &kept, &ran, &failed, &todo);
-    char d[32] = "";
+    int kept, reused, ran, failed, todo;
+    counts(plan, &kept, &reused, &ran, &failed, &todo);
+    char d[32] = "", r[48] = "";
     if (!isnan(wall_s))
         mtb_format_duration(wall_s, d, sizeof d);
-    fprintf(stderr, "[sweep] %d/%d jobs complete (%d run%s%s, %d kept), %d failed, %d missing%s; "
+    if (reused)
+        snprintf(r, sizeof r, ", %d reused from other sweeps", reused);
+    fprintf(stderr, "[sweep] %d/%d jobs complete (%d run%s%s, %d kept%s), %d failed, %d missing%s; "
                     "table: %s/results.tsv\n",
-            plan->n - failed - todo, plan->n, ran, d[0] ? " in " : "", d, kept, failed, todo,
+            plan->n - failed - todo, plan->n, ran, d[0] ? " in " : "", d, kept - reused, r,
+            failed, todo,
             interrupted ? " (interrupted: the same command resumes)" : "", plan->dir);
     if (failed)
         fprintf(stderr, "[sweep] the failed jobs' messages are in %s/failed/ and in the table; "
@@ -318,20 +329,21 @@ static int dry_run(const sweep_args *a)
         return status_exit(st);
     }
     sweep_plan_scan(&plan, a->retry_failed, 0, stderr);
+    sweep_reuse(&plan, a->reuse, a->n_reuse, 0, stderr);
     printf("# mtb sweep --dry-run: %d jobs at scale %s into %s%s\n", plan.n, plan.scale, plan.dir,
            plan.resumed ? " (resuming its plan)" : "");
     printf("state\tunits\tjob\n");
-    int kept, ran, failed, todo, redo = 0;
+    int kept, reused, ran, failed, todo, redo = 0;
     for (int i = 0; i < plan.n; i++) {
         const sweep_item *it = &plan.items[i];
-        const char *s = it->state == SWEEP_KEPT ? "kept" : it->state == SWEEP_FAILED ? "failed"
+        const char *s = it->reused ? "reuse" : it->state == SWEEP_KEPT ? "kept" : it->state == SWEEP_FAILED ? "failed"
                       : it->redo ? "redo" : "run";
         redo += it->redo && it->state == SWEEP_TODO;
         printf("%s\t%ld\t%s\n", s, it->units, it->name);
     }
-    counts(&plan, &kept, &ran, &failed, &todo);
-    printf("# %d to run (%d of them redone), %d kept, %d failed earlier and not retried\n", todo,
-           redo, kept, failed);
+    counts(&plan, &kept, &reused, &ran, &failed, &todo);
+    printf("# %d to run (%d of them redone), %d kept, %d reused from other sweeps, %d failed "
+           "earlier and not retried\n", todo, redo, kept - reused, reused, failed);
     sweep_plan_free(&plan);
     return 0;
 }
@@ -361,11 +373,11 @@ int mtb_cmd_sweep(int argc, char **argv)
     memset(&a, 0, sizeof a);
     snprintf(a.scale, sizeof a.scale, "paper");
     growable gp = {NULL, 0, 0, MTB_PROBLEM_NAME_LEN}, gm = {NULL, 0, 0, sizeof(sweep_method)},
-             gs = {NULL, 0, 0, sizeof(uint64_t)};
+             gs = {NULL, 0, 0, sizeof(uint64_t)}, gr = {NULL, 0, 0, sizeof(const char *)};
     int code = -1;
     long v;
     enum { O_PROBLEM = 256, O_METHODS, O_METHOD, O_SEEDS, O_SCALE, O_JOBS, O_DATA, O_DRY,
-           O_TABLE, O_RETRY };
+           O_TABLE, O_RETRY, O_REUSE };
     static const struct option opts[] = {
         {"problem", required_argument, 0, O_PROBLEM}, {"problems", required_argument, 0, O_PROBLEM},
         {"methods", required_argument, 0, O_METHODS}, {"method", required_argument, 0, O_METHOD},
@@ -373,7 +385,8 @@ int mtb_cmd_sweep(int argc, char **argv)
         {"out", required_argument, 0, 'o'},           {"jobs", required_argument, 0, O_JOBS},
         {"data", required_argument, 0, O_DATA},       {"dry-run", no_argument, 0, O_DRY},
         {"table-only", no_argument, 0, O_TABLE},      {"retry-failed", no_argument, 0, O_RETRY},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+        {"reuse", required_argument, 0, O_REUSE},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     optind = 0; /* glibc: full re-initialisation (the fuzz target parses many times) */
     opterr = 0;
@@ -417,6 +430,16 @@ int mtb_cmd_sweep(int argc, char **argv)
         case O_DRY: a.dry_run = 1; break;
         case O_TABLE: a.table_only = 1; break;
         case O_RETRY: a.retry_failed = 1; break;
+        case O_REUSE: {
+            const char **slot = grow(&gr);
+            if (!slot) {
+                cli_error(CMD, "out of memory");
+                code = 2;
+            } else {
+                *slot = optarg;
+            }
+            break;
+        }
         case 'h':
             usage(stdout);
             code = 0;
@@ -437,6 +460,8 @@ int mtb_cmd_sweep(int argc, char **argv)
     a.n_methods = gm.n;
     a.seeds = gs.p;
     a.n_seeds = gs.n;
+    a.reuse = gr.p;
+    a.n_reuse = gr.n;
     a.have_plan_args = gp.n || gm.n || gs.n;
     if (code < 0 && !a.dir) {
         cli_error(CMD, "-o DIR is required (mtb sweep --help)");
@@ -502,6 +527,6 @@ int mtb_cmd_sweep(int argc, char **argv)
     }
     sweep_plan_free(&plan);
 done:
-    free(gp.p), free(gm.p), free(gs.p);
+    free(gp.p), free(gm.p), free(gs.p), free(gr.p);
     return code;
 }

@@ -6,6 +6,8 @@
  *   sweep_plan.c     the jobs, their file names, DIR/plan.tsv, the resume scan
  *   sweep_dir.c      the directory: lock, atomic small files, stale temporaries,
  *                    failure records
+ *   sweep_reuse.c    --reuse: run files of the same jobs in other sweep directories,
+ *                    linked instead of trained again
  *   sweep_progress.c what the user sees while jobs run (one line on a terminal)
  *   sweep_pool.c     the local pool: --jobs long-lived worker processes, a job at a time
  *   sweep_mpi.c      MPI ranks with dynamic dispatch; rank 0 also trains
@@ -16,6 +18,7 @@
  *   plan.tsv                         the scale, the data file, one line per job
  *   runs/<problem>/<method>[+<opts>]/seed<k>.h5   one run file per job (mtb_job_run)
  *   failed/<same name>.txt           the message of a job that failed
+ *   reused.tsv                       run files linked from other sweeps (--reuse)
  *   results.tsv, results.h5          the table over the plan's jobs
  *   timing.tsv                       wall times (kept out of results.tsv so that tables
  *                                    of different schedules compare byte for byte) */
@@ -46,6 +49,7 @@ typedef struct sweep_item {
     double cost;                   /* estimated work: units times the method's cost per step */
     sweep_state state;
     int redo;                      /* a file was there but was not a complete run of the job */
+    int reused;                    /* KEPT: linked from another sweep in this session */
     int diverged;                  /* set when it ran in this session */
     double seconds;                /* wall time of mtb_job_run in this session, else NAN */
     char message[MTB_ERRMSG_LEN];  /* why it failed */
@@ -79,6 +83,8 @@ typedef struct sweep_args {
     sweep_method *methods;
     uint64_t *seeds;
     int jobs;
+    int n_reuse;
+    const char **reuse;            /* --reuse ROOT: where to look for runs of the same jobs */
     int dry_run, table_only, retry_failed;
     int have_plan_args;            /* --problem/--methods/--seeds were given */
 } sweep_args;
@@ -131,6 +137,16 @@ void sweep_failure_path(const sweep_plan *plan, const sweep_item *it, char *buf,
 mtb_status sweep_failure_write(const sweep_plan *plan, const sweep_item *it, mtb_error *err);
 /* 1 and the message when a failure record exists, else 0. */
 int sweep_failure_read(const sweep_plan *plan, const sweep_item *it, char *msg, size_t len);
+
+/* ---- sweep_reuse.c ------------------------------------------------------------------- */
+
+/* For every TODO job, a complete run file of the same job in another sweep directory under
+ * one of roots (same scale and data file; same code version, BLAS kernel and one thread:
+ * the file this sweep would write) is linked into DIR and the job becomes KEPT with
+ * reused = 1; DIR/reused.tsv records where each came from. modify = 0 (--dry-run) only
+ * marks the jobs. Notes (a root that is no directory, runs of another code version) go to
+ * out (NULL: none). Returns the number of jobs reused. */
+int sweep_reuse(sweep_plan *plan, const char *const *roots, int n_roots, int modify, FILE *out);
 
 /* ---- sweep_progress.c ---------------------------------------------------------------- */
 

@@ -375,6 +375,7 @@ void sweep_plan_scan(sweep_plan *plan, int retry_failed, int modify, FILE *out)
         sweep_item *it = &plan->items[i];
         it->state = SWEEP_TODO;
         it->redo = 0;
+        it->reused = 0;
         it->message[0] = '\0';
         sweep_failure_path(plan, it, rec, sizeof rec);
         if (!access(it->path, F_OK)) {

@@ -27,7 +27,7 @@ int sweep_progress_begin(sweep_progress *pg, const sweep_plan *plan, int workers
     pg->live = calloc((size_t)plan->n, sizeof *pg->live);
     if (!pg->live)
         return -1;
-    int todo = 0, kept = 0, old_failed = 0;
+    int todo = 0, kept = 0, reused = 0, old_failed = 0;
     for (int i = 0; i < plan->n; i++) {
         const sweep_item *it = &plan->items[i];
         pg->work_total += it->cost;
@@ -35,15 +35,18 @@ int sweep_progress_begin(sweep_progress *pg, const sweep_plan *plan, int workers
             todo++;
         else
             pg->work_before += it->cost;
-        kept += it->state == SWEEP_KEPT;
+        kept += it->state == SWEEP_KEPT && !it->reused;
+        reused += it->reused;
         old_failed += it->state == SWEEP_FAILED;
     }
-    pg->n_done = kept;
+    pg->n_done = kept + reused;
     pg->n_failed = old_failed;
     if (todo < workers)
         workers = todo;
-    fprintf(stderr, "[sweep] %d job%s: %d kept, %d to run", plan->n, plan->n == 1 ? "" : "s",
-            kept, todo);
+    fprintf(stderr, "[sweep] %d job%s: %d kept, ", plan->n, plan->n == 1 ? "" : "s", kept);
+    if (reused)
+        fprintf(stderr, "%d reused from other sweeps, ", reused);
+    fprintf(stderr, "%d to run", todo);
     if (todo)
         fprintf(stderr, " on %d %s%s", workers, where,
                 workers == 1 ? "" : where[strlen(where) - 1] == 's' ? "es" : "s");

@@ -354,6 +354,12 @@ mtb_status mtb_run_read_summary(const char *path, mtb_run_summary *s, mtb_error 
         TRY(mtb_h5_attr_get_str(f, "/provenance", "code_version", s->code_version,
                                 sizeof s->code_version, err));
     }
+    if (mtb_h5_attr_exists(f, "/provenance", "blas_kernel")) {
+        TRY(mtb_h5_attr_get_str(f, "/provenance", "blas_kernel", s->blas_kernel,
+                                sizeof s->blas_kernel, err));
+        TRY(mtb_h5_attr_get_i64(f, "/provenance", "blas_threads", &v, err));
+        s->blas_threads = (int)v;
+    }
     char **names = NULL;
     size_t n = 0;
     TRY(mtb_h5_read_strs(f, "/tasks/metric", &n, &names, err));

@@ -4,13 +4,16 @@
 #                           results/PAPER/SCALE, creates it, records the start time
 #   repro_sweep ARGS...     `mtb sweep ... --scale $SCALE` with --jobs $JOBS (default: the
 #                           number of cores), or under mpirun when MPIRUN is set (for example
-#                           MPIRUN="mpirun -np 16 --hostfile hosts")
+#                           MPIRUN="mpirun -np 16 --hostfile hosts"), and --reuse results: a
+#                           job that another reproduction's sweep already ran (same job,
+#                           scale, code version and BLAS kernel) is linked, not retrained.
+#                           REUSE=no trains every job here
 #   repro_plot GP STEM SIZE VARS   one gnuplot script drawn twice, STEM.png and STEM.svg
 #                           at SIZE ("900,560"), each written under a temporary name and
 #                           renamed; VARS are gnuplot -e assignments. The script sets neither
 #                           the terminal nor the output.
 #   repro_elapsed           seconds since repro_init
-# Environment: MTB (bin/mtb), SCALE, JOBS, MPIRUN.
+# Environment: MTB (bin/mtb), SCALE, JOBS, MPIRUN, REUSE (yes | no).
 
 repro_init() {
     REPRO_PAPER=$1
@@ -32,6 +35,9 @@ repro_elapsed() {
 }
 
 repro_sweep() {
+    # every reproduction's sweeps live under results/ (OUT is results/PAPER/SCALE)
+    reuse_root=$(dirname "$(dirname "$OUT")")
+    [ "${REUSE:-yes}" = no ] || set -- --reuse "$reuse_root" "$@"
     if [ -n "${MPIRUN:-}" ]; then
         $MPIRUN "$MTB" sweep --scale "$SCALE" "$@"
     else

@@ -92,6 +92,16 @@ void repro_report_header(FILE *o, const char *title, const char *program, repro_
                 p->blas_config, p->sgemm_gflops_min, p->sgemm_gflops_max);
     if (p->n_resumed)
         fprintf(o, "; %d job(s) ran in a resumed sweep", p->n_resumed);
+    if (p->n_reused) {
+        fprintf(o, "; %d of the run files were not trained here but reused from other sweeps "
+                   "(`mtb sweep --reuse`: the same job, scale, code version and BLAS kernel; "
+                   "listed in each sweep's `reused.tsv`):", p->n_reused);
+        for (int k = 0; k < p->n_reuse_sources && k < 8; k++)
+            fprintf(o, "%s %d from `%s`", k ? "," : "", p->reuse_count[k], p->reuse_source[k]);
+        if (p->n_reuse_sources > 8)
+            fprintf(o, " and %d more director%s", p->n_reuse_sources - 8,
+                    p->n_reuse_sources == 9 ? "y" : "ies");
+    }
     fprintf(o, ".");
     if (p->wall_s_sum > 0)
         fprintf(o, " Training time summed over the runs: %s.",
@@ -175,6 +185,47 @@ int repro_write_report(const char *out, const char *title, const char *program, 
     return rc;
 }
 
+/* Counts the lines of DIR/reused.tsv (job, source file, code version) whose job is still
+ * in the plan, by the sweep directory the file came from (the part before "/runs/"). */
+static void count_reused(repro_provenance_scan *p, const repro_plan *plan)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/reused.tsv", plan->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char *tab = strchr(line, '\t'), *from = tab ? tab + 1 : NULL;
+        char *end = from ? strchr(from, '\t') : NULL, *runs = from ? strstr(from, "/runs/") : NULL;
+        if (line[0] == '#' || !end || !runs || runs > end)
+            continue;
+        *tab = '\0';
+        char mine[4600];
+        snprintf(mine, sizeof mine, "%s/runs/%s.h5", plan->dir, line);
+        int planned = 0;
+        for (int j = 0; j < plan->n && !planned; j++)
+            planned = !strcmp(plan->jobs[j].path, mine);
+        if (!planned)
+            continue;
+        p->n_reused++;
+        *runs = '\0';
+        int k = 0;
+        while (k < p->n_reuse_sources && k < 8 && strcmp(p->reuse_source[k], from))
+            k++;
+        if (k == p->n_reuse_sources) {
+            if (k < 8)
+                snprintf(p->reuse_source[k], sizeof p->reuse_source[k], "%s", from);
+            p->n_reuse_sources++;
+        }
+        if (k < 8)
+            p->reuse_count[k]++;
+    }
+    free(line);
+    fclose(f);
+}
+
 void repro_provenance_scan_sweeps(repro_provenance_scan *p, const char *const *files, int n_files,
                                   const char *const *dirs, int n_dirs)
 {
@@ -198,8 +249,10 @@ void repro_provenance_scan_sweeps(repro_provenance_scan *p, const char *const *f
         for (int j = 0; j < plans[i].n; j++)
             all[n++] = plans[i].jobs[j].path;
     repro_provenance_scan_files(p, all, all ? n : 0);
-    for (int i = 0; plans && i < n_dirs; i++)
+    for (int i = 0; plans && i < n_dirs; i++) {
+        count_reused(p, &plans[i]);
         repro_plan_free(&plans[i]);
+    }
     free(plans);
     free(all);
 }

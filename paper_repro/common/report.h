@@ -18,6 +18,10 @@ typedef struct repro_provenance_scan {
     int cpu_cores, blas_threads;
     double sgemm_gflops_min, sgemm_gflops_max;
     double wall_s_sum;              /* sum of the runs' training times */
+    int n_reused;                   /* planned runs linked from other sweeps (DIR/reused.tsv) */
+    int n_reuse_sources;            /* the sweep directories they came from ... */
+    char reuse_source[8][256];      /* ... the first eight, */
+    int reuse_count[8];             /* with their counts */
 } repro_provenance_scan;
 
 /* Reads the provenance of every file (those that cannot be read are counted). */

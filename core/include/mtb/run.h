@@ -104,6 +104,8 @@ typedef struct mtb_run_summary {
     double wall_s;
     int resumed;
     char code_version[128];
+    char blas_kernel[64];                      /* the provenance's kernel and thread count: */
+    int blas_threads;                          /* with code_version, what rounding depends on */
 } mtb_run_summary;
 
 /* MTB_OK and *s filled when path is a complete run file (format mtb-run, version 2). */
