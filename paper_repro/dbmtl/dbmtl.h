@@ -102,10 +102,14 @@ enum { S_ALL = 7u, S_PAPER = 6u, S_FULL = 4u }; /* bit repro_scale: from that sc
 /* reduced: at paper scale the row runs in the sweep of fewer seeds (REDUCED_SEEDS, the
  * problem's second sweep, "<problem>-s2"), to keep the paper run within the hour (README.md's
  * scale table); at smoke and full scale every row has the scale's seeds. */
+/* sgd_row4_lr: on lsd6-sgd the row gets no lr selection of its own but runs at the lr chosen
+ * for row 4 (dbmtl.md D3: "same lr for all A, lr chosen for max"; D2's variants of row 4
+ * likewise), so that it differs from row 4 in its own switch only (sgd.c). */
 typedef struct grid_row {
     const char *exp, *label, *method, *opts;
     unsigned problems, scales;
     int reduced;
+    int sgd_row4_lr;
 } grid_row;
 /* D12's catalogue (every registered method) is in the reduced sweep at paper scale */
 enum { CATALOGUE_REDUCED = 1 };
@@ -130,6 +134,8 @@ const struct repro_runs *train_runs(int ip);
 int cmd_sgdsel(repro_scale s);
 int cmd_lrsel(const char *out, repro_scale s);
 int sgd_load(const char *out, struct repro_runs *r);
+/* the lr a configuration ran at on lsd6-sgd (dbmtl_sgd_jobs.tsv); -1 when it did not run */
+int sgd_lr_of(const char *out, const char *method, const char *opts, char *lr, size_t n);
 int sgd_sweep_dirs(const char *out, char dirs[][1024], int max);
 /* D10's stability measures and D9's drift from the per-step losses (stability.c) */
 void stability(const char *out);

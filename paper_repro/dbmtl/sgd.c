@@ -1,4 +1,4 @@
-/* sgd.c: D1 under SGD on LSD-6 (dbmtl.md sec. 1: "LSD-6 ... SGD profile (per-method lr grid)";
+/* sgd.c: D1 (and D2's and D3's rows) under SGD on LSD-6 (dbmtl.md sec. 1: "LSD-6 ... SGD profile (per-method lr grid)";
  * rlw.md sec. 2's LSD-6-sgd: each method's lr chosen from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a
  * validation split cut from train, with seed 0, then the scale's seeds at that lr).
  *
@@ -17,6 +17,10 @@
  *            dbmtl_sgd_jobs.tsv (one line per configuration with an lr: index, method argument,
  *            lr), which the reproduce script turns into one sweep per configuration,
  *            sweep_lsd6-sgd/<index>, at that lr with the scale's seeds.
+ *            The rows grid.c marks sgd_row4_lr (D2's variants of row 4, D3's other alpha_k
+ *            strategies: dbmtl.md D3 "same lr for all A, lr chosen for max") get no selection
+ *            of their own: they follow in dbmtl_sgd_jobs.tsv at row 4's lr ('-' in the
+ *            selection table's lr columns).
  *   sgd_load (train.c) reads those sweeps back as one runs table of the problem "lsd6-sgd",
  *            each row at its own lr, so D1's table and claims treat it like any other problem.
  * Smoke: the grid's 1e-3 and 1e-1 only (the plumbing). */
@@ -143,6 +147,30 @@ int cmd_lrsel(const char *out, repro_scale sc)
         nedge += best == 0 || best == NLR - 1;
         fprintf(jobs, "%d\t%s%s%s\t%s\n", c, method[c], opts[c][0] ? ":" : "", opts[c], LR[best]);
     }
+    /* the rows that run at row 4's lr (grid.c: D2's variants of row 4, D3's other alpha_k
+     * strategies), after the selected ones, numbered on from nc */
+    const grid_row *r4 = NULL;
+    for (int i = 0; i < N_GRID && !r4; i++)
+        if (!strcmp(GRID[i].exp, "D1") && !strncmp(GRID[i].label, "row 4", 5))
+            r4 = &GRID[i];
+    int c4 = -1;
+    for (int c = 0; c < nc && r4; c++)
+        if (!strcmp(method[c], r4->method) && !strcmp(opts[c], r4->opts))
+            c4 = c;
+    int nfollow = 0;
+    for (int i = 0; i < N_GRID; i++) {
+        const grid_row *g = &GRID[i];
+        if (!g->sgd_row4_lr || !(g->problems & P_LSD6SGD) || !grid_in_scale(g->scales, sc))
+            continue;
+        const int lr4 = c4 >= 0 ? bestv[c4] : -1;
+        fprintf(f, "%s%s%s", g->method, g->opts[0] ? ":" : "", g->opts);
+        for (int k = 0; k < NLR; k++)
+            fprintf(f, "\t-");
+        fprintf(f, "\t%s\n", lr4 >= 0 ? LR[lr4] : "none (row 4 has no lr)");
+        if (lr4 >= 0)
+            fprintf(jobs, "%d\t%s%s%s\t%s\n", nc + nfollow++, g->method, g->opts[0] ? ":" : "",
+                    g->opts, LR[lr4]);
+    }
     repro_plan_free(&p);
     out_close(f, path);
     out_close(jobs, jpath);
@@ -153,9 +181,10 @@ int cmd_lrsel(const char *out, repro_scale sc)
     repro_summary_put(&s, "log_with_lr", nlog_sel, nlog_sel, nlog_sel);
     repro_summary_put(&s, "raw_configurations", nc - nlog, nc - nlog, nc - nlog);
     repro_summary_put(&s, "raw_with_lr", nraw_sel, nraw_sel, nraw_sel);
+    repro_summary_put(&s, "at_row4_lr", nfollow, nfollow, nfollow);
     sum_close(&s);
     printf("[dbmtl] LSD-6 SGD lr selection: %d of %d configurations have an lr (%d at an end "
-           "of the grid)\n", nsel, nc, nedge);
+           "of the grid); %d more rows run at row 4's\n", nsel, nc, nedge, nfollow);
     return 0;
 }
 
@@ -189,6 +218,26 @@ int sgd_load(const char *out, repro_runs *r)
     fclose(f);
     snprintf(r->problem, sizeof r->problem, SGD_PROBLEM);
     return n ? 0 : -1;
+}
+
+int sgd_lr_of(const char *out, const char *method, const char *opts, char *lr, size_t n)
+{
+    char jpath[1024], line[1024], want[600];
+    snprintf(jpath, sizeof jpath, "%s/" JOBS_FILE, out);
+    snprintf(want, sizeof want, "%s%s%s", method, opts[0] ? ":" : "", opts);
+    FILE *f = fopen(jpath, "r");
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) {
+        int idx;
+        char arg[600], v[32];
+        if (sscanf(line, "%d\t%599s\t%31s", &idx, arg, v) == 3 && !strcmp(arg, want)) {
+            snprintf(lr, n, "%s", v);
+            found = 1;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found ? 0 : -1;
 }
 
 /* the per-configuration sweep directories, for the report's provenance scan */
