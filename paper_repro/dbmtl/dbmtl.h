@@ -141,6 +141,8 @@ int sgd_sweep_dirs(const char *out, char dirs[][1024], int max);
 void stability(const char *out);
 int cmd_single(const char *out, const dscale *d);
 int cmd_traces(const char *out, const dscale *d);
+/* D3's Toy2D panel: the alpha_k strategies on imtl.md I12's toy (toy2d.c) */
+int cmd_toy(const char *out, const dscale *d);
 /* the traces subcommand's D6 and D7 parts (traces_imtll.c, traces_spread.c) */
 void trace_imtll(const char *out, const dscale *d, repro_summary *sum);
 void trace_spread(const char *out, const dscale *d, repro_summary *sum);

@@ -33,6 +33,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: " PROG " CMD --scale smoke|paper|full --out DIR [options]\n"
             "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11) | traces (D3, D4)\n"
+            "       | toy (D3's Toy2D panel)\n"
             "       | gradnorms (D1 gradient scales, D10 Fig. 8b) | propa1 (D5, D6 trajectories)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | methods-reduced --problem P (those of its reduced-seed sweep, paper scale)\n"
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
         return cmd_cost(out, &d);
     if (!strcmp(cmd, "traces"))
         return cmd_traces(out, &d);
+    if (!strcmp(cmd, "toy"))
+        return cmd_toy(out, &d);
     if (!strcmp(cmd, "gradnorms"))
         return cmd_gradnorms(out, &d);
     if (!strcmp(cmd, "propa1"))
