@@ -59,11 +59,11 @@ const grid_row GRID[] = {
     {"D6", "imtl-l-exact (s = -log(l + eps) every step)", "imtl_l", "exact=true", P_LSD6, S_PAPER, 0, 0},
     {"D6", "ew", "ew", "", P_LSD6, S_ALL, 0, 0},
     /* D7: grad-magnitude balancing (row 3) vs GradNorm */
-    {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6, S_ALL, 0, 0},
-    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6, S_PAPER, 0, 0},
-    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6, S_PAPER, 0, 0},
-    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6, S_PAPER, 0, 0},
-    {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6, S_PAPER, 1, 0},
+    {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6SGD, S_ALL, 0, 0},
+    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
+    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
+    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
+    {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 0},
     /* D8: Fig. 1's methods with and without the log transform in front (pre=log) */
     {"D8", "pcgrad", "pcgrad", "", P_LSD6, S_PAPER, 1, 0},
     {"D8", "pcgrad +log", "pcgrad", "pre=log", P_LSD6, S_PAPER, 1, 0},
@@ -81,6 +81,20 @@ const grid_row GRID[] = {
     {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6, S_PAPER, 1, 0},
     {"D8", "mgda (extra)", "mgda", "", P_LSD6, S_FULL, 1, 0},
     {"D8", "mgda +log (extra)", "mgda", "pre=log", P_LSD6, S_FULL, 1, 0},
+    /* D8 under SGD on LSD-6, every row at its own lr (sgd.c): full scale only (its selection
+     * alone is 60 parameter-level runs) */
+    {"D8", "pcgrad", "pcgrad", "", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "pcgrad +log", "pcgrad", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "gradvac", "gradvac", "", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "gradvac +log", "gradvac", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "imtl_g", "imtl_g", "level=param", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "imtl_g +log", "imtl_g", "level=param,pre=log", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "cagrad", "cagrad", "", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "cagrad +log", "cagrad", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "nash_mtl", "nash_mtl", "", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "nash_mtl +log", "nash_mtl", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "aligned_mtl", "aligned_mtl", "", P_LSD6SGD, S_FULL, 0, 0},
+    {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
     /* D9: GLS vs log only */
     {"D9", "gls", "gls", "", P_LSD6, S_PAPER, 0, 0},
     {"D9", "gls", "gls", "", P_CE3, S_ALL, 0, 0},
@@ -125,9 +139,10 @@ unsigned grid_d12_problems(repro_scale s)
     return s == REPRO_FULL ? D12_PROBLEMS : (P_LSD6 | P_CE3);
 }
 
-static int row_lane(const grid_row *r, repro_scale s)
+/* lsd6-sgd has one lane: its rows are selected and run one sweep each (sgd.c) */
+static int row_lane(const grid_row *r, repro_scale s, unsigned bit)
 {
-    return s == REPRO_PAPER && r->reduced;
+    return s == REPRO_PAPER && r->reduced && bit != P_LSD6SGD;
 }
 
 int cmd_methods(const char *problem, repro_scale s, int lane)
@@ -153,7 +168,7 @@ int cmd_methods(const char *problem, repro_scale s, int lane)
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < N_GRID; i++) {
             const grid_row *r = &GRID[i];
-            if (!(r->problems & bit) || !grid_in_scale(r->scales, s) || row_lane(r, s) != pass)
+            if (!(r->problems & bit) || !grid_in_scale(r->scales, s) || row_lane(r, s, bit) != pass)
                 continue;
             if (bit == P_LSD6SGD && r->sgd_row4_lr)
                 continue; /* no selection of its own: it runs at row 4's lr (sgd.c) */

@@ -203,6 +203,39 @@ static void sgd_table(const char *out, repro_summary *s)
         }
     }
     out_close(f, path);
+    /* D7 and D8 under SGD: two rows, each at its own lr, seed by seed (Delta-p of a against
+     * b); a row with no stable lr has no runs, and the pair is then not measured */
+    static const struct { const char *key, *a, *b; } PAIRS[] = {
+        {"d7_sgd_row3_vs_gradnorm", "D7/row 3 (max-norm normalisation)", "D7/gradnorm, asymmetry 0.12"},
+        {"d8_sgd_gain_pcgrad", "D8/pcgrad +log", "D8/pcgrad"},
+        {"d8_sgd_gain_gradvac", "D8/gradvac +log", "D8/gradvac"},
+        {"d8_sgd_gain_imtl_g", "D8/imtl_g +log", "D8/imtl_g"},
+        {"d8_sgd_gain_cagrad", "D8/cagrad +log", "D8/cagrad"},
+        {"d8_sgd_gain_nash_mtl", "D8/nash_mtl +log", "D8/nash_mtl"},
+        {"d8_sgd_gain_aligned_mtl", "D8/aligned_mtl +log", "D8/aligned_mtl"},
+    };
+    int d8_measured = 0, d8_gains = 0;
+    for (size_t k = 0; k < sizeof PAIRS / sizeof PAIRS[0]; k++) {
+        const char *la = strchr(PAIRS[k].a, '/') + 1, *lb = strchr(PAIRS[k].b, '/') + 1;
+        char ea[8], eb[8];
+        snprintf(ea, sizeof ea, "%.*s", (int)(la - 1 - PAIRS[k].a), PAIRS[k].a);
+        snprintf(eb, sizeof eb, "%.*s", (int)(lb - 1 - PAIRS[k].b), PAIRS[k].b);
+        const grid_row *ga = &GRID[grid_index(ea, la)], *gb = &GRID[grid_index(eb, lb)];
+        repro_runs_dp x = repro_runs_deltap(r, repro_runs_find(r, ga->method, ga->opts),
+                                            repro_runs_find(r, gb->method, gb->opts));
+        if (!x.n)
+            continue;
+        double lo = x.s.mean - x.s.ci95, hi = x.s.mean + x.s.ci95;
+        if (x.n < 2)
+            lo = hi = x.s.mean;
+        repro_summary_put(s, PAIRS[k].key, x.s.mean, lo, hi);
+        if (!strncmp(PAIRS[k].key, "d8", 2)) {
+            d8_measured++;
+            d8_gains += x.s.mean > 0;
+        }
+    }
+    if (d8_measured == 6)
+        repro_summary_put(s, "d8_sgd_gains", d8_gains, d8_gains, d8_gains);
     repro_summary_put(s, "d3_sgd_others", others, others, others);
     repro_summary_put(s, "d3_sgd_others_trained", others_trained, others_trained, others_trained);
     if (others_trained) {
