@@ -94,10 +94,12 @@ static inline void sum_close(repro_summary *s) { repro_summary_close_or_die(PROG
 
 /* The training grid (grid.c): one row per (experiment, configuration), on a set of problems
  * and scales. */
-/* P_LSD6SGD: LSD-6 under SGD, each row at the lr chosen for it on validation (sgd.c); its runs
- * are not one sweep of one problem but one sweep per row, read back as one table */
+/* P_LSD6SGD, P_LSD6EQSGD (P_SGDSEL): LSD-6 and LSD-6-eq under SGD, each row at the lr chosen
+ * for it on validation (sgd.c); their runs are not one sweep of one problem but one sweep per
+ * row, read back as one table */
 enum { P_LSD6 = 1u, P_LSD6EQ = 2u, P_CE3 = 4u, P_CE3SEP = 8u, P_CE3SGD = 16u, P_CE3SEPSGD = 32u,
-       P_LSD6SGD = 64u, P_CE3_ALL = 4u | 8u | 16u | 32u };
+       P_LSD6SGD = 64u, P_LSD6EQSGD = 128u, P_CE3_ALL = 4u | 8u | 16u | 32u,
+       P_SGDSEL = 64u | 128u };
 enum { S_ALL = 7u, S_PAPER = 6u, S_FULL = 4u }; /* bit repro_scale: from that scale up */
 /* reduced: at paper scale the row runs in the sweep of fewer seeds (REDUCED_SEEDS, the
  * problem's second sweep, "<problem>-s2"), to keep the paper run within the hour (README.md's
@@ -121,6 +123,7 @@ extern const int N_PROBLEMS;
 extern const unsigned D12_PROBLEMS;
 int grid_in_scale(unsigned scales, repro_scale s);
 unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at this scale */
+unsigned grid_problem_bit(const char *name); /* 0 when not one of PROBLEMS */
 
 /* the sweep's method arguments: lane 0 the main sweep, lane 1 the reduced-seed one (paper
  * scale only; empty elsewhere) */
@@ -131,11 +134,12 @@ const struct repro_runs *train_runs(int ip);
 /* D1 under SGD on LSD-6 (sgd.c): the selection sweep's problems, the lr choice, the rows' runs
  * at their lrs as one table of the problem "lsd6-sgd" (0, or -1 when the stage did not run),
  * and the sweep directories for the provenance scan */
-int cmd_sgdsel(repro_scale s);
-int cmd_lrsel(const char *out, repro_scale s);
-int sgd_load(const char *out, struct repro_runs *r);
+int cmd_sgdsel(const char *problem, repro_scale s);
+int cmd_lrsel(const char *out, const char *problem, repro_scale s);
+int sgd_load(const char *out, const char *problem, struct repro_runs *r);
 /* the lr a configuration ran at on lsd6-sgd (dbmtl_sgd_jobs.tsv); -1 when it did not run */
-int sgd_lr_of(const char *out, const char *method, const char *opts, char *lr, size_t n);
+int sgd_lr_of(const char *out, const char *problem, const char *method, const char *opts,
+              char *lr, size_t n);
 int sgd_sweep_dirs(const char *out, char dirs[][1024], int max);
 /* D10's stability measures and D9's drift from the per-step losses (stability.c) */
 void stability(const char *out);
@@ -151,6 +155,8 @@ void trace_spread(const char *out, const dscale *d, repro_summary *sum);
 double trace_quantile(const double *x, long a, long b, double q);
 void trace_quantiles(const double *x, long a, long b, double *med, double *p05);
 int cmd_gradnorms(const char *out, const dscale *d);
+/* D1's gradient scales under SGD on `problem` at the rows' chosen lrs (after lrsel) */
+int cmd_gradnorms_sgd(const char *out, const char *problem, const dscale *d);
 int cmd_propa1(const char *out, const dscale *d);
 int cmd_cost(const char *out, const dscale *d);
 int cmd_train(const char *out, const dscale *d);

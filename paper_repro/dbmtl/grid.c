@@ -16,10 +16,10 @@
 const grid_row GRID[] = {
     /* D1: Table 6's four rows, Adam on LSD-6 and LSD-6-eq, SGD on LSD-6 (each row at its own
      * lr, sgd.c) */
-    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
-    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
-    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
-    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
     /* D2: row 4 with the heads / alpha_k paths of the log transform switched off (under SGD
      * at row 4's lr) */
     {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
@@ -116,6 +116,7 @@ const dproblem PROBLEMS[] = {
     {P_CE3SGD, "lsd-ce3-sgd"},
     {P_CE3SEPSGD, "lsd-ce3-sep-sgd"},
     {P_LSD6SGD, "lsd6-sgd"}, /* the rows' methods: `methods --problem lsd6-sgd` (sgd.c) */
+    {P_LSD6EQSGD, "lsd6-eq-sgd"},
 };
 const int N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0];
 
@@ -123,6 +124,14 @@ const int N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0];
 const unsigned D12_PROBLEMS = P_LSD6 | P_LSD6EQ | P_CE3;
 
 int grid_in_scale(unsigned scales, repro_scale s) { return (scales >> s) & 1u; }
+
+unsigned grid_problem_bit(const char *name)
+{
+    for (int i = 0; i < N_PROBLEMS; i++)
+        if (!strcmp(PROBLEMS[i].name, name))
+            return PROBLEMS[i].bit;
+    return 0;
+}
 
 /* The sweep's method arguments for one problem: stl (where a Delta-p uses it) and ew (the
  * references, in the main sweep, whose seeds include the reduced sweep's), the grid rows on
@@ -139,10 +148,10 @@ unsigned grid_d12_problems(repro_scale s)
     return s == REPRO_FULL ? D12_PROBLEMS : (P_LSD6 | P_CE3);
 }
 
-/* lsd6-sgd has one lane: its rows are selected and run one sweep each (sgd.c) */
+/* the SGD problems have one lane: their rows are selected and run one sweep each (sgd.c) */
 static int row_lane(const grid_row *r, repro_scale s, unsigned bit)
 {
-    return s == REPRO_PAPER && r->reduced && bit != P_LSD6SGD;
+    return s == REPRO_PAPER && r->reduced && !(bit & P_SGDSEL);
 }
 
 int cmd_methods(const char *problem, repro_scale s, int lane)
@@ -170,7 +179,7 @@ int cmd_methods(const char *problem, repro_scale s, int lane)
             const grid_row *r = &GRID[i];
             if (!(r->problems & bit) || !grid_in_scale(r->scales, s) || row_lane(r, s, bit) != pass)
                 continue;
-            if (bit == P_LSD6SGD && r->sgd_row4_lr)
+            if ((bit & P_SGDSEL) && r->sgd_row4_lr)
                 continue; /* no selection of its own: it runs at row 4's lr (sgd.c) */
             char arg[600];
             snprintf(arg, sizeof arg, "%s%s%s", r->method, r->opts[0] ? ":" : "", r->opts);

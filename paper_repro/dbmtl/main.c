@@ -35,9 +35,11 @@ static void usage(void)
             "  CMD: single (D2, D5, D8 and D9 one-step checks) | cost (D11) | traces (D3, D4)\n"
             "       | toy (D3's Toy2D panel)\n"
             "       | gradnorms (D1 gradient scales, D10 Fig. 8b) | propa1 (D5, D6 trajectories)\n"
+            "       | gradnorms-sgd --problem P (D1 gradient scales under SGD on P, after lrsel)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | methods-reduced --problem P (those of its reduced-seed sweep, paper scale)\n"
-            "       | sgdsel (the LSD-6 SGD selection problems) | lrsel (each row's SGD lr)\n"
+            "       | sgdsel --problem P (P's SGD selection problems: lsd6-sgd, lsd6-eq-sgd)\n"
+            "       | lrsel --problem P (each row's SGD lr on P)\n"
             "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
             "       | report [--wall-seconds S] [--readme README.md --figdir DIR]\n"
             "Run by paper_repro/dbmtl/reproduce (make reproduce-dbmtl SCALE=...).\n");
@@ -58,12 +60,18 @@ int main(int argc, char **argv)
             usage();
         return cmd_methods(a.problem, a.scale, !strcmp(cmd, "methods-reduced"));
     }
-    if (!strcmp(cmd, "sgdsel")) /* sgd.c */
-        return cmd_sgdsel(a.scale);
+    if (!strcmp(cmd, "sgdsel")) { /* sgd.c */
+        if (!a.problem)
+            usage();
+        return cmd_sgdsel(a.problem, a.scale);
+    }
     dscale d;
     dscale_get(a.scale, &d);
-    if (!strcmp(cmd, "lrsel"))
-        return cmd_lrsel(out, a.scale);
+    if (!strcmp(cmd, "lrsel")) {
+        if (!a.problem)
+            usage();
+        return cmd_lrsel(out, a.problem, a.scale);
+    }
     if (!strcmp(cmd, "single"))
         return cmd_single(out, &d);
     if (!strcmp(cmd, "cost"))
@@ -74,6 +82,11 @@ int main(int argc, char **argv)
         return cmd_toy(out, &d);
     if (!strcmp(cmd, "gradnorms"))
         return cmd_gradnorms(out, &d);
+    if (!strcmp(cmd, "gradnorms-sgd")) {
+        if (!a.problem)
+            usage();
+        return cmd_gradnorms_sgd(out, a.problem, &d);
+    }
     if (!strcmp(cmd, "propa1"))
         return cmd_propa1(out, &d);
     if (!strcmp(cmd, "train"))

@@ -67,12 +67,16 @@ static void make_claims(void)
           "paired difference row 4 - row 1 > 0 (paper NYUv2: +2.93)", 0);
     claim("D1", "D1-row4-best-lsd6-sgd", "the same under SGD, each row and STL at the lr chosen for them on validation",
           NAN, "train.d1_row4_minus_best_lsd6-sgd", 0, INF, "as D1-row4-best-lsd6 (not testable when STL has no stable lr: Delta-p_STL is then undefined)", 0);
+    claim("D1", "D1-row4-best-lsd6eq-sgd", "the same on LSD-6-eq under SGD (paper scale up; derived: all rows close, nothing to balance)",
+          NAN, "train.d1_row4_minus_best_lsd6-eq-sgd", 0, INF, "as D1-row4-best-lsd6-sgd", 0);
+    claim("D1", "D1-row4-over-row2-lsd6eq-sgd", "row 4 against row 2 on LSD-6-eq under SGD (each at its lr)",
+          NAN, "train.d1_sgd_row4_vs_row2_lsd6-eq-sgd", 0, INF, "Delta-p of row 4 against row 2 > 0", 0);
     claim("D1", "D1-sgd-log-rows-train", "derived (spec D1: under SGD the rows differ strongly): the log rows (2 and 4) train under SGD: how many have a stable lr in the grid",
-          NAN, "lrsel.log_with_lr", 2, 2, "both log rows have a chosen lr", 0);
+          NAN, "lrsel_lsd6-sgd.log_with_lr", 2, 2, "both log rows have a chosen lr", 0);
     claim("D1", "D1-sgd-raw-rows-diverge", "derived (D-E6: LSD-6's losses span six orders of magnitude): STL, EW and row 3 (raw losses) diverge under SGD at every lr of the grid: how many have a stable lr",
-          NAN, "lrsel.raw_with_lr", 0, 0, "none of the three", 0);
+          NAN, "lrsel_lsd6-sgd.raw_with_lr", 0, 0, "none of the three", 0);
     claim("D1", "D1-row4-over-row2-lsd6-sgd", "Table 6 (row 4 above row 2 on every data set, NYUv2 +1.15 vs +0.06) under SGD: Delta-p of row 4 against row 2 (seed-paired, each at its lr)",
-          1.15 - 0.06, "train.d1_sgd_row4_vs_row2", 0, INF, "Delta-p of row 4 against row 2 > 0", 0);
+          1.15 - 0.06, "train.d1_sgd_row4_vs_row2_lsd6-sgd", 0, INF, "Delta-p of row 4 against row 2 > 0", 0);
     claim("D1", "D1-log-equalises-lsd6", "D-E6 (derived): on LSD-6 the log transform equalises the gradient scales: max_t / min_t of the median ||grad log l_t|| (EW run, first phase; that of ||grad l_t|| is in the table)",
           NAN, "gradnorms.d1_spread_log_row1_phase1", 1, 10,
           "within a factor 10 across tasks, against six orders of magnitude for the raw gradients", 0);
@@ -160,7 +164,7 @@ static void make_claims(void)
           "paired difference row 3 - gradnorm (asymmetry 0.12) > 0", 0);
     claim("D7", "D7-maxnorm-beats-gradnorm-lsd6-sgd", "the same under SGD on LSD-6, each at the lr chosen for it on validation",
           0.76 + 1.24, "train.d7_sgd_row3_vs_gradnorm", 0, INF,
-          "Delta-p of row 3 against gradnorm (asymmetry 0.12), seed by seed, > 0 (not testable when either has no stable lr: dbmtl_lr_select.tsv says which)", 0);
+          "Delta-p of row 3 against gradnorm (asymmetry 0.12), seed by seed, > 0 (not testable when either has no stable lr: dbmtl_lr_select_lsd6-sgd.tsv says which)", 0);
     claim("D7", "D7-row3-beta0-equal", "spec D7: with beta = 0 row 3's weighted norms w_t ||g_t|| are equal: the largest spread max_t / min_t over the sampled steps, minus 1 (all shared parameters)",
           NAN, "traces.d7_spread_max_excess_row3b0", 0, 1e-5, "eps / ||g_t|| with ||g_t|| >= 1e-3: <= 1e-5",
           REPRO_ASSERT_SMOKE);
@@ -230,12 +234,12 @@ static void make_claims(void)
           "train.d12_db_minus_best_lsd-ce3", 0, INF, "as D12-best-lsd6", 0);
 }
 
-typedef struct section { const char *id, *title, *claim, *errata, *tables[4], *figs[2]; } section;
+typedef struct section { const char *id, *title, *claim, *errata, *tables[6], *figs[2]; } section;
 static const section SECTIONS[] = {
     {"D1", "Ablation: loss-scale x gradient-magnitude balancing (Sec. 4.4, Table 6)",
      "Table 6 (Delta-p_STL, rows neither / log only / grad-magnitude only / both): NYUv2 -1.78 / +0.06 / +0.76 / +1.15; Cityscapes -2.05 / -0.38 / +0.12 / +0.20; Office-31 -0.61 / +0.93 / +0.01 / +1.05; Office-Home -0.92 / -0.73 / -0.78 / +0.17; QM9 -146.3 / -74.40 / -65.73 / -58.10. Rows 3 and 4 use beta_k = 0.1/sqrt(k).",
-     "D-E1 (eps in the log and the normaliser, as Algorithm 1), D-E6 (LSD-6 is the log transform's best case: ||grad l_t|| is proportional to l_t by construction). Under SGD (problem lsd6-sgd: momentum 0.9, weight decay 1e-4, poly lr) each row and STL run at the base lr chosen for them from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a validation split (the last 20 % of train, seed 0; dbmtl_lr_select.tsv), then with the scale's seeds; rlw.md asks for a 1 000-sample split and plain SGD with momentum.",
-     {"dbmtl_ablation.tsv", "dbmtl_lr_select.tsv", "dbmtl_gradscale.tsv"}, {"dbmtl_ablation", NULL}},
+     "D-E1 (eps in the log and the normaliser, as Algorithm 1), D-E6 (LSD-6 is the log transform's best case: ||grad l_t|| is proportional to l_t by construction). Under SGD (problems lsd6-sgd and lsd6-eq-sgd: momentum 0.9, weight decay 1e-4, poly lr) each row and STL run at the base lr chosen for them from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a validation split (the last 20 % of train, seed 0; dbmtl_lr_select_<problem>.tsv), then with the scale's seeds; rlw.md asks for a 1 000-sample split and plain SGD with momentum. LSD-6-eq under SGD runs from paper scale up.",
+     {"dbmtl_ablation.tsv", "dbmtl_lr_select_lsd6-sgd.tsv", "dbmtl_lr_select_lsd6-eq-sgd.tsv", "dbmtl_gradscale.tsv", "dbmtl_gradscale_lsd6-sgd.tsv", "dbmtl_gradscale_lsd6-eq-sgd.tsv"}, {"dbmtl_ablation", NULL}},
     {"D2", "Where does the log transform act? (derived)",
      "No paper counterpart. With beta = 0 the shared direction sum_t u_t ignores the factor 1/l_t; the transform reaches the trunk through alpha_k, the EMA and the heads.",
      "D-E7 (with beta = 0 the direction equals GradNorm-gamma0's equilibrium). Under SGD on LSD-6 (from paper scale up) the variants run at row 4's lr and are compared with row 4 seed by seed (dbmtl_sgd.tsv, shown under D3): STL has no stable lr there, so Delta-p_STL is undefined.",
@@ -258,7 +262,7 @@ static const section SECTIONS[] = {
      {"dbmtl_vs_imtll.tsv", "dbmtl_s_trace.tsv"}, {"dbmtl_s_trace", NULL}},
     {"D7", "Gradient-magnitude balancing versus GradNorm (Sec. 3.2, Fig. 3)",
      "Grad-magnitude only (Table 6) vs GradNorm: +0.76 vs -1.24; +0.12 vs -1.55; +0.01 vs -0.59; -0.78 vs -0.90.",
-     "The spreads are seed 0's, sampled every 10 steps (smoke 5) on the step's own batch, with |w_t| (GradNorm's SLAW-code weights are not clamped to positive; the table counts negative ones). GradNorm equalises its last shared layer's norms; row 3 all shared parameters'. Under SGD on LSD-6 (from paper scale up) every D7 row gets its own lr on validation like D1's rows (dbmtl_lr_select.tsv) and is compared seed by seed in dbmtl_sgd.tsv (shown under D3; its rows against row 4, the claim row 3 against GradNorm).",
+     "The spreads are seed 0's, sampled every 10 steps (smoke 5) on the step's own batch, with |w_t| (GradNorm's SLAW-code weights are not clamped to positive; the table counts negative ones). GradNorm equalises its last shared layer's norms; row 3 all shared parameters'. Under SGD on LSD-6 (from paper scale up) every D7 row gets its own lr on validation like D1's rows (dbmtl_lr_select_lsd6-sgd.tsv) and is compared seed by seed in dbmtl_sgd.tsv (shown under D3; its rows against row 4, the claim row 3 against GradNorm).",
      {"dbmtl_vs_gradnorm.tsv", "dbmtl_spread.tsv"}, {NULL}},
     {"D8", "The log transform added to gradient-balancing methods (Sec. 3.1, Fig. 1)",
      "+log improves PCGrad (vanilla -1.57), GradVac (-1.75), IMTL-G (-1.89), CAGrad (-0.27), Nash-MTL (-1.01), Aligned-MTL (-0.98) 'by a large margin' on NYUv2; the +log values exist only in the figure.",
@@ -337,7 +341,7 @@ static void body(FILE *o, const char *figdir, void *ctx)
         if (n)
             repro_claims_markdown(o, sc, n);
         fprintf(o, "\n");
-        for (int t = 0; t < 4 && x->tables[t]; t++) {
+        for (int t = 0; t < 6 && x->tables[t]; t++) {
             fprintf(o, "`%s`:\n\n", x->tables[t]);
             repro_tsv_markdown(o, out, x->tables[t]);
             fprintf(o, "\n");
@@ -353,7 +357,7 @@ int cmd_report(const char *out, const dscale *d, double wall, const char *readme
 {
     SC = d->s;
     static const char *EXPS[] = {"single", "cost", "train", "stability", "traces", "gradnorms",
-                                 "propa1", "lrsel", "toy"};
+                                 "propa1", "lrsel_lsd6-sgd", "lrsel_lsd6-eq-sgd", "toy", "gradnorms_lsd6-sgd", "gradnorms_lsd6-eq-sgd"};
     for (size_t i = 0; i < sizeof EXPS / sizeof EXPS[0]; i++)
         if (repro_summary_load(out, EXPS[i]) < 0)
             die("out of memory reading the summaries");

@@ -1,28 +1,30 @@
-/* sgd.c: D1 (and D2's and D3's rows) under SGD on LSD-6 (dbmtl.md sec. 1: "LSD-6 ... SGD profile (per-method lr grid)";
- * rlw.md sec. 2's LSD-6-sgd: each method's lr chosen from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a
- * validation split cut from train, with seed 0, then the scale's seeds at that lr).
+/* sgd.c: the rows under SGD on LSD-6 and LSD-6-eq (dbmtl.md sec. 1: "LSD-6 and LSD-6-eq ... SGD
+ * profile (per-method lr grid)"; D1: "LSD-6 and LSD-6-eq x {Adam, SGD}"; rlw.md sec. 2's
+ * LSD-6-sgd: each method's lr chosen from {1e-5, 1e-4, 1e-3, 1e-2, 1e-1} on a validation split
+ * cut from train, with seed 0, then the scale's seeds at that lr).
  *
- * The problem is the registry's lsd6-sgd (SGD momentum 0.9, weight decay 1e-4, poly lr, the
- * SGD profile the IMTL reproduction uses; problems.c), `@lr=x` for the base lr and `@val` for
+ * The problems are the registry's lsd6-sgd and lsd6-eq-sgd (grid.c's P_SGDSEL: SGD momentum
+ * 0.9, weight decay 1e-4, poly lr, the SGD profile the IMTL reproduction uses; problems.c),
+ * each handled alike, its files named after it (<P> below); `@lr=x` for the base lr and `@val` for
  * the validation split (the last 20 % of the training set replaces the test split, so the test
  * split plays no part in the choice). Deviations from rlw.md: that split is 1 800 samples, not
  * 1 000, and the profile carries weight decay and the poly schedule.
  *
- *   sgdsel   the selection sweep's problems, lsd6-sgd@lr=<x>@val for the scale's grid
- *   lrsel    after that sweep (seed 0): per configuration (the rows `methods --problem
- *            lsd6-sgd` prints: STL, EW and D1's rows) the lr with the best validation Delta-p
+ *   sgdsel --problem P   the selection sweep's problems, P@lr=<x>@val for the scale's grid
+ *   lrsel --problem P    after that sweep, sweep_<P>-select (seed 0): per configuration (the
+ *            rows `methods --problem P` prints: STL, EW, D1's and D7's rows) the lr with the best validation Delta-p
  *            against a common reference, each task's median over every finished selection run
  *            (so the choice is one fixed weighting of the tasks' relative changes, the same for
- *            every row); a run that diverged is never chosen. Writes dbmtl_lr_select.tsv and
- *            dbmtl_sgd_jobs.tsv (one line per configuration with an lr: index, method argument,
- *            lr), which the reproduce script turns into one sweep per configuration,
- *            sweep_lsd6-sgd/<index>, at that lr with the scale's seeds.
+ *            every row); a run that diverged is never chosen. Writes dbmtl_lr_select_<P>.tsv and
+ *            dbmtl_sgd_jobs_<P>.tsv (one line per configuration with an lr: index, method
+ *            argument, lr), which the reproduce script turns into one sweep per configuration,
+ *            sweep_<P>/<index>, at that lr with the scale's seeds; summary lrsel_<P>.
  *            The rows grid.c marks sgd_row4_lr (D2's variants of row 4, D3's other alpha_k
  *            strategies: dbmtl.md D3 "same lr for all A, lr chosen for max") get no selection
- *            of their own: they follow in dbmtl_sgd_jobs.tsv at row 4's lr ('-' in the
+ *            of their own: they follow in the jobs file at row 4's lr ('-' in the
  *            selection table's lr columns).
- *   sgd_load (train.c) reads those sweeps back as one runs table of the problem "lsd6-sgd",
- *            each row at its own lr, so D1's table and claims treat it like any other problem.
+ *   sgd_load (train.c) reads those sweeps back as one runs table of the problem P, each row
+ *            at its own lr, so D1's table and claims treat it like any other problem.
  * Smoke: the grid's 1e-3 and 1e-1 only (the plumbing). */
 #include "dbmtl.h"
 
@@ -37,23 +39,35 @@
 enum { NLR = 5, MAXCFG = 32 };
 static const char *const LR[NLR] = {"1e-05", "0.0001", "0.001", "0.01", "0.1"};
 
-#define SGD_PROBLEM "lsd6-sgd"
-#define SEL_SWEEP "sweep_lsd6-sgd-select"
-#define JOBS_FILE "dbmtl_sgd_jobs.tsv"
-
 static int lr_in(int k, repro_scale s) { return s != REPRO_SMOKE || k == 2 || k == 4; }
 
-static void sel_problem(char *buf, size_t n, int k)
+/* one of grid.c's SGD problems with a selection, else the program stops */
+static void check_problem(const char *problem)
 {
-    snprintf(buf, n, SGD_PROBLEM "@lr=%s@val", LR[k]);
+    for (int i = 0; i < N_PROBLEMS; i++)
+        if ((PROBLEMS[i].bit & P_SGDSEL) && !strcmp(PROBLEMS[i].name, problem))
+            return;
+    die("'%s' is not one of the SGD problems with an lr selection (lsd6-sgd, lsd6-eq-sgd)",
+        problem);
 }
 
-int cmd_sgdsel(repro_scale s)
+static void jobs_path(char *buf, size_t n, const char *out, const char *problem)
 {
+    snprintf(buf, n, "%s/dbmtl_sgd_jobs_%s.tsv", out, problem);
+}
+
+static void sel_problem(char *buf, size_t n, const char *problem, int k)
+{
+    snprintf(buf, n, "%s@lr=%s@val", problem, LR[k]);
+}
+
+int cmd_sgdsel(const char *problem, repro_scale s)
+{
+    check_problem(problem);
     for (int k = 0, n = 0; k < NLR; k++)
         if (lr_in(k, s)) {
             char p[64];
-            sel_problem(p, sizeof p, k);
+            sel_problem(p, sizeof p, problem, k);
             printf("%s%s", n++ ? "," : "", p);
         }
     printf("\n");
@@ -91,10 +105,11 @@ static int is_d1(const char *method, const char *opts)
     return 0;
 }
 
-int cmd_lrsel(const char *out, repro_scale sc)
+int cmd_lrsel(const char *out, const char *problem, repro_scale sc)
 {
+    check_problem(problem);
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/" SEL_SWEEP, out);
+    snprintf(dir, sizeof dir, "%s/sweep_%s-select", out, problem);
     repro_plan p;
     if (repro_plan_read(dir, &p))
         die("lrsel: %s has no readable plan (run the selection sweep first)", dir);
@@ -106,7 +121,7 @@ int cmd_lrsel(const char *out, repro_scale sc)
     int ok[MAXCFG * NLR] = {0}, diverged[MAXCFG * NLR] = {0}, T = 0, hb[REPRO_LR_MAXT] = {0};
     for (int k = 0; k < NLR; k++) {
         char prob[64];
-        sel_problem(prob, sizeof prob, k);
+        sel_problem(prob, sizeof prob, problem, k);
         repro_runs_clear(&R[k], prob);
         if (!lr_in(k, sc) || repro_runs_load_plan(&R[k], &p, NULL, NULL))
             continue;
@@ -129,12 +144,15 @@ int cmd_lrsel(const char *out, repro_scale sc)
     int bestv[MAXCFG];
     if (repro_lr_select(nc, NLR, T, M, ok, hb, dp, bestv))
         die("lrsel: out of memory choosing the learning rates");
-    char path[1024], jpath[1024];
-    FILE *f = out_open(out, "dbmtl_lr_select.tsv", path, sizeof path);
-    FILE *jobs = out_open(out, JOBS_FILE, jpath, sizeof jpath);
+    char path[1024], jpath[1024], name[128];
+    snprintf(name, sizeof name, "dbmtl_lr_select_%s.tsv", problem);
+    FILE *f = out_open(out, name, path, sizeof path);
+    snprintf(name, sizeof name, "dbmtl_sgd_jobs_%s.tsv", problem);
+    FILE *jobs = out_open(out, name, jpath, sizeof jpath);
     repro_lr_select_header(f, "configuration", LR, NLR);
     repro_summary s;
-    sum_open(&s, out, "lrsel");
+    snprintf(name, sizeof name, "lrsel_%s", problem);
+    sum_open(&s, out, name);
     int nsel = 0, nedge = 0, nlog = 0, nlog_sel = 0, nraw = 0, nraw_sel = 0;
     for (int c = 0; c < nc; c++) {
         /* the log transform's rows (db_mtl without log=false) against the raw-loss ones */
@@ -176,7 +194,8 @@ int cmd_lrsel(const char *out, repro_scale sc)
     int nfollow = 0;
     for (int i = 0; i < N_GRID; i++) {
         const grid_row *g = &GRID[i];
-        if (!g->sgd_row4_lr || !(g->problems & P_LSD6SGD) || !grid_in_scale(g->scales, sc))
+        if (!g->sgd_row4_lr || !(g->problems & grid_problem_bit(problem)) ||
+            !grid_in_scale(g->scales, sc))
             continue;
         const int lr4 = c4 >= 0 ? bestv[c4] : -1;
         fprintf(f, "%s%s%s", g->method, g->opts[0] ? ":" : "", g->opts);
@@ -199,16 +218,16 @@ int cmd_lrsel(const char *out, repro_scale sc)
     repro_summary_put(&s, "raw_with_lr", nraw_sel, nraw_sel, nraw_sel);
     repro_summary_put(&s, "at_row4_lr", nfollow, nfollow, nfollow);
     sum_close(&s);
-    printf("[dbmtl] LSD-6 SGD lr selection: %d of %d configurations have an lr (%d at an end "
-           "of the grid); %d more rows run at row 4's\n", nsel, nc, nedge, nfollow);
+    printf("[dbmtl] %s lr selection: %d of %d configurations have an lr (%d at an end of the "
+           "grid); %d more rows run at row 4's\n", problem, nsel, nc, nedge, nfollow);
     return 0;
 }
 
-int sgd_load(const char *out, repro_runs *r)
+int sgd_load(const char *out, const char *problem, repro_runs *r)
 {
     char jpath[1024], line[1024];
-    snprintf(jpath, sizeof jpath, "%s/" JOBS_FILE, out);
-    repro_runs_clear(r, SGD_PROBLEM);
+    jobs_path(jpath, sizeof jpath, out, problem);
+    repro_runs_clear(r, problem);
     FILE *f = fopen(jpath, "r");
     if (!f)
         return -1; /* the SGD stage did not run */
@@ -219,12 +238,12 @@ int sgd_load(const char *out, repro_runs *r)
         if (sscanf(line, "%d\t%599s\t%31s", &idx, arg, lr) != 3)
             die("%s: a line I did not write: %s", jpath, line);
         char dir[1100];
-        snprintf(dir, sizeof dir, "%s/sweep_" SGD_PROBLEM "/%d", out, idx);
+        snprintf(dir, sizeof dir, "%s/sweep_%s/%d", out, problem, idx);
         repro_plan p;
         if (repro_plan_read(dir, &p))
             continue; /* that configuration's sweep has not run */
-        /* the table keeps the problem "lsd6-sgd"; each sweep's jobs are of its own lr */
-        snprintf(r->problem, sizeof r->problem, SGD_PROBLEM "@lr=%s", lr);
+        /* the table keeps the problem's name; each sweep's jobs are of its own lr */
+        snprintf(r->problem, sizeof r->problem, "%s@lr=%s", problem, lr);
         int rc = repro_runs_load_plan(r, &p, NULL, NULL);
         repro_plan_free(&p);
         if (rc)
@@ -232,14 +251,15 @@ int sgd_load(const char *out, repro_runs *r)
         n++;
     }
     fclose(f);
-    snprintf(r->problem, sizeof r->problem, SGD_PROBLEM);
+    snprintf(r->problem, sizeof r->problem, "%s", problem);
     return n ? 0 : -1;
 }
 
-int sgd_lr_of(const char *out, const char *method, const char *opts, char *lr, size_t n)
+int sgd_lr_of(const char *out, const char *problem, const char *method, const char *opts,
+              char *lr, size_t n)
 {
     char jpath[1024], line[1024], want[600];
-    snprintf(jpath, sizeof jpath, "%s/" JOBS_FILE, out);
+    jobs_path(jpath, sizeof jpath, out, problem);
     snprintf(want, sizeof want, "%s%s%s", method, opts[0] ? ":" : "", opts);
     FILE *f = fopen(jpath, "r");
     int found = 0;
@@ -260,17 +280,22 @@ int sgd_lr_of(const char *out, const char *method, const char *opts, char *lr, s
 int sgd_sweep_dirs(const char *out, char dirs[][1024], int max)
 {
     int n = 0;
-    if (n < max)
-        snprintf(dirs[n++], 1024, "%s/" SEL_SWEEP, out);
-    char jpath[1024], line[1024];
-    snprintf(jpath, sizeof jpath, "%s/" JOBS_FILE, out);
-    FILE *f = fopen(jpath, "r");
-    while (f && n < max && fgets(line, sizeof line, f)) {
-        int idx;
-        if (sscanf(line, "%d", &idx) == 1)
-            snprintf(dirs[n++], 1024, "%s/sweep_" SGD_PROBLEM "/%d", out, idx);
+    for (int i = 0; i < N_PROBLEMS; i++) {
+        if (!(PROBLEMS[i].bit & P_SGDSEL))
+            continue;
+        const char *problem = PROBLEMS[i].name;
+        if (n < max)
+            snprintf(dirs[n++], 1024, "%s/sweep_%s-select", out, problem);
+        char jpath[1024], line[1024];
+        jobs_path(jpath, sizeof jpath, out, problem);
+        FILE *f = fopen(jpath, "r");
+        while (f && n < max && fgets(line, sizeof line, f)) {
+            int idx;
+            if (sscanf(line, "%d", &idx) == 1)
+                snprintf(dirs[n++], 1024, "%s/sweep_%s/%d", out, problem, idx);
+        }
+        if (f)
+            fclose(f);
     }
-    if (f)
-        fclose(f);
     return n;
 }

@@ -29,6 +29,8 @@ static int has_plan(const char *dir)
 /* per problem its sweep and, at paper scale, the reduced-seed one (sweep_<P>-s2, grid.c) */
 static void load_all(const char *out)
 {
+    if (N_PROBLEMS > (int)(sizeof RUNS / sizeof RUNS[0]))
+        die("grid.c has %d problems, train.c room for %d", N_PROBLEMS, (int)(sizeof RUNS / sizeof RUNS[0]));
     for (int ip = 0; ip < N_PROBLEMS; ip++) {
         char dir[1024], dir2[1100];
         snprintf(dir, sizeof dir, "%s/sweep_%s", out, PROBLEMS[ip].name);
@@ -36,8 +38,8 @@ static void load_all(const char *out)
         LOADED[ip] = has_plan(dir) && repro_runs_load(&RUNS[ip], dir, PROBLEMS[ip].name) == 0;
         if (LOADED[ip] && has_plan(dir2) && repro_runs_load_more(&RUNS[ip], dir2))
             die("%s: cannot read its plan", dir2);
-        if (PROBLEMS[ip].bit == P_LSD6SGD) /* one sweep per row, each at its lr (sgd.c) */
-            LOADED[ip] = sgd_load(out, &RUNS[ip]) == 0;
+        if (PROBLEMS[ip].bit & P_SGDSEL) /* one sweep per row, each at its lr (sgd.c) */
+            LOADED[ip] = sgd_load(out, PROBLEMS[ip].name, &RUNS[ip]) == 0;
         LOADED[ip] = LOADED[ip] && RUNS[ip].nc > 0;
     }
 }
@@ -152,99 +154,102 @@ static void pair_rows(repro_summary *s, const char *key, int ip, const char *ra,
         put_paired(s, key, &x, &y);
 }
 
-/* LSD-6 under SGD (sgd.c): every row there at its lr, against row 4 seed by seed. STL and
- * EW have no stable lr on it, so Delta-p_STL is undefined and the experiments' own tables
- * have no SGD rows; this one compares with DB-MTL (row 4) instead. D3's claim: alpha = max
- * against the best other strategy that trained (all at row 4's lr, spec D3). */
+/* The SGD problems (sgd.c): every row there at its lr, against row 4 seed by seed. STL and EW
+ * may have no stable lr there (on LSD-6 they have none), so Delta-p_STL is then undefined and
+ * the experiments' own tables have no SGD rows; this one compares with DB-MTL (row 4)
+ * instead. The claims' keys are LSD-6's (D2, D3, D7 and D8 run under SGD there only): D3's
+ * alpha = max against the best other strategy that trained (all at row 4's lr, spec D3), D7's
+ * row 3 against GradNorm and D8's gains, each row at its own lr. */
 static void sgd_table(const char *out, repro_summary *s)
 {
-    int ip = -1;
-    for (int i = 0; i < N_PROBLEMS; i++)
-        if (PROBLEMS[i].bit == P_LSD6SGD && LOADED[i])
-            ip = i;
-    if (ip < 0)
-        return;
-    const repro_runs *r = &RUNS[ip];
-    const grid_row *r4 = &GRID[grid_index("D1", "row 4: both (DB-MTL)")];
-    const int c4 = repro_runs_find(r, r4->method, r4->opts);
     char path[1024];
     FILE *f = out_open(out, "dbmtl_sgd.tsv", path, sizeof path);
-    fprintf(f, "experiment\trow\tlr\tseeds\tdiverged\tΔp vs row 4 (%%)\t± 95%% CI\t"
+    fprintf(f, "problem\texperiment\trow\tlr\tseeds\tdiverged\tΔp vs row 4 (%%)\t± 95%% CI\t"
                "per-task Δp vs row 4\n");
-    repro_runs_dp best;
-    memset(&best, 0, sizeof best);
-    double best_mean = -INFINITY;
-    int others = 0, others_trained = 0;
-    for (int i = 0; i < N_GRID; i++) {
-        const grid_row *g = &GRID[i];
-        const int c = (g->problems & P_LSD6SGD) ? repro_runs_find(r, g->method, g->opts) : -1;
-        if (c < 0)
+    const grid_row *r4 = &GRID[grid_index("D1", "row 4: both (DB-MTL)")];
+    for (int ip = 0; ip < N_PROBLEMS; ip++) {
+        if (!(PROBLEMS[ip].bit & P_SGDSEL) || !LOADED[ip])
             continue;
-        char lr[32] = "?", per[256] = "";
-        sgd_lr_of(out, g->method, g->opts, lr, sizeof lr);
-        int ran = 0, div = 0;
-        for (int j = 0; j < r->ns; j++) {
-            ran += r->ok[c][j] || r->diverged[c][j];
-            div += r->diverged[c][j];
-        }
-        repro_runs_dp d = repro_runs_deltap(r, c, c4);
-        size_t u = 0;
-        for (int t = 0; t < r->T && d.n && u < sizeof per; t++)
-            u += (size_t)snprintf(per + u, sizeof per - u, "%s%+.2f", t ? " " : "", d.per_task[t]);
-        fprintf(f, "%s\t%s\t%s\t%d\t%d\t%+.3f\t%.3f\t%s\n", g->exp, g->label, lr, ran, div,
-                d.n ? d.s.mean : NAN, d.n ? d.s.ci95 : NAN, per);
-        if (!strcmp(g->exp, "D3") && c != c4) {
-            others++;
-            if (d.n && div == 0) {
-                others_trained++;
-                if (d.s.mean > best_mean)
-                    best_mean = d.s.mean, best = d;
+        const char *pname = PROBLEMS[ip].name;
+        const repro_runs *r = &RUNS[ip];
+        const int c4 = repro_runs_find(r, r4->method, r4->opts);
+        repro_runs_dp best;
+        memset(&best, 0, sizeof best);
+        double best_mean = -INFINITY;
+        int others = 0, others_trained = 0;
+        for (int i = 0; i < N_GRID; i++) {
+            const grid_row *g = &GRID[i];
+            const int c = (g->problems & PROBLEMS[ip].bit) ? repro_runs_find(r, g->method, g->opts) : -1;
+            if (c < 0)
+                continue;
+            char lr[32] = "?", per[256] = "";
+            sgd_lr_of(out, pname, g->method, g->opts, lr, sizeof lr);
+            int ran = 0, div = 0;
+            for (int j = 0; j < r->ns; j++) {
+                ran += r->ok[c][j] || r->diverged[c][j];
+                div += r->diverged[c][j];
             }
+            repro_runs_dp d = repro_runs_deltap(r, c, c4);
+            size_t u = 0;
+            for (int t = 0; t < r->T && d.n && u < sizeof per; t++)
+                u += (size_t)snprintf(per + u, sizeof per - u, "%s%+.2f", t ? " " : "", d.per_task[t]);
+            fprintf(f, "%s\t%s\t%s\t%s\t%d\t%d\t%+.3f\t%.3f\t%s\n", pname, g->exp, g->label, lr,
+                    ran, div, d.n ? d.s.mean : NAN, d.n ? d.s.ci95 : NAN, per);
+            if (!strcmp(g->exp, "D3") && c != c4) {
+                others++;
+                if (d.n && div == 0) {
+                    others_trained++;
+                    if (d.s.mean > best_mean)
+                        best_mean = d.s.mean, best = d;
+                }
+            }
+        }
+        if (PROBLEMS[ip].bit != P_LSD6SGD)
+            continue;
+        /* D7 and D8 under SGD: two rows, each at its own lr, seed by seed (Delta-p of a
+         * against b); a row with no stable lr has no runs, and the pair is then not measured */
+        static const struct { const char *key, *a, *b; } PAIRS[] = {
+            {"d7_sgd_row3_vs_gradnorm", "D7/row 3 (max-norm normalisation)", "D7/gradnorm, asymmetry 0.12"},
+            {"d8_sgd_gain_pcgrad", "D8/pcgrad +log", "D8/pcgrad"},
+            {"d8_sgd_gain_gradvac", "D8/gradvac +log", "D8/gradvac"},
+            {"d8_sgd_gain_imtl_g", "D8/imtl_g +log", "D8/imtl_g"},
+            {"d8_sgd_gain_cagrad", "D8/cagrad +log", "D8/cagrad"},
+            {"d8_sgd_gain_nash_mtl", "D8/nash_mtl +log", "D8/nash_mtl"},
+            {"d8_sgd_gain_aligned_mtl", "D8/aligned_mtl +log", "D8/aligned_mtl"},
+        };
+        int d8_measured = 0, d8_gains = 0;
+        for (size_t k = 0; k < sizeof PAIRS / sizeof PAIRS[0]; k++) {
+            const char *la = strchr(PAIRS[k].a, '/') + 1, *lb = strchr(PAIRS[k].b, '/') + 1;
+            char ea[8], eb[8];
+            snprintf(ea, sizeof ea, "%.*s", (int)(la - 1 - PAIRS[k].a), PAIRS[k].a);
+            snprintf(eb, sizeof eb, "%.*s", (int)(lb - 1 - PAIRS[k].b), PAIRS[k].b);
+            const grid_row *ga = &GRID[grid_index(ea, la)], *gb = &GRID[grid_index(eb, lb)];
+            repro_runs_dp x = repro_runs_deltap(r, repro_runs_find(r, ga->method, ga->opts),
+                                                repro_runs_find(r, gb->method, gb->opts));
+            if (!x.n)
+                continue;
+            double lo = x.s.mean - x.s.ci95, hi = x.s.mean + x.s.ci95;
+            if (x.n < 2)
+                lo = hi = x.s.mean;
+            repro_summary_put(s, PAIRS[k].key, x.s.mean, lo, hi);
+            if (!strncmp(PAIRS[k].key, "d8", 2)) {
+                d8_measured++;
+                d8_gains += x.s.mean > 0;
+            }
+        }
+        if (d8_measured == 6)
+            repro_summary_put(s, "d8_sgd_gains", d8_gains, d8_gains, d8_gains);
+        repro_summary_put(s, "d3_sgd_others", others, others, others);
+        repro_summary_put(s, "d3_sgd_others_trained", others_trained, others_trained, others_trained);
+        if (others_trained) {
+            /* max minus the best other: the negated Delta-p of that strategy against max */
+            double lo = -(best.s.mean + best.s.ci95), hi = -(best.s.mean - best.s.ci95);
+            if (best.n < 2)
+                lo = hi = -best.s.mean;
+            repro_summary_put(s, "d3_sgd_max_minus_best", -best.s.mean, lo, hi);
         }
     }
     out_close(f, path);
-    /* D7 and D8 under SGD: two rows, each at its own lr, seed by seed (Delta-p of a against
-     * b); a row with no stable lr has no runs, and the pair is then not measured */
-    static const struct { const char *key, *a, *b; } PAIRS[] = {
-        {"d7_sgd_row3_vs_gradnorm", "D7/row 3 (max-norm normalisation)", "D7/gradnorm, asymmetry 0.12"},
-        {"d8_sgd_gain_pcgrad", "D8/pcgrad +log", "D8/pcgrad"},
-        {"d8_sgd_gain_gradvac", "D8/gradvac +log", "D8/gradvac"},
-        {"d8_sgd_gain_imtl_g", "D8/imtl_g +log", "D8/imtl_g"},
-        {"d8_sgd_gain_cagrad", "D8/cagrad +log", "D8/cagrad"},
-        {"d8_sgd_gain_nash_mtl", "D8/nash_mtl +log", "D8/nash_mtl"},
-        {"d8_sgd_gain_aligned_mtl", "D8/aligned_mtl +log", "D8/aligned_mtl"},
-    };
-    int d8_measured = 0, d8_gains = 0;
-    for (size_t k = 0; k < sizeof PAIRS / sizeof PAIRS[0]; k++) {
-        const char *la = strchr(PAIRS[k].a, '/') + 1, *lb = strchr(PAIRS[k].b, '/') + 1;
-        char ea[8], eb[8];
-        snprintf(ea, sizeof ea, "%.*s", (int)(la - 1 - PAIRS[k].a), PAIRS[k].a);
-        snprintf(eb, sizeof eb, "%.*s", (int)(lb - 1 - PAIRS[k].b), PAIRS[k].b);
-        const grid_row *ga = &GRID[grid_index(ea, la)], *gb = &GRID[grid_index(eb, lb)];
-        repro_runs_dp x = repro_runs_deltap(r, repro_runs_find(r, ga->method, ga->opts),
-                                            repro_runs_find(r, gb->method, gb->opts));
-        if (!x.n)
-            continue;
-        double lo = x.s.mean - x.s.ci95, hi = x.s.mean + x.s.ci95;
-        if (x.n < 2)
-            lo = hi = x.s.mean;
-        repro_summary_put(s, PAIRS[k].key, x.s.mean, lo, hi);
-        if (!strncmp(PAIRS[k].key, "d8", 2)) {
-            d8_measured++;
-            d8_gains += x.s.mean > 0;
-        }
-    }
-    if (d8_measured == 6)
-        repro_summary_put(s, "d8_sgd_gains", d8_gains, d8_gains, d8_gains);
-    repro_summary_put(s, "d3_sgd_others", others, others, others);
-    repro_summary_put(s, "d3_sgd_others_trained", others_trained, others_trained, others_trained);
-    if (others_trained) {
-        /* max minus the best other: the negated Delta-p of that strategy against max */
-        double lo = -(best.s.mean + best.s.ci95), hi = -(best.s.mean - best.s.ci95);
-        if (best.n < 2)
-            lo = hi = -best.s.mean;
-        repro_summary_put(s, "d3_sgd_max_minus_best", -best.s.mean, lo, hi);
-    }
 }
 
 /* D12: every configuration with default options, DB-MTL as D1 runs it, and oc; ranked. */
@@ -372,7 +377,7 @@ int cmd_train(const char *out, const dscale *d)
     /* under SGD STL and EW may have no stable lr (Delta-p_STL undefined): row 4 against
      * row 2, the two rows of the log transform, per seed (sgd.c) */
     for (int ip = 0; ip < N_PROBLEMS; ip++)
-        if (PROBLEMS[ip].bit == P_LSD6SGD && LOADED[ip]) {
+        if ((PROBLEMS[ip].bit & P_SGDSEL) && LOADED[ip]) {
             const grid_row *r4 = &GRID[grid_index("D1", "row 4: both (DB-MTL)")],
                            *r2 = &GRID[grid_index("D1", "row 2: log only (log-ew)")];
             const repro_runs *r = &RUNS[ip];
@@ -381,8 +386,8 @@ int cmd_train(const char *out, const dscale *d)
             double lo = x.s.mean - x.s.ci95, hi = x.s.mean + x.s.ci95;
             if (x.n < 2)
                 lo = hi = x.s.mean;
-            repro_summary_put(&s, "d1_sgd_row4_vs_row2", x.n ? x.s.mean : NAN, x.n ? lo : NAN,
-                              x.n ? hi : NAN);
+            repro_summary_putf(&s, x.n ? x.s.mean : NAN, x.n ? lo : NAN, x.n ? hi : NAN,
+                               "d1_sgd_row4_vs_row2_%s", PROBLEMS[ip].name);
         }
     sgd_table(out, &s);
     d12(out, &s, d->s);
