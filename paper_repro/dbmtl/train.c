@@ -142,13 +142,18 @@ static int grid_index(const char *exp, const char *label)
 }
 
 /* the seed-paired difference of two rows, "EXP/label" each */
+/* the grid row named "EXP/label" */
+static const grid_row *grid_ref(const char *ref)
+{
+    char exp[8];
+    const char *label = strchr(ref, '/');
+    snprintf(exp, sizeof exp, "%.*s", (int)(label - ref), ref);
+    return &GRID[grid_index(exp, label + 1)];
+}
+
 static void pair_rows(repro_summary *s, const char *key, int ip, const char *ra, const char *rb)
 {
-    char ea[8], eb[8];
-    const char *la = strchr(ra, '/'), *lb = strchr(rb, '/');
-    snprintf(ea, sizeof ea, "%.*s", (int)(la - ra), ra);
-    snprintf(eb, sizeof eb, "%.*s", (int)(lb - rb), rb);
-    const grid_row *a = &GRID[grid_index(ea, la + 1)], *b = &GRID[grid_index(eb, lb + 1)];
+    const grid_row *a = grid_ref(ra), *b = grid_ref(rb);
     repro_runs_dp x = row_dp(ip, a->method, a->opts, "stl"), y = row_dp(ip, b->method, b->opts, "stl");
     if (x.n && y.n)
         put_paired(s, key, &x, &y);
@@ -219,11 +224,7 @@ static void sgd_table(const char *out, repro_summary *s)
         };
         int d8_measured = 0, d8_gains = 0;
         for (size_t k = 0; k < sizeof PAIRS / sizeof PAIRS[0]; k++) {
-            const char *la = strchr(PAIRS[k].a, '/') + 1, *lb = strchr(PAIRS[k].b, '/') + 1;
-            char ea[8], eb[8];
-            snprintf(ea, sizeof ea, "%.*s", (int)(la - 1 - PAIRS[k].a), PAIRS[k].a);
-            snprintf(eb, sizeof eb, "%.*s", (int)(lb - 1 - PAIRS[k].b), PAIRS[k].b);
-            const grid_row *ga = &GRID[grid_index(ea, la)], *gb = &GRID[grid_index(eb, lb)];
+            const grid_row *ga = grid_ref(PAIRS[k].a), *gb = grid_ref(PAIRS[k].b);
             repro_runs_dp x = repro_runs_deltap(r, repro_runs_find(r, ga->method, ga->opts),
                                                 repro_runs_find(r, gb->method, gb->opts));
             if (!x.n)
