@@ -15,22 +15,33 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float mtb_tanhf(float x)
+/* always_inline: vec_kernels.c compiles it into one loop per SIMD width (target_clones),
+ * which GCC would otherwise leave as a call, and a call does not vectorise. Branch-free
+ * throughout: a select such as "x != x ? x : t" stayed a branch on the AVX targets and kept
+ * the loop scalar there. n = round(y / ln2) comes from adding 1.5 * 2^23 (the float then
+ * holds n in its low mantissa bits), so no float-to-int conversion is needed, which would be
+ * undefined for NaN; NaN instead passes the clamp (a comparison with NaN is false) and
+ * every operation after it. */
+static inline __attribute__((always_inline)) float mtb_tanhf(float x)
 {
     const float ln2_hi = 0.693145752f, ln2_lo = 1.42860677e-6f, inv_ln2 = 1.44269504f;
+    const float shifter = 0x1.8p23f;
     float a = fabsf(x);
-    a = a < 9.0f ? a : 9.0f;
+    a = a > 9.0f ? 9.0f : a;
     float y = 2.0f * a;
-    float n = (float)(int32_t)(y * inv_ln2 + 0.5f);
+    float k = y * inv_ln2 + shifter;
+    float n = k - shifter;
     float r = (y - n * ln2_hi) - n * ln2_lo;
     float q = r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
                   r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    int32_t bits = ((int32_t)n + 127) << 23;
+    /* k's bits are those of 1.5 * 2^23 plus n; shifted by 23 only n + 127 remains: 2^n */
+    uint32_t kb;
+    memcpy(&kb, &k, sizeof kb);
+    uint32_t bits = (kb + 127u) << 23;
     float s;
     memcpy(&s, &bits, sizeof s);
     float em1 = (s - 1.0f) + s * q;
-    float t = copysignf(em1 / (em1 + 2.0f), x);
-    return x != x ? x : t; /* NaN stays NaN (the clamp above would make it +-1) */
+    return copysignf(em1 / (em1 + 2.0f), x);
 }
 
 #endif

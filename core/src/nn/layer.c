@@ -9,8 +9,8 @@
  *   tanh' = 1 - y^2,  relu' = [y > 0]. */
 #include "mtb/layer.h"
 
-#include "fast_tanh.h"
 #include "image_layers.h"
+#include "vec_kernels.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -101,9 +101,7 @@ static void dense_backward(const mtb_layer *l, const float *theta, const float *
 static void tanh_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
 {
     (void)theta;
-    size_t n = (size_t)B * l->out;
-    for (size_t i = 0; i < n; i++)
-        y[i] = mtb_tanhf(x[i]);
+    mtb_vk_tanh((size_t)B * l->out, x, y);
 }
 
 static void relu_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
@@ -119,22 +117,16 @@ static void act_backward(const mtb_layer *l, const float *y, const float *dy, fl
                          int S, int is_tanh)
 {
     const int w = l->out;
+    if (S == 1) { /* rows of y and dy line up: one call over the whole batch */
+        (is_tanh ? mtb_vk_tanh_grad : mtb_vk_relu_grad)((size_t)B * w, y, dy, dx);
+        return;
+    }
     for (int b = 0; b < B; b++) {
         const float *yb = y + (size_t)b * w;
         for (int s = 0; s < S; s++) {
             const float *g = dy + ((size_t)b * S + s) * w;
             float *o = dx + ((size_t)b * S + s) * w;
-            if (is_tanh)
-                for (int j = 0; j < w; j++)
-                    o[j] = g[j] * (1.0f - yb[j] * yb[j]);
-            else
-                for (int j = 0; j < w; j++) {
-                    /* load g[j] unconditionally: the select then vectorises (a blend);
-                     * "y > 0 ? g[j] : 0" left a data-dependent branch per element, which
-                     * made the ReLU backward of lenet-pmtl's first layer cost 4.4 ms */
-                    const float gj = g[j];
-                    o[j] = yb[j] > 0.0f ? gj : 0.0f;
-                }
+            (is_tanh ? mtb_vk_tanh_grad : mtb_vk_relu_grad)((size_t)w, yb, g, o);
         }
     }
 }

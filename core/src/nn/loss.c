@@ -2,6 +2,7 @@
  * "mean" reduction computes it, so numbers compare with the papers' code.
  *
  *   MSE  l = 1/(B K) sum (yhat - y)^2            dl/dyhat = 2 (yhat - y) / (B K)
+ *        (each row's sum in float, in the fixed lanes of vec_kernels.c; rows in double)
  *   L1   l = 1/(B K) sum |yhat - y|              dl/dyhat = sign(yhat - y) / (B K)   (0 at a tie)
  *   BCE  l = 1/(B K) sum w_y * softplus-form     with z the logit, p = sigmoid(z):
  *          -[w1 y log p + w0 (1 - y) log(1 - p)] = w1 y softplus(-z) + w0 (1 - y) softplus(z)
@@ -10,6 +11,8 @@
  *          dl/dz_b = w_{c_b} (softmax(z_b) - e_{c_b}) / sum_b w_{c_b}
  *          (PyTorch's CrossEntropyLoss with weight= and ignore_index=-1: a weighted mean). */
 #include "mtb/loss.h"
+
+#include "vec_kernels.h"
 
 #include <math.h>
 
@@ -60,12 +63,15 @@ double mtb_loss_forward(const mtb_task_spec *t, const float *yhat, size_t ldyhat
     double s = 0.0;
     switch (t->loss) {
     case MTB_LOSS_MSE:
+        /* the fused pass's sums (mtb_loss_forward_backward), so that a loss computed alone
+         * equals the training pass's loss bit for bit */
+        for (int b = 0; b < B; b++)
+            s += mtb_vk_sq_err_row(K, yhat + b * ldyhat, y + b * ldy);
+        return s / ((double)B * K);
     case MTB_LOSS_L1:
         for (int b = 0; b < B; b++)
-            for (int k = 0; k < K; k++) {
-                double e = (double)yhat[b * ldyhat + k] - (double)y[b * ldy + k];
-                s += t->loss == MTB_LOSS_MSE ? e * e : fabs(e);
-            }
+            for (int k = 0; k < K; k++)
+                s += fabs((double)yhat[b * ldyhat + k] - (double)y[b * ldy + k]);
         return s / ((double)B * K);
     case MTB_LOSS_BCE: {
         double w0, w1;
@@ -157,21 +163,13 @@ double mtb_loss_forward_backward(const mtb_task_spec *t, const float *yhat, size
         return mtb_loss_forward(t, yhat, ldyhat, y, ldy, B);
     }
     /* MSE, the hot case of the regression benchmarks: error, its square and the gradient
-     * in one pass; each row's sum in float (vectorised), rows summed in double. */
+     * in one pass; each row's sum in float (vec_kernels.c: the same lanes on every SIMD
+     * width), rows summed in double. */
     const int K = t->out_width;
     const float g = (float)(2.0 * scale / ((double)B * K));
     double s = 0.0;
-    for (int b = 0; b < B; b++) {
-        const float *yh = yhat + b * ldyhat, *yy = y + b * ldy;
-        float *d = dyhat + b * lddyhat;
-        float row = 0.0f;
-        for (int k = 0; k < K; k++) {
-            float e = yh[k] - yy[k];
-            d[k] = g * e;
-            row += e * e;
-        }
-        s += row;
-    }
+    for (int b = 0; b < B; b++)
+        s += mtb_vk_mse_row(K, yhat + b * ldyhat, y + b * ldy, g, dyhat + b * lddyhat);
     return s / ((double)B * K);
 }
 

@@ -9,6 +9,8 @@
  * (lr (1 - k/K)^0.9). Weight decay (decoupled) uses the scheduled lr too, as AdamW does. */
 #include "mtb/optim.h"
 
+#include "vec_kernels.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -121,13 +123,7 @@ void mtb_optim_step(mtb_optim *o, float *theta, float *grad)
     const float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
     const float step = (float)(lr_k / (1.0 - pow(c->beta1, (double)o->t)));
     const float inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(c->beta2, (double)o->t)));
-    float *m = o->m, *v = o->v;
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        theta[i] -= step * m[i] / (sqrtf(v[i]) * inv_bc2 + eps);
-    }
+    mtb_vk_adam(n, theta, grad, o->m, o->v, b1, b2, step, inv_bc2, eps);
 }
 
 void mtb_optim_step_f64(const mtb_optim_config *c, long t, size_t n, double *x, double *g,
@@ -155,10 +151,7 @@ void mtb_optim_step_f64(const mtb_optim_config *c, long t, size_t n, double *x, 
 
 double mtb_norm_f32(const float *x, size_t n)
 {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)x[i] * x[i];
-    return sqrt(s);
+    return sqrt(mtb_vk_sumsq(n, x));
 }
 
 double mtb_norm_f64(const double *x, size_t n)
