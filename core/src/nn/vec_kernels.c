@@ -5,9 +5,11 @@
 
 #include <math.h>
 
-/* target_clones needs GCC's (or clang's) ifunc support on x86-64; elsewhere the kernels are
- * compiled once for the build's target, with the same results. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+/* target_clones needs GCC's ifunc support on x86-64 ELF; elsewhere the kernels are compiled
+ * once for the build's target, with the same results. Not clang: clang 14 names the
+ * dispatcher "<name>.ifunc", so calls from other files (to "<name>") do not link; clang
+ * builds only the fuzzers here. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute) && !defined(__clang__)
 #if __has_attribute(target_clones)
 #define MTB_VK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
