@@ -60,12 +60,18 @@ struct mtb_layer {
     /* image layers only (zero for dense and activations) */
     mtb_image_shape shape_in, shape_out;
     int kernel;    /* conv: kernel side; maxpool: window side and stride */
-    int chunk;     /* conv: images per im2col block (the scratch holds one block) */
-    float *work;   /* conv: scratch of mtb_layer_work_floats floats, owned by the model */
+    int chunk;     /* conv: images per im2col block (the scratch holds one block);
+                    * dense: tasks whose weight gradients one product computes (<= 1: one
+                    * product per task, no scratch) */
+    float *work;   /* scratch of mtb_layer_work_floats floats, owned by the model */
 };
 
 /* Scratch floats layer l needs in l->work (0: none); chunk and shapes must be set. */
 size_t mtb_layer_work_floats(const mtb_layer *l);
+
+/* Tasks per weight-gradient product of a dense layer (in -> out) in a model of T tasks:
+ * as many as keep its scratch near 2^22 floats (16 MiB), at most T; 1 means none. */
+int mtb_dense_chunk(int in, int out, int T);
 
 const mtb_layer_ops *mtb_layer_ops_for(mtb_layer_kind kind);
 

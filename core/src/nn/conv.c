@@ -28,10 +28,8 @@ static int out_positions(const mtb_layer *l) { return l->shape_out.h * l->shape_
 static int kdim(const mtb_layer *l) { return l->kernel * l->kernel * l->shape_in.c; }
 
 /* scratch: col (chunk Ho Wo K) | gathered cotangents (chunk out) | ones (chunk Ho Wo) */
-size_t mtb_layer_work_floats(const mtb_layer *l)
+size_t mtb_conv_work_floats(const mtb_layer *l)
 {
-    if (l->kind != MTB_LAYER_CONV)
-        return 0;
     const size_t rows = (size_t)l->chunk * (size_t)out_positions(l);
     return rows * (size_t)kdim(l) + (size_t)l->chunk * (size_t)l->out + rows;
 }

@@ -7,5 +7,6 @@
 const mtb_layer_ops *mtb_conv_ops(void);    /* conv.c */
 const mtb_layer_ops *mtb_pool_ops(void);    /* pool.c */
 const mtb_layer_ops *mtb_flatten_ops(void); /* pool.c */
+size_t mtb_conv_work_floats(const mtb_layer *l); /* conv.c: its scratch (layer.h) */
 
 #endif

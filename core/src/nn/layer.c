@@ -71,6 +71,26 @@ double mtb_sgemm_rate(int n, int reps)
 
 /* ---- dense ------------------------------------------------------------------- */
 
+/* A dense layer's scratch: the weight gradients of chunk tasks, (chunk out, in), then their
+ * biases (chunk out). */
+#define DENSE_WORK_FLOATS (1L << 22)
+
+int mtb_dense_chunk(int in, int out, int T)
+{
+    long per_task = (long)out * in + out;
+    long c = DENSE_WORK_FLOATS / per_task;
+    return c < 2 || T < 2 ? 1 : c < T ? (int)c : T;
+}
+
+size_t mtb_layer_work_floats(const mtb_layer *l)
+{
+    if (l->kind == MTB_LAYER_CONV)
+        return mtb_conv_work_floats(l);
+    if (l->kind == MTB_LAYER_DENSE && l->chunk > 1)
+        return (size_t)l->chunk * ((size_t)l->out * l->in + (size_t)l->out);
+    return 0;
+}
+
 static void dense_forward(const mtb_layer *l, const float *theta, const float *x, float *y, int B)
 {
     const float *W = theta, *b = theta + (size_t)l->out * l->in;
@@ -88,12 +108,33 @@ static void dense_backward(const mtb_layer *l, const float *theta, const float *
     const float *W = theta;
     if (dx)
         mtb_sgemm(0, 0, B * S, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
-    if (dtheta)
+    if (!dtheta)
+        return;
+    if (S == 1 || !l->work) {
         for (int s = 0; s < S; s++) {
             float *dW = dtheta + (size_t)s * dtheta_stride, *db = dW + (size_t)out * in;
             mtb_sgemm(1, 0, out, in, B, 1.0f, dy + (size_t)s * out, S * out, x, in, 0.0f, dW, in);
             mtb_sgemv(1, B, out, 1.0f, dy + (size_t)s * out, S * out, ones_B, 0.0f, db);
         }
+        return;
+    }
+    /* Many tasks: the weight gradients of g tasks are the rows of one product,
+     * (g out, in) = dy[:, s0.., :]^T (g out, B) x (B, in), so x is packed once per group
+     * instead of once per task (the per-task products were small and spent a fifth of the
+     * T = 128 parameter-gradient step in OpenBLAS's packing, bench/README.md). Task s's
+     * rows are its dW_s, contiguous: one copy each into its block of dtheta. */
+    const size_t nW = (size_t)out * in;
+    for (int s0 = 0; s0 < S; s0 += l->chunk) {
+        const int g = S - s0 < l->chunk ? S - s0 : l->chunk;
+        float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
+        mtb_sgemm(1, 0, g * out, in, B, 1.0f, dy + (size_t)s0 * out, S * out, x, in, 0.0f, dWg, in);
+        mtb_sgemv(1, B, g * out, 1.0f, dy + (size_t)s0 * out, S * out, ones_B, 0.0f, dbg);
+        for (int j = 0; j < g; j++) {
+            float *dW = dtheta + (size_t)(s0 + j) * dtheta_stride;
+            memcpy(dW, dWg + (size_t)j * nW, sizeof(float) * nW);
+            memcpy(dW + nW, dbg + (size_t)j * out, sizeof(float) * (size_t)out);
+        }
+    }
 }
 
 /* ---- activations ------------------------------------------------------------------ */

@@ -68,7 +68,8 @@ mtb_status mtb_model_new(const mtb_model_config *cfg, mtb_model **out, mtb_error
         mtb_layer *d = &m->layers[2 * i], *a = &m->layers[2 * i + 1];
         int w = cfg->widths[i];
         *d = (mtb_layer){.kind = MTB_LAYER_DENSE, .ops = mtb_layer_ops_for(MTB_LAYER_DENSE),
-                         .in = in, .out = w, .n_params = (size_t)w * in + (size_t)w, .offset = off};
+                         .in = in, .out = w, .n_params = (size_t)w * in + (size_t)w, .offset = off,
+                         .chunk = mtb_dense_chunk(in, w, cfg->T)};
         m->last_dense_layer = 2 * i;
         m->last_dense_offset = off;
         m->last_dense_size = d->n_params;
@@ -88,6 +89,23 @@ mtb_status mtb_model_new(const mtb_model_config *cfg, mtb_model **out, mtb_error
 /* The heads after the trunk (m->dz, m->n_trunk set), the parameter slab; frees m on failure. */
 static mtb_status finish_model(const int *head_out, mtb_model *m, mtb_model **out, mtb_error *err)
 {
+    /* One scratch for all layers that need one (conv's im2col blocks, dense's grouped weight
+     * gradients): each uses it only inside its own forward or backward. */
+    size_t work = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        size_t need = mtb_layer_work_floats(&m->layers[i]);
+        work = need > work ? need : work;
+    }
+    if (work) {
+        m->work = malloc(sizeof(float) * work);
+        if (!m->work) {
+            mtb_model_free(m);
+            return mtb_fail(err, MTB_ENOMEM, "model: cannot allocate %zu floats of scratch", work);
+        }
+        for (int i = 0; i < m->n_layers; i++)
+            if (mtb_layer_work_floats(&m->layers[i]))
+                m->layers[i].work = m->work;
+    }
     for (int t = 0; t < m->T; t++) {
         m->head_out[t] = head_out[t];
         m->head_off[t] = m->sum_out;
@@ -135,7 +153,7 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
         return mtb_fail(err, MTB_ENOMEM, "model: out of memory");
     mtb_image_shape sh = in0;
     int image = 1, in = d_in;
-    size_t off = 0, work = 0;
+    size_t off = 0;
     int have_params = 0;
     m->max_width = in;
     for (int i = 0; i < spec->n; i++) {
@@ -180,8 +198,10 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
                 why = "a dense layer needs a vector input: put flatten before it";
             else if (sp->size < 1)
                 why = "a dense layer needs a width >= 1";
-            else
+            else {
                 l->n_params = (size_t)sp->size * in + (size_t)sp->size;
+                l->chunk = mtb_dense_chunk(in, sp->size, T);
+            }
             w = sp->size;
             break;
         case MTB_LAYER_TANH:
@@ -212,9 +232,6 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
             have_params = 1;
         }
         off += l->n_params;
-        size_t need = mtb_layer_work_floats(l);
-        if (need > work)
-            work = need;
         if (l->out > m->max_width)
             m->max_width = l->out;
         in = l->out;
@@ -223,17 +240,6 @@ mtb_status mtb_model_new_trunk(const mtb_trunk_spec *spec, int d_in, int T, cons
         mtb_model_free(m);
         return mtb_fail(err, MTB_EINVAL, "model: a layer-list trunk must end in a vector (flatten "
                         "or dense) and have parameters");
-    }
-    /* One scratch for all conv layers: each uses it only inside its own forward or backward. */
-    if (work) {
-        m->work = malloc(sizeof(float) * work);
-        if (!m->work) {
-            mtb_model_free(m);
-            return mtb_fail(err, MTB_ENOMEM, "model: cannot allocate %zu floats of scratch", work);
-        }
-        for (int i = 0; i < m->n_layers; i++)
-            if (mtb_layer_work_floats(&m->layers[i]))
-                m->layers[i].work = m->work;
     }
     m->dz = in;
     m->n_trunk = off;
