@@ -75,9 +75,17 @@ $(B)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # The code version every run file records (provenance.h): `git describe` of the source
-# tree, rewritten only when it changes so that an unchanged tree does not rebuild.
+# tree, rewritten only when it changes so that an unchanged tree does not rebuild. "-dirty"
+# means a tracked file differs from the commit, except the files the programs themselves
+# write (REPORT_OUTPUTS: reports, their figures and the benchmark tables): a reproduction
+# rewrites its README, and a second reproduction run from the same tree must still carry
+# the same version, or `mtb sweep --reuse` (which requires it) would never share a run.
 VERSION_H := $(B)/gen/mtb_version.h
-GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+REPORT_OUTPUTS := paper_repro/*/README.md paper_repro/*/paper/** results bench/README.md \
+                  bench/step_vs_tasks*
+GIT_DESCRIBE := $(shell v=$$(git describe --always 2>/dev/null) || v=unknown; \
+    [ "$$v" = unknown ] || git diff --quiet HEAD -- . $(foreach p,$(REPORT_OUTPUTS),':(exclude,glob)$(p)') \
+    || v=$$v-dirty; echo $$v)
 $(VERSION_H): FORCE
 	@mkdir -p $(@D)
 	@echo '#define MTB_CODE_VERSION "$(GIT_DESCRIBE)"' > $@.new
