@@ -67,7 +67,11 @@ for shape in mtr pcba; do
             # fewer steps where one step is long
             # loss-only cells at small T are a few ms: more steps keep a neighbour's burst
             # on a shared machine from deciding the loss-only verdict
-            reps=10 warm=2; case $needs in *grads*) reps=5 ;; *) [ "$T" -le 32 ] && reps=40 ;; esac
+            reps=10 warm=2
+            case $needs in
+            *grads*) reps=5 ;;
+            *) if [ "$T" -le 32 ]; then reps=40; fi ;;
+            esac
             [ "$T" -ge 64 ] && reps=3 warm=1
             [ "$T" -ge 512 ] && reps=2
             [ $shape = pcba ] && case $needs in *param*) reps=2 warm=1 ;; esac
@@ -167,7 +171,6 @@ echo "|---|---|---|---|---|---|---|---|"
 awk -F'\t' 'NR > 1 && $6 != "nan" {
         if ($2 == "ew") { ew[$1, $4] = $6; ewb[$1, $4] = $7 }
         else if ($3 == "losses") { n++; s[n] = $1; m[n] = $2; T[n] = $4; ms[n] = $6; fb[n] = $7 }
-        if ($2 == "constant") cst[$1, $4] = $6
     }
     END {
         split("mtr pcba", shapes, " ")
@@ -184,8 +187,8 @@ awk -F'\t' 'NR > 1 && $6 != "nan" {
             if (!cells) continue
             nf = 0; nft = ""
             for (i = 1; i <= n; i++)
-                if (s[i] == sh && m[i] == "constant" && (sh, T[i]) in ew && cst[sh, T[i]] / ew[sh, T[i]] > nf) {
-                    nf = cst[sh, T[i]] / ew[sh, T[i]]; nft = T[i] }
+                if (s[i] == sh && m[i] == "constant" && (sh, T[i]) in ew && ms[i] / ew[sh, T[i]] > nf) {
+                    nf = ms[i] / ew[sh, T[i]]; nft = T[i] }
             printf "| %s | %d | %d | %.2f× (%s) | %.2f | %d | %s | %s |\n", sh, methods, cells, worst, wm, wb, above,
                    nf ? sprintf("%.2f× (T = %d)", nf, nft) : "not measured",
                    above ? sprintf("missed in %d of %d cells", above, cells) : "met"

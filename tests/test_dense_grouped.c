@@ -8,7 +8,6 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
-#include <stdlib.h>
 
 Test(dense_grouped, grouped_weight_gradients_equal_per_task_ones)
 {

@@ -4,6 +4,7 @@
 #include "fast_tanh.h"
 
 #include <math.h>
+#include <stddef.h>
 
 /* target_clones needs GCC's ifunc support on x86-64 ELF; elsewhere the kernels are compiled
  * once for the build's target, with the same results. Not clang: clang 14 names the
@@ -50,20 +51,26 @@ MTB_VK_CLONES void mtb_vk_relu_grad(size_t n, const float *restrict y, const flo
     }
 }
 
-MTB_VK_CLONES float mtb_vk_mse_row(int K, const float *restrict yh, const float *restrict y,
-                                   float g, float *restrict d)
+/* sum_k (yh[k] - y[k])^2 in the fixed lanes; with_d: also d[k] = g (yh[k] - y[k]). Inlined
+ * into both callers with a constant with_d, so neither keeps the test (a test on d itself
+ * stays in the loop, since d may be NULL for all the compiler knows, and keeps it scalar). */
+static inline __attribute__((always_inline)) float sq_err_lanes(int K, const float *restrict yh,
+                                                                const float *restrict y, float g,
+                                                                float *restrict d, int with_d)
 {
     float acc[MTB_VK_LANES] = {0};
     int k = 0;
     for (; k + MTB_VK_LANES <= K; k += MTB_VK_LANES)
         for (int l = 0; l < MTB_VK_LANES; l++) {
             float e = yh[k + l] - y[k + l];
-            d[k + l] = g * e;
+            if (with_d)
+                d[k + l] = g * e;
             acc[l] += e * e;
         }
     for (int l = 0; k < K; k++, l++) {
         float e = yh[k] - y[k];
-        d[k] = g * e;
+        if (with_d)
+            d[k] = g * e;
         acc[l] += e * e;
     }
     float total = 0.0f;
@@ -71,22 +78,15 @@ MTB_VK_CLONES float mtb_vk_mse_row(int K, const float *restrict yh, const float 
     return total;
 }
 
+MTB_VK_CLONES float mtb_vk_mse_row(int K, const float *restrict yh, const float *restrict y,
+                                   float g, float *restrict d)
+{
+    return sq_err_lanes(K, yh, y, g, d, 1);
+}
+
 MTB_VK_CLONES float mtb_vk_sq_err_row(int K, const float *restrict yh, const float *restrict y)
 {
-    float acc[MTB_VK_LANES] = {0};
-    int k = 0;
-    for (; k + MTB_VK_LANES <= K; k += MTB_VK_LANES)
-        for (int l = 0; l < MTB_VK_LANES; l++) {
-            float e = yh[k + l] - y[k + l];
-            acc[l] += e * e;
-        }
-    for (int l = 0; k < K; k++, l++) {
-        float e = yh[k] - y[k];
-        acc[l] += e * e;
-    }
-    float total = 0.0f;
-    LANE_TOTAL(acc, total);
-    return total;
+    return sq_err_lanes(K, yh, y, 0.0f, NULL, 0);
 }
 
 MTB_VK_CLONES double mtb_vk_sumsq(size_t n, const float *restrict x)

@@ -10,7 +10,7 @@
  * Same numbers on every width: the element-wise kernels are single IEEE operations per
  * element (C11 mode builds with -ffp-contract=off, so no FMA is formed on the wider
  * targets), and every sum runs in a fixed number of lanes (MTB_VK_LANES) added in a fixed
- * order, not in whatever order the vector width would give. tests/test_nn_kernels.c checks
+ * order, not in whatever order the vector width would give. tests/test_vec_kernels.c checks
  * each kernel bit for bit against a scalar loop written in that order. */
 #ifndef MTB_VEC_KERNELS_H
 #define MTB_VEC_KERNELS_H
