@@ -124,6 +124,10 @@ extern const unsigned D12_PROBLEMS;
 int grid_in_scale(unsigned scales, repro_scale s);
 unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at this scale */
 unsigned grid_problem_bit(const char *name); /* 0 when not one of PROBLEMS */
+/* 1 when, at scale s, the configuration runs with the reduced seeds on the problem `bit`: paper
+ * scale, and every grid row of it there is marked reduced (the SGD rows' per-row sweeps use it,
+ * sgd.c; the other problems' sweeps get the same split from cmd_methods' lanes) */
+int grid_reduced_on(unsigned bit, const char *method, const char *opts, repro_scale s);
 
 /* the sweep's method arguments: lane 0 the main sweep, lane 1 the reduced-seed one (paper
  * scale only; empty elsewhere) */

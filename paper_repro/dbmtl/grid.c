@@ -16,10 +16,16 @@
 const grid_row GRID[] = {
     /* D1: Table 6's four rows, Adam on LSD-6 and LSD-6-eq, SGD on LSD-6 (each row at its own
      * lr, sgd.c) */
-    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
-    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
-    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
-    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_LSD6SGD | P_LSD6EQSGD, S_ALL, 0, 0},
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6 | P_LSD6EQ | P_LSD6SGD, S_ALL, 0, 0},
+    /* D1 under SGD on LSD-6-eq: full scale only (the reproduce script runs lsd6-eq-sgd there;
+     * its selection and seeds are about 12 minutes of a 2-core paper run) */
+    {"D1", "row 1: neither (EW)", "ew", "", P_LSD6EQSGD, S_FULL, 0, 0},
+    {"D1", "row 2: log only (log-ew)", "db_mtl", "gradnorm=false", P_LSD6EQSGD, S_FULL, 0, 0},
+    {"D1", "row 3: grad-magnitude only", "db_mtl", DB ",log=false", P_LSD6EQSGD, S_FULL, 0, 0},
+    {"D1", "row 4: both (DB-MTL)", "db_mtl", DB, P_LSD6EQSGD, S_FULL, 0, 0},
     /* D2: row 4 with the heads / alpha_k paths of the log transform switched off (under SGD
      * at row 4's lr) */
     {"D2", "row 4, heads raw", "db_mtl", DB ",heads=raw", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
@@ -28,41 +34,41 @@ const grid_row GRID[] = {
     /* D3: alpha_k strategies (max is row 4; under SGD on LSD-6 all at row 4's lr) */
     {"D3", "alpha = max", "db_mtl", DB, P_LSD6 | P_CE3 | P_CE3SGD | P_LSD6SGD, S_ALL, 0, 0},
     {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
-    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_CE3 | P_CE3SGD, S_PAPER, 0, 0},
+    {"D3", "alpha = min", "db_mtl", DB ",alpha=min", P_CE3 | P_CE3SGD, S_PAPER, 1, 0},
     {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
-    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_CE3 | P_CE3SGD, S_PAPER, 0, 0},
+    {"D3", "alpha = mean", "db_mtl", DB ",alpha=mean", P_CE3 | P_CE3SGD, S_PAPER, 1, 0},
     {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
-    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_CE3 | P_CE3SGD, S_PAPER, 0, 0},
+    {"D3", "alpha = median", "db_mtl", DB ",alpha=median", P_CE3 | P_CE3SGD, S_PAPER, 1, 0},
     {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 1},
-    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_CE3 | P_CE3SGD, S_PAPER, 0, 0},
+    {"D3", "alpha = 1", "db_mtl", DB ",alpha=one", P_CE3 | P_CE3SGD, S_PAPER, 1, 0},
     /* D4: the beta grid of App. B / Table 8, in Table 8's order (on LSD-6 at paper scale
      * only beta = 0, 0.9 and the default 0.1/sqrt(k), the claims' rows; the whole grid on
      * LSD-CE3, whose runs cost a third) */
     {"D4", "beta = 0", "db_mtl", "beta=0", P_LSD6, S_PAPER, 1, 0},
-    {"D4", "beta = 0", "db_mtl", "beta=0", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0", "db_mtl", "beta=0", P_CE3, S_PAPER, 1, 0},
     {"D4", "beta = 0.1/sqrt(k)", "db_mtl", DB, P_LSD6 | P_CE3, S_ALL, 0, 0},
     {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_LSD6, S_FULL, 0, 0},
-    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0.5/sqrt(k)", "db_mtl", "beta=0.5,beta_sigma=0.5", P_CE3, S_PAPER, 1, 0},
     {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_LSD6, S_FULL, 0, 0},
-    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0.9/sqrt(k)", "db_mtl", "beta=0.9,beta_sigma=0.5", P_CE3, S_PAPER, 1, 0},
     {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_LSD6, S_FULL, 0, 0},
-    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0.1", "db_mtl", "beta=0.1", P_CE3, S_PAPER, 1, 0},
     {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_LSD6, S_FULL, 0, 0},
-    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0.5", "db_mtl", "beta=0.5", P_CE3, S_PAPER, 1, 0},
     {"D4", "beta = 0.9", "db_mtl", "", P_LSD6, S_PAPER, 1, 0},
-    {"D4", "beta = 0.9", "db_mtl", "", P_CE3, S_PAPER, 0, 0},
+    {"D4", "beta = 0.9", "db_mtl", "", P_CE3, S_PAPER, 1, 0},
     /* D6: log transform vs IMTL-L (s learnt at the net lr, 10x, 100x) */
     {"D6", "log-ew", "db_mtl", "gradnorm=false", P_LSD6, S_ALL, 0, 0},
-    {"D6", "imtl_l, s lr = net lr", "imtl_l", "", P_LSD6, S_PAPER, 0, 0},
-    {"D6", "imtl_l, s lr = 10x", "imtl_l", "lr=0.007", P_LSD6, S_PAPER, 0, 0},
-    {"D6", "imtl_l, s lr = 100x", "imtl_l", "lr=0.07", P_LSD6, S_PAPER, 0, 0},
-    {"D6", "imtl-l-exact (s = -log(l + eps) every step)", "imtl_l", "exact=true", P_LSD6, S_PAPER, 0, 0},
+    {"D6", "imtl_l, s lr = net lr", "imtl_l", "", P_LSD6, S_PAPER, 1, 0},
+    {"D6", "imtl_l, s lr = 10x", "imtl_l", "lr=0.007", P_LSD6, S_PAPER, 1, 0},
+    {"D6", "imtl_l, s lr = 100x", "imtl_l", "lr=0.07", P_LSD6, S_PAPER, 1, 0},
+    {"D6", "imtl-l-exact (s = -log(l + eps) every step)", "imtl_l", "exact=true", P_LSD6, S_PAPER, 1, 0},
     {"D6", "ew", "ew", "", P_LSD6, S_ALL, 0, 0},
     /* D7: grad-magnitude balancing (row 3) vs GradNorm */
     {"D7", "row 3 (max-norm normalisation)", "db_mtl", DB ",log=false", P_LSD6 | P_LSD6SGD, S_ALL, 0, 0},
-    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
-    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
-    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6 | P_LSD6SGD, S_PAPER, 0, 0},
+    {"D7", "gradnorm, asymmetry 0", "gradnorm", "alpha=0", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 0},
+    {"D7", "gradnorm, asymmetry 0.12", "gradnorm", "", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 0},
+    {"D7", "gradnorm, asymmetry 1.5", "gradnorm", "alpha=1.5", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 0},
     {"D7", "gradnorm, all shared parameters", "gradnorm", "layer=all", P_LSD6 | P_LSD6SGD, S_PAPER, 1, 0},
     /* D8: Fig. 1's methods with and without the log transform in front (pre=log) */
     {"D8", "pcgrad", "pcgrad", "", P_LSD6, S_PAPER, 1, 0},
@@ -96,7 +102,7 @@ const grid_row GRID[] = {
     {"D8", "aligned_mtl", "aligned_mtl", "", P_LSD6SGD, S_FULL, 0, 0},
     {"D8", "aligned_mtl +log", "aligned_mtl", "pre=log", P_LSD6SGD, S_FULL, 0, 0},
     /* D9: GLS vs log only */
-    {"D9", "gls", "gls", "", P_LSD6, S_PAPER, 0, 0},
+    {"D9", "gls", "gls", "", P_LSD6, S_PAPER, 1, 0},
     {"D9", "gls", "gls", "", P_CE3, S_ALL, 0, 0},
     {"D9", "log-ew", "db_mtl", "gradnorm=false", P_LSD6 | P_CE3, S_ALL, 0, 0},
     /* D10: stability, Adam and SGD, LSD-CE3 and the separable stress problem */
@@ -148,10 +154,26 @@ unsigned grid_d12_problems(repro_scale s)
     return s == REPRO_FULL ? D12_PROBLEMS : (P_LSD6 | P_CE3);
 }
 
-/* the SGD problems have one lane: their rows are selected and run one sweep each (sgd.c) */
+/* the SGD problems have one lane: their rows are selected and run one sweep each (sgd.c),
+ * with the seeds grid_reduced_on gives them */
 static int row_lane(const grid_row *r, repro_scale s, unsigned bit)
 {
     return s == REPRO_PAPER && r->reduced && !(bit & P_SGDSEL);
+}
+
+int grid_reduced_on(unsigned bit, const char *method, const char *opts, repro_scale s)
+{
+    int any = 0;
+    for (int i = 0; i < N_GRID; i++) {
+        const grid_row *r = &GRID[i];
+        if (!(r->problems & bit) || !grid_in_scale(r->scales, s) || strcmp(r->method, method) ||
+            strcmp(r->opts, opts))
+            continue;
+        if (!r->reduced)
+            return 0; /* a row of full seeds shares the configuration */
+        any = 1;
+    }
+    return s == REPRO_PAPER && any;
 }
 
 int cmd_methods(const char *problem, repro_scale s, int lane)

@@ -17,8 +17,9 @@
  *            (so the choice is one fixed weighting of the tasks' relative changes, the same for
  *            every row); a run that diverged is never chosen. Writes dbmtl_lr_select_<P>.tsv and
  *            dbmtl_sgd_jobs_<P>.tsv (one line per configuration with an lr: index, method
- *            argument, lr), which the reproduce script turns into one sweep per configuration,
- *            sweep_<P>/<index>, at that lr with the scale's seeds; summary lrsel_<P>.
+ *            argument, lr, 1 when it takes the reduced seeds: grid_reduced_on), which the
+ *            reproduce script turns into one sweep per configuration, sweep_<P>/<index>, at
+ *            that lr with the scale's seeds (or the reduced ones); summary lrsel_<P>.
  *            The rows grid.c marks sgd_row4_lr (D2's variants of row 4, D3's other alpha_k
  *            strategies: dbmtl.md D3 "same lr for all A, lr chosen for max") get no selection
  *            of their own: they follow in the jobs file at row 4's lr ('-' in the
@@ -108,6 +109,7 @@ static int is_d1(const char *method, const char *opts)
 int cmd_lrsel(const char *out, const char *problem, repro_scale sc)
 {
     check_problem(problem);
+    const unsigned pbit = grid_problem_bit(problem);
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/sweep_%s-select", out, problem);
     repro_plan p;
@@ -179,7 +181,8 @@ int cmd_lrsel(const char *out, const char *problem, repro_scale sc)
         nlog_sel += is_log;
         nraw_sel += is_raw;
         nedge += best == 0 || best == NLR - 1;
-        fprintf(jobs, "%d\t%s%s%s\t%s\n", c, method[c], opts[c][0] ? ":" : "", opts[c], LR[best]);
+        fprintf(jobs, "%d\t%s%s%s\t%s\t%d\n", c, method[c], opts[c][0] ? ":" : "", opts[c], LR[best],
+                grid_reduced_on(pbit, method[c], opts[c], sc));
     }
     /* the rows that run at row 4's lr (grid.c: D2's variants of row 4, D3's other alpha_k
      * strategies), after the selected ones, numbered on from nc */
@@ -194,7 +197,7 @@ int cmd_lrsel(const char *out, const char *problem, repro_scale sc)
     int nfollow = 0;
     for (int i = 0; i < N_GRID; i++) {
         const grid_row *g = &GRID[i];
-        if (!g->sgd_row4_lr || !(g->problems & grid_problem_bit(problem)) ||
+        if (!g->sgd_row4_lr || !(g->problems & pbit) ||
             !grid_in_scale(g->scales, sc))
             continue;
         const int lr4 = c4 >= 0 ? bestv[c4] : -1;
@@ -203,8 +206,8 @@ int cmd_lrsel(const char *out, const char *problem, repro_scale sc)
             fprintf(f, "\t-");
         fprintf(f, "\t%s\n", lr4 >= 0 ? LR[lr4] : "none (row 4 has no lr)");
         if (lr4 >= 0)
-            fprintf(jobs, "%d\t%s%s%s\t%s\n", nc + nfollow++, g->method, g->opts[0] ? ":" : "",
-                    g->opts, LR[lr4]);
+            fprintf(jobs, "%d\t%s%s%s\t%s\t%d\n", nc + nfollow++, g->method, g->opts[0] ? ":" : "",
+                    g->opts, LR[lr4], grid_reduced_on(pbit, g->method, g->opts, sc));
     }
     repro_plan_free(&p);
     out_close(f, path);
