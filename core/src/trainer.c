@@ -154,6 +154,14 @@ static mtb_status trainer_new(mtb_model *model, const mtb_task_spec *tasks,
         tr->gram_block = gram_block;
         tr->S = T; /* every task's cotangent goes back together: the blocks need all T rows */
     }
+    /* Many tasks against the batch (4 T > B): G is written in double by the layers, and the
+     * trunk's weighted gradient is one backward pass of sum_t w_t dl_t/dz (about 4 B P FLOPs)
+     * instead of Gf^T w, which reads the whole float Jacobian (4 T P bytes). At T = 128 on
+     * the mtr shape (B = 304, P = 156 400) that drops the float copy of G (80 MB written,
+     * read back to widen it and again by the sgemv) for 0.2 GFLOP of products. Fewer tasks
+     * keep the float path, so their runs' numbers are unchanged bit for bit; both give the
+     * same gradient to rounding (tests/test_direct_jacobian.c). */
+    tr->direct_G = !tr->gram && tr->need == MTB_NEED_PARAM_GRADS && 4L * T > (long)tr->Bmax;
 
     int fail = 0;
     tr->act = xcalloc((size_t)model->n_layers + 1, sizeof(float *), &fail);
@@ -295,22 +303,44 @@ static double loss_factor(const mtb_trainer *tr, int t)
     return tr->loss_scale ? tr->loss_scale[t] : 1.0;
 }
 
+static void widen(size_t n, const float *src, double *dst)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 /* Stacked backward through trunk layers (last .. stop): the cotangent of the trunk's
  * output, (B, S, dz), is at `in`; dense layers write their parameter gradients into S
- * blocks (block s at dtheta + s * stride, at position layer offset - base). The input
- * cotangent of layer `stop` is not needed, nor that of layer 0. Intermediate cotangents
- * alternate between bp_a and bp_b. */
+ * blocks (block s at dtheta + s * stride, at position layer offset - base), or, with dtheta_d,
+ * into the same places of double blocks: through the layer's param_grads_d where it has one
+ * (no float copy), else through dtheta and widened. The input cotangent of layer `stop` is
+ * not needed, nor that of layer 0. Intermediate cotangents alternate between bp_a and bp_b. */
 static void backward_stack(mtb_trainer *tr, const float *in, int B, int S, int stop, float *dtheta,
-                           size_t stride, size_t base)
+                           size_t stride, size_t base, double *dtheta_d)
 {
     const mtb_model *m = tr->m;
     const float *cur = in;
     for (int i = m->n_layers - 1; i >= stop; i--) {
         const mtb_layer *l = &m->layers[i];
+        const float *theta = m->theta + l->offset;
         float *dx = i > stop ? (cur == tr->bp_a ? tr->bp_b : tr->bp_a) : NULL;
         float *dth = (dtheta && l->n_params) ? dtheta + (l->offset - base) : NULL;
-        l->ops->backward(l, m->theta + l->offset, tr->act[i], tr->act[i + 1], cur, dx, dth, stride,
-                         B, S, tr->ones);
+        if (dtheta_d && l->n_params) {
+            double *dd = dtheta_d + (l->offset - base);
+            if (l->ops->param_grads_d && l->work) {
+                l->ops->backward(l, theta, tr->act[i], tr->act[i + 1], cur, dx, NULL, stride, B,
+                                 S, tr->ones);
+                l->ops->param_grads_d(l, tr->act[i], cur, dd, stride, B, S, tr->ones);
+            } else {
+                l->ops->backward(l, theta, tr->act[i], tr->act[i + 1], cur, dx, dth, stride, B,
+                                 S, tr->ones);
+                for (int s = 0; s < S; s++)
+                    widen(l->n_params, dth + (size_t)s * stride, dd + (size_t)s * stride);
+            }
+        } else {
+            l->ops->backward(l, theta, tr->act[i], tr->act[i + 1], cur, dx, dth, stride, B, S,
+                             tr->ones);
+        }
         cur = dx;
     }
 }
@@ -411,11 +441,11 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
                        sizeof(float) * (size_t)S * dz);
             in = dst;
         }
-        backward_stack(tr, in, B, S, stop, tr->Gf + (size_t)t0 * Dp, Dp, base);
+        backward_stack(tr, in, B, S, stop, tr->Gf + (size_t)t0 * Dp, Dp, base,
+                       tr->direct_G ? tr->G + (size_t)t0 * Dp : NULL);
     }
-    const size_t n = (size_t)T * Dp;
-    for (size_t i = 0; i < n; i++)
-        tr->G[i] = tr->Gf[i];
+    if (!tr->direct_G)
+        widen((size_t)T * Dp, tr->Gf, tr->G);
     tr->cur_D = Dp;
     *G = tr->G;
     *D = Dp;
@@ -520,14 +550,17 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
         if (trunk_grad) {
             for (size_t i = 0; i < tr->P_all; i++)
                 m->grad[i] = (float)trunk_grad[i];
-        } else {
+            return MTB_OK;
+        }
+        if (!tr->direct_G) {
             /* grad_trunk (P) = Gf^T (P, T) w (T) */
             float wf[T];
             for (int t = 0; t < T; t++)
                 wf[t] = (float)trunk_w[t];
             mtb_sgemv(1, T, (int)tr->P_all, 1.0f, tr->Gf, (int)tr->P_all, wf, 0.0f, m->grad);
+            return MTB_OK;
         }
-        return MTB_OK;
+        /* direct_G: Gf holds no copy; the weighted cotangent's backward below (have_dz) */
     }
     if (trunk_grad && tr->cur_need != MTB_NEED_REP_GRADS)
         return mtb_fail(err, MTB_EINVAL,
@@ -559,7 +592,7 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
             same &= head_w[t] == trunk_w[t];
         if (same && tr->skip_zero_heads) {
             trunk_cotangent_skipping_zeros(tr, trunk_w);
-            backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0);
+            backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0, NULL);
             return MTB_OK;
         }
         for (int b = 0; b < B && !same; b++)
@@ -571,7 +604,7 @@ mtb_status mtb_trainer_weighted_grad(mtb_trainer *tr, const double *head_w, cons
             }
         mtb_sgemm(0, 0, B, dz, so, 1.0f, tr->dy_w, so, mtb_model_head_W(m), dz, 0.0f, tr->dz_agg, dz);
     }
-    backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0);
+    backward_stack(tr, tr->dz_agg, B, 1, 0, m->grad, 0, 0, NULL);
     return MTB_OK;
 }
 

@@ -28,6 +28,10 @@ struct mtb_trainer {
     double *losses_after;   /* (T) */
     double *out_scale, *loss_scale; /* (T) each, or NULL when all 1 (train.h) */
     /* the Gram path (trainer_gram.c): no G, only G G^T accumulated block by block */
+    /* 1: many tasks against the batch (direct_jacobian, trainer.c): the dense layers write G
+     * in double directly, and the trunk's weighted gradient is one backward pass of the
+     * weighted cotangent instead of Gf^T w */
+    int direct_G;
     int gram;               /* 1: PARAM gradients of scope all are delivered as gram_M */
     size_t gram_block;      /* mtb_trainer_new_gram's bound, floats per task (0 = default) */
     size_t gram_rows_cap;   /* floats per task of the largest parameter block */

@@ -49,6 +49,11 @@ typedef struct mtb_layer_ops {
     void (*backward)(const mtb_layer *l, const float *theta, const float *x, const float *y,
                      const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
                      int S, const float *ones_B);
+    /* Optional (NULL when a kind has none): only the S blocks of parameter gradients, written
+     * straight into double blocks (block s at dtheta_d + s * dtheta_stride), for the trainer's
+     * T x P Jacobian without a float copy of it. Called only when l->work is set. */
+    void (*param_grads_d)(const mtb_layer *l, const float *x, const float *dy, double *dtheta_d,
+                          size_t dtheta_stride, int B, int S, const float *ones_B);
 } mtb_layer_ops;
 
 struct mtb_layer {

@@ -140,6 +140,6 @@ static void conv_backward(const mtb_layer *l, const float *theta, const float *x
     }
 }
 
-static const mtb_layer_ops conv_ops = {"conv", conv_forward, conv_backward};
+static const mtb_layer_ops conv_ops = {"conv", conv_forward, conv_backward, NULL};
 
 const mtb_layer_ops *mtb_conv_ops(void) { return &conv_ops; }

@@ -99,6 +99,23 @@ static void dense_forward(const mtb_layer *l, const float *theta, const float *x
     mtb_sgemm(0, 1, B, l->out, l->in, 1.0f, x, l->in, W, l->in, 1.0f, y, l->out);
 }
 
+/* Many tasks: the weight gradients of the g tasks from s0 on are the rows of one product,
+ * (g out, in) = dy[:, s0.., :]^T (g out, B) x (B, in), so x is packed once per group
+ * instead of once per task (the per-task products were small and spent a fifth of the
+ * T = 128 parameter-gradient step in OpenBLAS's packing, bench/README.md); their biases one
+ * sgemv. Task s0 + j's dW is rows j out.. of l->work, its db entries g out * in + j out..;
+ * returns g. */
+static int group_grads(const mtb_layer *l, const float *x, const float *dy, int B, int S, int s0,
+                       const float *ones_B)
+{
+    const int in = l->in, out = l->out;
+    const int g = S - s0 < l->chunk ? S - s0 : l->chunk;
+    float *dWg = l->work, *dbg = l->work + (size_t)g * out * in;
+    mtb_sgemm(1, 0, g * out, in, B, 1.0f, dy + (size_t)s0 * out, S * out, x, in, 0.0f, dWg, in);
+    mtb_sgemv(1, B, g * out, 1.0f, dy + (size_t)s0 * out, S * out, ones_B, 0.0f, dbg);
+    return g;
+}
+
 static void dense_backward(const mtb_layer *l, const float *theta, const float *x, const float *y,
                            const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
                            int S, const float *ones_B)
@@ -118,21 +135,41 @@ static void dense_backward(const mtb_layer *l, const float *theta, const float *
         }
         return;
     }
-    /* Many tasks: the weight gradients of g tasks are the rows of one product,
-     * (g out, in) = dy[:, s0.., :]^T (g out, B) x (B, in), so x is packed once per group
-     * instead of once per task (the per-task products were small and spent a fifth of the
-     * T = 128 parameter-gradient step in OpenBLAS's packing, bench/README.md). Task s's
-     * rows are its dW_s, contiguous: one copy each into its block of dtheta. */
+    /* Many tasks: grouped products (group_grads), one copy of task s's rows into its block */
     const size_t nW = (size_t)out * in;
     for (int s0 = 0; s0 < S; s0 += l->chunk) {
-        const int g = S - s0 < l->chunk ? S - s0 : l->chunk;
-        float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
-        mtb_sgemm(1, 0, g * out, in, B, 1.0f, dy + (size_t)s0 * out, S * out, x, in, 0.0f, dWg, in);
-        mtb_sgemv(1, B, g * out, 1.0f, dy + (size_t)s0 * out, S * out, ones_B, 0.0f, dbg);
+        const int g = group_grads(l, x, dy, B, S, s0, ones_B);
+        const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
         for (int j = 0; j < g; j++) {
             float *dW = dtheta + (size_t)(s0 + j) * dtheta_stride;
             memcpy(dW, dWg + (size_t)j * nW, sizeof(float) * nW);
             memcpy(dW + nW, dbg + (size_t)j * out, sizeof(float) * (size_t)out);
+        }
+    }
+}
+
+static void widen(size_t n, const float *src, double *dst)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+/* The same gradients as dense_backward's, widened to double straight from the scratch: the
+ * trainer's T x P Jacobian G without its float copy (at T = 128 on the mtr shape that copy and
+ * its conversion moved 240 MB per step). */
+static void dense_param_grads_d(const mtb_layer *l, const float *x, const float *dy,
+                                double *dtheta_d, size_t dtheta_stride, int B, int S,
+                                const float *ones_B)
+{
+    const int out = l->out;
+    const size_t nW = (size_t)out * l->in;
+    for (int s0 = 0; s0 < S; s0 += l->chunk) {
+        const int g = group_grads(l, x, dy, B, S, s0, ones_B);
+        const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
+        for (int j = 0; j < g; j++) {
+            double *dW = dtheta_d + (size_t)(s0 + j) * dtheta_stride;
+            widen(nW, dWg + (size_t)j * nW, dW);
+            widen((size_t)out, dbg + (size_t)j * out, dW + nW);
         }
     }
 }
@@ -190,9 +227,9 @@ static void relu_backward(const mtb_layer *l, const float *theta, const float *x
         act_backward(l, y, dy, dx, B, S, 0);
 }
 
-static const mtb_layer_ops dense_ops = {"dense", dense_forward, dense_backward};
-static const mtb_layer_ops tanh_ops = {"tanh", tanh_forward, tanh_backward};
-static const mtb_layer_ops relu_ops = {"relu", relu_forward, relu_backward};
+static const mtb_layer_ops dense_ops = {"dense", dense_forward, dense_backward, dense_param_grads_d};
+static const mtb_layer_ops tanh_ops = {"tanh", tanh_forward, tanh_backward, NULL};
+static const mtb_layer_ops relu_ops = {"relu", relu_forward, relu_backward, NULL};
 
 const mtb_layer_ops *mtb_layer_ops_for(mtb_layer_kind kind)
 {

@@ -102,8 +102,8 @@ static void flatten_backward(const mtb_layer *l, const float *theta, const float
         memcpy(dx, dy, sizeof(float) * (size_t)B * S * l->in);
 }
 
-static const mtb_layer_ops pool_ops = {"maxpool", pool_forward, pool_backward};
-static const mtb_layer_ops flatten_ops = {"flatten", flatten_forward, flatten_backward};
+static const mtb_layer_ops pool_ops = {"maxpool", pool_forward, pool_backward, NULL};
+static const mtb_layer_ops flatten_ops = {"flatten", flatten_forward, flatten_backward, NULL};
 
 const mtb_layer_ops *mtb_pool_ops(void) { return &pool_ops; }
 const mtb_layer_ops *mtb_flatten_ops(void) { return &flatten_ops; }
