@@ -123,6 +123,10 @@ extern const int N_PROBLEMS;
 extern const unsigned D12_PROBLEMS;
 int grid_in_scale(unsigned scales, repro_scale s);
 unsigned grid_d12_problems(repro_scale s); /* the problems of D12's table at this scale */
+unsigned grid_scale_problems(repro_scale s); /* the problems a scale trains (PROBLEMS' bits) */
+/* `problems`: the names of the scale's problems, space-separated, without (sgd = 0) or only
+ * (sgd = 1) the SGD-selection ones, for the reproduce script */
+int cmd_problems(repro_scale s, int sgd);
 unsigned grid_problem_bit(const char *name); /* 0 when not one of PROBLEMS */
 /* 1 when, at scale s, the configuration runs with the reduced seeds on the problem `bit`: paper
  * scale, and every grid row of it there is marked reduced (the SGD rows' per-row sweeps use it,

@@ -150,11 +150,11 @@ int cmd_gradnorms(const char *out, const dscale *d)
     sum_open(&sum, out, "gradnorms");
     FILE *f = out_open(out, "dbmtl_gradscale.tsv", path, sizeof path);
     scale_header(f);
-    /* Adam: LSD-6 (the claims' keys, no suffix) and, from paper scale up, LSD-6-eq */
+    /* Adam: LSD-6 (the claims' keys, no suffix) and LSD-6-eq where the scale trains it */
     static const char *const LSD6[4] = {"lsd6", "lsd6", "lsd6", "lsd6"},
                              *const EQ[4] = {"lsd6-eq", "lsd6-eq", "lsd6-eq", "lsd6-eq"};
     d1_scales(f, &sum, "lsd6", LSD6, "", steps, every);
-    if (d->s != REPRO_SMOKE)
+    if (grid_scale_problems(d->s) & P_LSD6EQ)
         d1_scales(f, &sum, "lsd6-eq", EQ, "_lsd6-eq", steps, every);
     out_close(f, path);
     /* D10, Fig. 8b: ||grad l_t||^2 on LSD-CE3, EW and DB-MTL */

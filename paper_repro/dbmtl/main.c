@@ -38,6 +38,7 @@ static void usage(void)
             "       | gradnorms-sgd --problem P (D1 gradient scales under SGD on P, after lrsel)\n"
             "       | methods --problem P (the sweep's method arguments for problem P)\n"
             "       | methods-reduced --problem P (those of its reduced-seed sweep, paper scale)\n"
+            "       | problems | sgd-problems (the problems the scale trains: sweeps, SGD rows)\n"
             "       | sgdsel --problem P (P's SGD selection problems: lsd6-sgd, lsd6-eq-sgd)\n"
             "       | lrsel --problem P (each row's SGD lr on P)\n"
             "       | train (D1, D3, D4, D6-D8, D10, D12 from the sweeps in DIR)\n"
@@ -52,7 +53,9 @@ int main(int argc, char **argv)
     repro_args a;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         repro_args_parse(argc, argv, PROG,
-                         strncmp(argv[1], "methods", 7) != 0 && strcmp(argv[1], "sgdsel") != 0, &a))
+                         strncmp(argv[1], "methods", 7) != 0 && strcmp(argv[1], "sgdsel") != 0 &&
+                             strcmp(argv[1], "problems") != 0 && strcmp(argv[1], "sgd-problems") != 0,
+                         &a))
         usage();
     const char *cmd = a.cmd, *out = a.out;
     if (!strcmp(cmd, "methods") || !strcmp(cmd, "methods-reduced")) { /* grid.c */
@@ -60,6 +63,8 @@ int main(int argc, char **argv)
             usage();
         return cmd_methods(a.problem, a.scale, !strcmp(cmd, "methods-reduced"));
     }
+    if (!strcmp(cmd, "problems") || !strcmp(cmd, "sgd-problems")) /* grid.c */
+        return cmd_problems(a.scale, !strcmp(cmd, "sgd-problems"));
     if (!strcmp(cmd, "sgdsel")) { /* sgd.c */
         if (!a.problem)
             usage();
