@@ -301,10 +301,15 @@ static void paper_reductions(FILE *o)
             int hit = pass ? g->scales == S_FULL : (grid_in_scale(g->scales, REPRO_PAPER) && g->reduced);
             if (!hit)
                 continue;
+            /* the reduced rows on the problems the paper scale trains; the full-scale rows on
+             * every problem of theirs */
+            const unsigned shown = g->problems & (pass ? ~0u : grid_scale_problems(REPRO_PAPER));
+            if (!shown)
+                continue;
             char probs[128] = "";
             size_t u = 0;
             for (int ip = 0; ip < N_PROBLEMS; ip++)
-                if (g->problems & PROBLEMS[ip].bit)
+                if (shown & PROBLEMS[ip].bit)
                     u += (size_t)snprintf(probs + u, sizeof probs - u, "%s%s", u ? "/" : "",
                                           PROBLEMS[ip].name);
             fprintf(o, "%s%s %s (%s)", first ? "" : ", ", g->exp, g->label, probs);
