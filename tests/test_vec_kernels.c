@@ -116,3 +116,22 @@ Test(vec_kernels, adam_matches_the_scalar_loop)
         }
     }
 }
+
+Test(vec_kernels, widen_is_the_exact_conversion)
+{
+    static float x[NMAX];
+    static double d[NMAX];
+    fill(x, NMAX, 1e3, 7);
+    x[0] = NAN, x[1] = -0.0f, x[2] = 1e-40f, x[3] = INFINITY;
+    for (size_t c = 0; c < N_LENGTHS; c++) {
+        size_t n = LENGTHS[c];
+        memset(d, 0, sizeof d);
+        mtb_vk_widen(n, x, d);
+        for (size_t i = 0; i < n; i++) {
+            double ref = x[i];
+            cr_assert(memcmp(&d[i], &ref, sizeof ref) == 0, "n %zu, element %zu", n, i);
+        }
+        if (n < NMAX)
+            cr_assert_eq(d[n], 0.0, "wrote past n = %zu", n);
+    }
+}

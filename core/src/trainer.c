@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "mtb/loss.h"
+#include "nn/vec_kernels.h"
 #include "trainer_internal.h"
 
 
@@ -303,12 +304,6 @@ static double loss_factor(const mtb_trainer *tr, int t)
     return tr->loss_scale ? tr->loss_scale[t] : 1.0;
 }
 
-static void widen(size_t n, const float *src, double *dst)
-{
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
-}
-
 /* Stacked backward through trunk layers (last .. stop): the cotangent of the trunk's
  * output, (B, S, dz), is at `in`; dense layers write their parameter gradients into S
  * blocks (block s at dtheta + s * stride, at position layer offset - base), or, with dtheta_d,
@@ -335,7 +330,7 @@ static void backward_stack(mtb_trainer *tr, const float *in, int B, int S, int s
                 l->ops->backward(l, theta, tr->act[i], tr->act[i + 1], cur, dx, dth, stride, B,
                                  S, tr->ones);
                 for (int s = 0; s < S; s++)
-                    widen(l->n_params, dth + (size_t)s * stride, dd + (size_t)s * stride);
+                    mtb_vk_widen(l->n_params, dth + (size_t)s * stride, dd + (size_t)s * stride);
             }
         } else {
             l->ops->backward(l, theta, tr->act[i], tr->act[i + 1], cur, dx, dth, stride, B, S,
@@ -445,7 +440,7 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
                        tr->direct_G ? tr->G + (size_t)t0 * Dp : NULL);
     }
     if (!tr->direct_G)
-        widen((size_t)T * Dp, tr->Gf, tr->G);
+        mtb_vk_widen((size_t)T * Dp, tr->Gf, tr->G);
     tr->cur_D = Dp;
     *G = tr->G;
     *D = Dp;

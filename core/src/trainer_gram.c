@@ -25,6 +25,7 @@
  *
  * The weighted backward afterwards is the ordinary one (trainer.c): the trunk gets
  * sum_t w_t dl_t/dz back-propagated once from dz_stack, never G^T w. */
+#include "nn/vec_kernels.h"
 #include "trainer_internal.h"
 
 #include <cblas.h>
@@ -79,11 +80,8 @@ void mtb_trainer_gram_free_(mtb_trainer *tr)
 /* M += Bk Bk^T for the block Bk (T, n) float at tr->gram_blk_f (leading dimension n). */
 static void add_block(mtb_trainer *tr, int T, size_t n)
 {
-    const size_t len = (size_t)T * n;
-    const float *f = tr->gram_blk_f;
     double *d = tr->gram_blk_d;
-    for (size_t i = 0; i < len; i++)
-        d[i] = f[i];
+    mtb_vk_widen((size_t)T * n, tr->gram_blk_f, d);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, T, (int)n, 1.0, d, (int)n, 1.0,
                 tr->gram_M, T);
 }

@@ -148,12 +148,6 @@ static void dense_backward(const mtb_layer *l, const float *theta, const float *
     }
 }
 
-static void widen(size_t n, const float *src, double *dst)
-{
-    for (size_t i = 0; i < n; i++)
-        dst[i] = src[i];
-}
-
 /* The same gradients as dense_backward's, widened to double straight from the scratch: the
  * trainer's T x P Jacobian G without its float copy (at T = 128 on the mtr shape that copy and
  * its conversion moved 240 MB per step). */
@@ -168,8 +162,8 @@ static void dense_param_grads_d(const mtb_layer *l, const float *x, const float 
         const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
         for (int j = 0; j < g; j++) {
             double *dW = dtheta_d + (size_t)(s0 + j) * dtheta_stride;
-            widen(nW, dWg + (size_t)j * nW, dW);
-            widen((size_t)out, dbg + (size_t)j * out, dW + nW);
+            mtb_vk_widen(nW, dWg + (size_t)j * nW, dW);
+            mtb_vk_widen((size_t)out, dbg + (size_t)j * out, dW + nW);
         }
     }
 }

@@ -103,6 +103,12 @@ MTB_VK_CLONES double mtb_vk_sumsq(size_t n, const float *restrict x)
     return total;
 }
 
+MTB_VK_CLONES void mtb_vk_widen(size_t n, const float *restrict src, double *restrict dst)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 MTB_VK_CLONES void mtb_vk_adam(size_t n, float *restrict theta, const float *restrict g,
                                float *restrict m, float *restrict v, float b1, float b2,
                                float step, float inv_bc2, float eps)

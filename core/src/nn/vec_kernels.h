@@ -40,6 +40,10 @@ float mtb_vk_sq_err_row(int K, const float *yh, const float *y);
 /* sum_i x[i]^2 in double, MTB_VK_LANES lanes then lane by lane. */
 double mtb_vk_sumsq(size_t n, const float *x);
 
+/* dst[i] = src[i]: float to double, exact (the trainer's Jacobian G and the Gram path's
+ * blocks, which the methods read in double). */
+void mtb_vk_widen(size_t n, const float *src, double *dst);
+
 /* Adam (Kingma & Ba 2015, Algorithm 1) in float, bias corrections folded into step and
  * inv_bc2 by the caller: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * theta -= step m / (sqrt(v) inv_bc2 + eps). */
