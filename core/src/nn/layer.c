@@ -116,6 +116,29 @@ static int group_grads(const mtb_layer *l, const float *x, const float *dy, int 
     return g;
 }
 
+/* Every task's gradients by groups (group_grads), task s's rows copied into its block of
+ * dtheta (float) or widened into its block of dtheta_d (double; dtheta NULL). */
+static void scatter_groups(const mtb_layer *l, const float *x, const float *dy, int B, int S,
+                          const float *ones_B, float *dtheta, double *dtheta_d, size_t stride)
+{
+    const int out = l->out;
+    const size_t nW = (size_t)out * l->in;
+    for (int s0 = 0; s0 < S; s0 += l->chunk) {
+        const int g = group_grads(l, x, dy, B, S, s0, ones_B);
+        const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
+        for (int j = 0; j < g; j++) {
+            const size_t at = (size_t)(s0 + j) * stride;
+            if (dtheta) {
+                memcpy(dtheta + at, dWg + (size_t)j * nW, sizeof(float) * nW);
+                memcpy(dtheta + at + nW, dbg + (size_t)j * out, sizeof(float) * (size_t)out);
+            } else {
+                mtb_vk_widen(nW, dWg + (size_t)j * nW, dtheta_d + at);
+                mtb_vk_widen((size_t)out, dbg + (size_t)j * out, dtheta_d + at + nW);
+            }
+        }
+    }
+}
+
 static void dense_backward(const mtb_layer *l, const float *theta, const float *x, const float *y,
                            const float *dy, float *dx, float *dtheta, size_t dtheta_stride, int B,
                            int S, const float *ones_B)
@@ -135,17 +158,7 @@ static void dense_backward(const mtb_layer *l, const float *theta, const float *
         }
         return;
     }
-    /* Many tasks: grouped products (group_grads), one copy of task s's rows into its block */
-    const size_t nW = (size_t)out * in;
-    for (int s0 = 0; s0 < S; s0 += l->chunk) {
-        const int g = group_grads(l, x, dy, B, S, s0, ones_B);
-        const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
-        for (int j = 0; j < g; j++) {
-            float *dW = dtheta + (size_t)(s0 + j) * dtheta_stride;
-            memcpy(dW, dWg + (size_t)j * nW, sizeof(float) * nW);
-            memcpy(dW + nW, dbg + (size_t)j * out, sizeof(float) * (size_t)out);
-        }
-    }
+    scatter_groups(l, x, dy, B, S, ones_B, dtheta, NULL, dtheta_stride);
 }
 
 /* The same gradients as dense_backward's, widened to double straight from the scratch: the
@@ -155,17 +168,7 @@ static void dense_param_grads_d(const mtb_layer *l, const float *x, const float 
                                 double *dtheta_d, size_t dtheta_stride, int B, int S,
                                 const float *ones_B)
 {
-    const int out = l->out;
-    const size_t nW = (size_t)out * l->in;
-    for (int s0 = 0; s0 < S; s0 += l->chunk) {
-        const int g = group_grads(l, x, dy, B, S, s0, ones_B);
-        const float *dWg = l->work, *dbg = l->work + (size_t)g * nW;
-        for (int j = 0; j < g; j++) {
-            double *dW = dtheta_d + (size_t)(s0 + j) * dtheta_stride;
-            mtb_vk_widen(nW, dWg + (size_t)j * nW, dW);
-            mtb_vk_widen((size_t)out, dbg + (size_t)j * out, dW + nW);
-        }
-    }
+    scatter_groups(l, x, dy, B, S, ones_B, NULL, dtheta_d, dtheta_stride);
 }
 
 /* ---- activations ------------------------------------------------------------------ */
