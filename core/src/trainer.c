@@ -7,6 +7,7 @@
  *   dz_stack  (B, T, dz)          d l_t / d z for every t: row b holds T cotangents
  *   bp_a/bp_b (B, S, max_width)   ping-pong buffers of the stacked backward pass
  *   Gf        (T, P) float        PARAM gradients as the layers write them; G (T, P) double
+ *                                 (with direct_G, Gf only when a layer has no double path)
  *   G_s, L_s  (K, T, P), (K, T)   a multi-sample method's K per-part gradients and losses
  *
  * Multi-sample methods (setup n_samples = K > 1, balancer.h): the step's batch is split into
@@ -188,7 +189,14 @@ static mtb_status trainer_new(mtb_model *model, const mtb_task_spec *tasks,
     if (tr->gram)
         mtb_trainer_gram_alloc_(tr, &fail);
     else if (tr->need == MTB_NEED_PARAM_GRADS) {
-        tr->Gf = xcalloc((size_t)T * Dp, sizeof(float), &fail);
+        /* direct_G needs the float staging only for a layer without a double path */
+        int staged = !tr->direct_G;
+        for (int i = 0; i < model->n_layers; i++) {
+            const mtb_layer *l = &model->layers[i];
+            staged |= l->n_params && !(l->ops->param_grads_d && l->work);
+        }
+        if (staged)
+            tr->Gf = xcalloc((size_t)T * Dp, sizeof(float), &fail);
         tr->G = xcalloc((size_t)T * Dp, sizeof(double), &fail);
     }
     if (tr->need != MTB_NEED_LOSSES && !tr->gram)
@@ -436,7 +444,7 @@ mtb_status mtb_trainer_task_grads(mtb_trainer *tr, const float *x, const float *
                        sizeof(float) * (size_t)S * dz);
             in = dst;
         }
-        backward_stack(tr, in, B, S, stop, tr->Gf + (size_t)t0 * Dp, Dp, base,
+        backward_stack(tr, in, B, S, stop, tr->Gf ? tr->Gf + (size_t)t0 * Dp : NULL, Dp, base,
                        tr->direct_G ? tr->G + (size_t)t0 * Dp : NULL);
     }
     if (!tr->direct_G)
